@@ -1,0 +1,188 @@
+//! The crate-level scalar trait.
+//!
+//! Every tensor, op and layer is generic over [`Float`]. It is implemented for `f32`
+//! (training and inference), `f64` (gradient checks, reference numbers) and
+//! [`Dual`](crate::autodiff::dual::Dual) (forward-mode tangents, used for exact
+//! Hessian-vector products by running the same tape on dual numbers).
+
+use num_traits::{FromPrimitive, Num, NumAssign};
+use std::fmt::{Debug, Display};
+use std::iter::Sum;
+use std::ops::Neg;
+
+/// A real scalar the engine can compute with.
+///
+/// Comparisons (`PartialOrd`) and [`Float::to_f64`] look at the real value only, so that
+/// piecewise rules (ReLU, max-pooling) take the same branch for a dual number as for
+/// its real part.
+pub trait Float:
+    Copy
+    + Send
+    + Sync
+    + 'static
+    + Debug
+    + Display
+    + Default
+    + PartialOrd
+    + Num
+    + NumAssign
+    + FromPrimitive
+    + Neg<Output = Self>
+    + Sum
+{
+    /// Name used in error messages and file metadata.
+    const NAME: &'static str;
+    fn from_f64_lossy(x: f64) -> Self;
+    fn to_f64(self) -> f64;
+    fn exp(self) -> Self;
+    fn ln(self) -> Self;
+    fn sqrt(self) -> Self;
+    fn tanh(self) -> Self;
+    fn abs(self) -> Self;
+    fn powf(self, p: f64) -> Self;
+    fn is_finite(self) -> bool;
+
+    /// Logistic sigmoid, computed without overflow.
+    fn sigmoid(self) -> Self {
+        if self >= Self::zero() {
+            Self::one() / (Self::one() + (-self).exp())
+        } else {
+            let e = self.exp();
+            e / (Self::one() + e)
+        }
+    }
+
+    fn max_of(self, other: Self) -> Self {
+        if other > self { other } else { self }
+    }
+
+    fn min_of(self, other: Self) -> Self {
+        if other < self { other } else { self }
+    }
+
+    /// `c = alpha * a · b + beta * c` on strided row-major views:
+    /// `a` is m×k with strides (rsa, csa), `b` is k×n, `c` is m×n.
+    ///
+    /// The generic version is a plain triple loop; `f32` and `f64` use `matrixmultiply`.
+    /// Each output element is summed over k in increasing order within one call.
+    #[allow(clippy::too_many_arguments)]
+    fn gemm(
+        m: usize,
+        k: usize,
+        n: usize,
+        alpha: Self,
+        a: &[Self],
+        rsa: isize,
+        csa: isize,
+        b: &[Self],
+        rsb: isize,
+        csb: isize,
+        beta: Self,
+        c: &mut [Self],
+        rsc: isize,
+        csc: isize,
+    ) {
+        for i in 0..m {
+            for j in 0..n {
+                let mut acc = Self::zero();
+                for p in 0..k {
+                    let av = a[(i as isize * rsa + p as isize * csa) as usize];
+                    let bv = b[(p as isize * rsb + j as isize * csb) as usize];
+                    acc += av * bv;
+                }
+                let ci = (i as isize * rsc + j as isize * csc) as usize;
+                c[ci] = if beta == Self::zero() { alpha * acc } else { alpha * acc + beta * c[ci] };
+            }
+        }
+    }
+}
+
+macro_rules! impl_float {
+    ($t:ty, $name:expr, $gemm:ident) => {
+        impl Float for $t {
+            const NAME: &'static str = $name;
+            fn from_f64_lossy(x: f64) -> Self {
+                x as $t
+            }
+            fn to_f64(self) -> f64 {
+                self as f64
+            }
+            fn exp(self) -> Self {
+                <$t>::exp(self)
+            }
+            fn ln(self) -> Self {
+                <$t>::ln(self)
+            }
+            fn sqrt(self) -> Self {
+                <$t>::sqrt(self)
+            }
+            fn tanh(self) -> Self {
+                <$t>::tanh(self)
+            }
+            fn abs(self) -> Self {
+                <$t>::abs(self)
+            }
+            fn powf(self, p: f64) -> Self {
+                <$t>::powf(self, p as $t)
+            }
+            fn is_finite(self) -> bool {
+                <$t>::is_finite(self)
+            }
+            fn gemm(
+                m: usize,
+                k: usize,
+                n: usize,
+                alpha: Self,
+                a: &[Self],
+                rsa: isize,
+                csa: isize,
+                b: &[Self],
+                rsb: isize,
+                csb: isize,
+                beta: Self,
+                c: &mut [Self],
+                rsc: isize,
+                csc: isize,
+            ) {
+                if m == 0 || n == 0 {
+                    return;
+                }
+                check_extent(m, k, a.len(), rsa, csa);
+                check_extent(k, n, b.len(), rsb, csb);
+                check_extent(m, n, c.len(), rsc, csc);
+                // SAFETY: the three extents were checked above to lie inside the slices.
+                unsafe {
+                    matrixmultiply::$gemm(
+                        m,
+                        k,
+                        n,
+                        alpha,
+                        a.as_ptr(),
+                        rsa,
+                        csa,
+                        b.as_ptr(),
+                        rsb,
+                        csb,
+                        beta,
+                        c.as_mut_ptr(),
+                        rsc,
+                        csc,
+                    );
+                }
+            }
+        }
+    };
+}
+
+/// Panics (an internal bug, never user input) if a strided view would leave its slice.
+fn check_extent(rows: usize, cols: usize, len: usize, rs: isize, cs: isize) {
+    if rows == 0 || cols == 0 {
+        return;
+    }
+    assert!(rs >= 0 && cs >= 0, "negative strides are not used");
+    let last = (rows - 1) as isize * rs + (cols - 1) as isize * cs;
+    assert!((last as usize) < len, "gemm view out of bounds");
+}
+
+impl_float!(f32, "f32", sgemm);
+impl_float!(f64, "f64", dgemm);

@@ -1,0 +1,120 @@
+//! Matrix product `a · b` (or `a · bᵀ` with `matmul_nt`), batched.
+//!
+//! Shapes: `[.., m, k] · [k, n]` (leading axes of `a` flattened into rows), or
+//! `[B, m, k] · [B, k, n]`. Backward: `da = g · bᵀ`, `db = aᵀ · g` (summed over rows).
+
+use crate::autodiff::backward::{Contribs, Ctx};
+use crate::autodiff::{Op, Tape, Var};
+use crate::error::{Result, shape_err};
+use crate::float::Float;
+use crate::tensor::matmul::{batched_gemm, gemm};
+use crate::tensor::{Tensor, fmt_shape};
+
+/// How the two operands line up: `batch` products of m×k by k×n.
+struct Dims {
+    batch: usize,
+    m: usize,
+    k: usize,
+    n: usize,
+    /// `b` is one matrix shared by all rows/batches.
+    shared_b: bool,
+    out: Vec<usize>,
+}
+
+fn dims(a: &[usize], b: &[usize], trans_b: bool) -> Result<Dims> {
+    let bad = || shape_err(format!("matmul cannot multiply {} by {}{}", fmt_shape(a), fmt_shape(b), if trans_b { "ᵀ" } else { "" }));
+    if a.len() < 2 || !(b.len() == 2 || b.len() == a.len() && a.len() == 3) {
+        return bad();
+    }
+    let (bk, bn) = {
+        let (r, c) = (b[b.len() - 2], b[b.len() - 1]);
+        if trans_b { (c, r) } else { (r, c) }
+    };
+    let k = a[a.len() - 1];
+    if k != bk {
+        return bad();
+    }
+    if b.len() == 2 {
+        let m: usize = a[..a.len() - 1].iter().product();
+        let mut out = a[..a.len() - 1].to_vec();
+        out.push(bn);
+        return Ok(Dims { batch: 1, m, k, n: bn, shared_b: true, out });
+    }
+    if a[0] != b[0] {
+        return bad();
+    }
+    Ok(Dims { batch: a[0], m: a[1], k, n: bn, shared_b: false, out: vec![a[0], a[1], bn] })
+}
+
+impl<T: Float> Tape<T> {
+    pub fn matmul(&mut self, a: Var, b: Var) -> Result<Var> {
+        self.matmul_impl(a, b, false)
+    }
+
+    /// `a · bᵀ` without materializing the transpose (a `Linear` layer's `x · Wᵀ`).
+    pub fn matmul_nt(&mut self, a: Var, b: Var) -> Result<Var> {
+        self.matmul_impl(a, b, true)
+    }
+
+    fn matmul_impl(&mut self, a: Var, b: Var, trans_b: bool) -> Result<Var> {
+        let d = dims(self.shape(a), self.shape(b), trans_b)?;
+        let mut out = vec![T::zero(); d.batch * d.m * d.n];
+        let (av, bv) = (self.value(a).data(), self.value(b).data());
+        batched_gemm(d.batch, d.m, d.k, d.n, av, true, false, bv, !d.shared_b, trans_b, &mut out);
+        let y = Tensor::new(&d.out, out)?;
+        Ok(self.push(y, Op::MatMul { a, b, trans_b }))
+    }
+}
+
+pub(crate) fn backward<T: Float>(c: &Ctx<T>, a: Var, b: Var, trans_b: bool) -> Contribs<T> {
+    let (av, bv) = (c.val(a), c.val(b));
+    let d = dims(av.shape(), bv.shape(), trans_b)?;
+    let (m, k, n) = (d.m, d.k, d.n);
+    let g = c.g.data();
+    let mut out = Vec::new();
+    if c.needs(a) {
+        // da[m,k] = g[m,n] · op(b)ᵀ
+        let mut da = vec![T::zero(); d.batch * m * k];
+        batched_gemm(d.batch, m, n, k, g, true, false, bv.data(), !d.shared_b, !trans_b, &mut da);
+        out.push((a, Tensor::new(av.shape(), da)?));
+    }
+    if c.needs(b) {
+        let mut db = vec![T::zero(); bv.len()];
+        let (r, cc) = if trans_b { (n, k) } else { (k, n) };
+        for i in 0..d.batch {
+            let ga = &g[i * m * n..(i + 1) * m * n];
+            let aa = &av.data()[i * m * k..(i + 1) * m * k];
+            let dst = if d.shared_b { &mut db[..] } else { &mut db[i * r * cc..(i + 1) * r * cc] };
+            if trans_b {
+                gemm(n, m, k, ga, true, aa, false, dst, d.shared_b && i > 0); // gᵀ · a
+            } else {
+                gemm(k, m, n, aa, true, ga, false, dst, d.shared_b && i > 0); // aᵀ · g
+            }
+        }
+        out.push((b, Tensor::new(bv.shape(), db)?));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::autodiff::gradcheck::{assert_gradcheck, test_input};
+
+    #[test]
+    fn gradcheck_2d_3d_and_transposed() {
+        assert_gradcheck(|t, v| t.matmul(v[0], v[1]), &[test_input(&[3, 4], 1, 0.0), test_input(&[4, 2], 2, 0.0)]);
+        assert_gradcheck(|t, v| t.matmul(v[0], v[1]), &[test_input(&[2, 3, 4], 1, 0.0), test_input(&[4, 5], 2, 0.0)]);
+        assert_gradcheck(|t, v| t.matmul(v[0], v[1]), &[test_input(&[2, 3, 4], 1, 0.0), test_input(&[2, 4, 5], 2, 0.0)]);
+        assert_gradcheck(|t, v| t.matmul_nt(v[0], v[1]), &[test_input(&[3, 4], 1, 0.0), test_input(&[5, 4], 2, 0.0)]);
+        assert_gradcheck(|t, v| t.matmul_nt(v[0], v[1]), &[test_input(&[2, 3, 4], 1, 0.0), test_input(&[2, 5, 4], 2, 0.0)]);
+    }
+
+    #[test]
+    fn mismatched_inner_dimension_is_an_error() {
+        let mut t = crate::autodiff::Tape::<f32>::new();
+        let a = t.leaf(crate::tensor::Tensor::zeros(&[2, 3]));
+        let b = t.leaf(crate::tensor::Tensor::zeros(&[4, 5]));
+        let e = t.matmul(a, b).unwrap_err().to_string();
+        assert!(e.contains("[2, 3]") && e.contains("[4, 5]"), "{e}");
+    }
+}

@@ -1,0 +1,263 @@
+//! `Tensor<T>`: a contiguous, row-major n-dimensional array, and the graph-free kernels
+//! that the ops are built on.
+
+pub mod broadcast;
+pub mod conv;
+pub mod matmul;
+pub mod pool;
+
+use crate::error::{Result, invalid, shape_err};
+use crate::float::Float;
+use rand::Rng;
+
+/// A dense row-major array. The last axis varies fastest.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tensor<T> {
+    shape: Vec<usize>,
+    data: Vec<T>,
+}
+
+/// Formats a shape the way error messages show it: `[2, 3, 4]`.
+pub fn fmt_shape(shape: &[usize]) -> String {
+    format!("{shape:?}")
+}
+
+impl<T: Float> Tensor<T> {
+    /// Builds a tensor from data in row-major order; the length must match the shape.
+    pub fn new(shape: &[usize], data: Vec<T>) -> Result<Self> {
+        let n: usize = shape.iter().product();
+        if n != data.len() {
+            return shape_err(format!(
+                "shape {} holds {n} elements but {} were given",
+                fmt_shape(shape),
+                data.len()
+            ));
+        }
+        Ok(Tensor { shape: shape.to_vec(), data })
+    }
+
+    pub fn from_f64(shape: &[usize], data: &[f64]) -> Result<Self> {
+        Self::new(shape, data.iter().map(|&v| T::from_f64_lossy(v)).collect())
+    }
+
+    pub fn zeros(shape: &[usize]) -> Self {
+        Self::full(shape, T::zero())
+    }
+
+    pub fn ones(shape: &[usize]) -> Self {
+        Self::full(shape, T::one())
+    }
+
+    pub fn full(shape: &[usize], v: T) -> Self {
+        Tensor { shape: shape.to_vec(), data: vec![v; shape.iter().product()] }
+    }
+
+    pub fn scalar(v: T) -> Self {
+        Tensor { shape: vec![], data: vec![v] }
+    }
+
+    /// Uniform samples in `[lo, hi)`.
+    pub fn uniform(shape: &[usize], lo: f64, hi: f64, rng: &mut impl Rng) -> Self {
+        let n = shape.iter().product();
+        let data = (0..n).map(|_| T::from_f64_lossy(rng.gen_range(lo..hi))).collect();
+        Tensor { shape: shape.to_vec(), data }
+    }
+
+    /// Standard normal samples times `std`.
+    pub fn randn(shape: &[usize], std: f64, rng: &mut impl Rng) -> Self {
+        let n = shape.iter().product();
+        let normal = rand_distr::StandardNormal;
+        let data = (0..n)
+            .map(|_| T::from_f64_lossy(std * rng.sample::<f64, _>(normal)))
+            .collect();
+        Tensor { shape: shape.to_vec(), data }
+    }
+
+    /// One-hot rows: `[n, classes]` with a 1 at `(i, idx[i])`.
+    pub fn one_hot(idx: &[usize], classes: usize) -> Result<Self> {
+        let mut t = Self::zeros(&[idx.len(), classes]);
+        for (i, &c) in idx.iter().enumerate() {
+            if c >= classes {
+                return invalid(format!("class {c} out of range for {classes} classes"));
+            }
+            t.data[i * classes + c] = T::one();
+        }
+        Ok(t)
+    }
+
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    pub fn data(&self) -> &[T] {
+        &self.data
+    }
+
+    pub fn data_mut(&mut self) -> &mut [T] {
+        &mut self.data
+    }
+
+    pub fn into_data(self) -> Vec<T> {
+        self.data
+    }
+
+    pub fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    pub fn ndim(&self) -> usize {
+        self.shape.len()
+    }
+
+    /// The single value of a one-element tensor.
+    pub fn item(&self) -> Result<T> {
+        if self.data.len() != 1 {
+            return shape_err(format!("item() needs one element, shape is {}", fmt_shape(&self.shape)));
+        }
+        Ok(self.data[0])
+    }
+
+    /// Same data, new shape with the same number of elements.
+    pub fn reshape(mut self, shape: &[usize]) -> Result<Self> {
+        let n: usize = shape.iter().product();
+        if n != self.data.len() {
+            return shape_err(format!(
+                "cannot reshape {} into {}",
+                fmt_shape(&self.shape),
+                fmt_shape(shape)
+            ));
+        }
+        self.shape = shape.to_vec();
+        Ok(self)
+    }
+
+    pub fn map(&self, f: impl Fn(T) -> T) -> Self {
+        Tensor { shape: self.shape.clone(), data: self.data.iter().map(|&v| f(v)).collect() }
+    }
+
+    /// Elementwise combination of two tensors of exactly the same shape.
+    pub fn zip(&self, other: &Self, f: impl Fn(T, T) -> T) -> Result<Self> {
+        if self.shape != other.shape {
+            return shape_err(format!(
+                "elementwise op needs equal shapes, got {} and {}",
+                fmt_shape(&self.shape),
+                fmt_shape(&other.shape)
+            ));
+        }
+        let data = self.data.iter().zip(&other.data).map(|(&a, &b)| f(a, b)).collect();
+        Ok(Tensor { shape: self.shape.clone(), data })
+    }
+
+    /// `self += other` for equal shapes (used to accumulate gradients).
+    pub fn add_assign(&mut self, other: &Self) -> Result<()> {
+        if self.shape != other.shape {
+            return shape_err(format!(
+                "cannot accumulate {} into {}",
+                fmt_shape(&other.shape),
+                fmt_shape(&self.shape)
+            ));
+        }
+        for (a, &b) in self.data.iter_mut().zip(&other.data) {
+            *a += b;
+        }
+        Ok(())
+    }
+
+    pub fn sum(&self) -> T {
+        self.data.iter().copied().sum()
+    }
+
+    /// Converts element type through f64 (e.g. f64 → f32 for saving).
+    pub fn cast<U: Float>(&self) -> Tensor<U> {
+        Tensor { shape: self.shape.clone(), data: self.data.iter().map(|v| U::from_f64_lossy(v.to_f64())).collect() }
+    }
+
+    pub fn to_f64_vec(&self) -> Vec<f64> {
+        self.data.iter().map(|v| v.to_f64()).collect()
+    }
+
+    /// An error naming the first NaN or infinity, if any.
+    pub fn check_finite(&self, what: &str) -> Result<()> {
+        match self.data.iter().position(|v| !v.is_finite()) {
+            None => Ok(()),
+            Some(i) => invalid(format!(
+                "{what} contains a non-finite value ({}) at flat index {i} of shape {}",
+                self.data[i],
+                fmt_shape(&self.shape)
+            )),
+        }
+    }
+
+    /// Row-major strides of the shape.
+    pub fn strides(&self) -> Vec<usize> {
+        strides_of(&self.shape)
+    }
+
+    /// Largest absolute value (0 for an empty tensor).
+    pub fn max_abs(&self) -> f64 {
+        self.data.iter().fold(0.0f64, |m, v| m.max(v.to_f64().abs()))
+    }
+
+    /// Rows `[start, end)` of the first axis.
+    pub fn slice_rows(&self, start: usize, end: usize) -> Result<Self> {
+        if self.shape.is_empty() || start > end || end > self.shape[0] {
+            return shape_err(format!("rows {start}..{end} out of range for {}", fmt_shape(&self.shape)));
+        }
+        let row: usize = self.shape[1..].iter().product();
+        let mut shape = self.shape.clone();
+        shape[0] = end - start;
+        Ok(Tensor { shape, data: self.data[start * row..end * row].to_vec() })
+    }
+
+    /// Gathers rows of the first axis by index.
+    pub fn select_rows(&self, idx: &[usize]) -> Result<Self> {
+        if self.shape.is_empty() {
+            return shape_err("select_rows needs at least one axis");
+        }
+        let row: usize = self.shape[1..].iter().product();
+        let mut data = Vec::with_capacity(idx.len() * row);
+        for &i in idx {
+            if i >= self.shape[0] {
+                return shape_err(format!("row {i} out of range for {}", fmt_shape(&self.shape)));
+            }
+            data.extend_from_slice(&self.data[i * row..(i + 1) * row]);
+        }
+        let mut shape = self.shape.clone();
+        shape[0] = idx.len();
+        Ok(Tensor { shape, data })
+    }
+
+    /// Index of the largest value in each row of a `[n, c]` tensor (first one on ties).
+    pub fn argmax_rows(&self) -> Result<Vec<usize>> {
+        if self.shape.len() != 2 || self.shape[1] == 0 {
+            return shape_err(format!("argmax_rows needs [n, c] with c > 0, got {}", fmt_shape(&self.shape)));
+        }
+        let c = self.shape[1];
+        Ok(self
+            .data
+            .chunks(c)
+            .map(|row| {
+                let mut best = 0;
+                for j in 1..c {
+                    if row[j] > row[best] {
+                        best = j;
+                    }
+                }
+                best
+            })
+            .collect())
+    }
+}
+
+/// Row-major strides of a shape.
+pub fn strides_of(shape: &[usize]) -> Vec<usize> {
+    let mut s = vec![1; shape.len()];
+    for i in (0..shape.len().saturating_sub(1)).rev() {
+        s[i] = s[i + 1] * shape[i + 1];
+    }
+    s
+}
