@@ -91,7 +91,11 @@ pub trait Float:
                     acc += av * bv;
                 }
                 let ci = (i as isize * rsc + j as isize * csc) as usize;
-                c[ci] = if beta == Self::zero() { alpha * acc } else { alpha * acc + beta * c[ci] };
+                c[ci] = if beta == Self::zero() {
+                    alpha * acc
+                } else {
+                    alpha * acc + beta * c[ci]
+                };
             }
         }
     }

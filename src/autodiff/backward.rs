@@ -60,7 +60,9 @@ impl<T: Float> Gradients<T> {
 
     /// The gradient at `v`, moved out (zeros if `v` does not influence the output).
     pub fn take(&mut self, v: Var) -> Tensor<T> {
-        self.grads[v.0].take().unwrap_or_else(|| Tensor::zeros(&self.shapes[v.0]))
+        self.grads[v.0]
+            .take()
+            .unwrap_or_else(|| Tensor::zeros(&self.shapes[v.0]))
     }
 }
 
@@ -79,7 +81,12 @@ impl<T: Float> Tape<T> {
 
     /// Vector-Jacobian product: the gradient of `Σ seed ⊙ out` with respect to every
     /// node, with ReLU following `rule`. A one-hot seed on class c gives ∂y_c/∂(node).
-    pub fn backward_with(&self, out: Var, seed: Tensor<T>, rule: BackwardRule) -> Result<Gradients<T>> {
+    pub fn backward_with(
+        &self,
+        out: Var,
+        seed: Tensor<T>,
+        rule: BackwardRule,
+    ) -> Result<Gradients<T>> {
         if !self.grad_enabled() {
             return invalid("backward on a no-grad tape: create it with Tape::new()");
         }
@@ -98,7 +105,12 @@ impl<T: Float> Tape<T> {
         for i in (0..=out.0).rev() {
             let Some(g) = grads[i].take() else { continue };
             let node = &self.nodes[i];
-            let ctx = Ctx { tape: self, out: &node.value, g: &g, rule };
+            let ctx = Ctx {
+                tape: self,
+                out: &node.value,
+                g: &g,
+                rule,
+            };
             for (v, dv) in node_backward(&ctx, &node.op)? {
                 if !self.requires_grad(v) {
                     continue;
@@ -110,7 +122,10 @@ impl<T: Float> Tape<T> {
             }
             grads[i] = Some(g);
         }
-        let shapes = self.nodes[..=out.0].iter().map(|n| n.value.shape().to_vec()).collect();
+        let shapes = self.nodes[..=out.0]
+            .iter()
+            .map(|n| n.value.shape().to_vec())
+            .collect();
         Ok(Gradients { grads, shapes })
     }
 }
@@ -134,7 +149,13 @@ fn node_backward<T: Float>(c: &Ctx<T>, op: &Op) -> Contribs<T> {
         Sqrt(x) => ops::sqrt::backward(c, *x),
         Clamp { x, lo, hi } => ops::clamp::backward(c, *x, *lo, *hi),
         MatMul { a, b, trans_b } => ops::matmul::backward(c, *a, *b, *trans_b),
-        Conv2d { x, w, b, stride, pad } => ops::conv2d::backward(c, *x, *w, *b, *stride, *pad),
+        Conv2d {
+            x,
+            w,
+            b,
+            stride,
+            pad,
+        } => ops::conv2d::backward(c, *x, *w, *b, *stride, *pad),
         MaxPool2d { x, argmax, .. } => ops::maxpool2d::backward(c, *x, argmax),
         AvgPool2d { x, k, stride } => ops::avgpool2d::backward(c, *x, *k, *stride),
         GlobalAvgPool(x) => ops::global_avg_pool::backward(c, *x),
@@ -144,7 +165,11 @@ fn node_backward<T: Float>(c: &Ctx<T>, op: &Op) -> Contribs<T> {
         Tanh(x) => ops::tanh::backward(c, *x),
         Softmax(x) => ops::softmax::backward(c, *x),
         LogSoftmax(x) => ops::log_softmax::backward(c, *x),
-        CrossEntropy { logits, targets, mean } => ops::cross_entropy::backward(c, *logits, targets, *mean),
+        CrossEntropy {
+            logits,
+            targets,
+            mean,
+        } => ops::cross_entropy::backward(c, *logits, targets, *mean),
         Mse(a, b) => ops::mse::backward(c, *a, *b),
         BceWithLogits(x, y) => ops::bce_with_logits::backward(c, *x, *y),
         Sum { x, axes } => ops::sum::backward(c, *x, axes),

@@ -10,7 +10,9 @@ use crate::float::Float;
 use num_traits::{FromPrimitive, Num, One, Zero};
 use std::cmp::Ordering;
 use std::fmt;
-use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Rem, RemAssign, Sub, SubAssign};
+use std::ops::{
+    Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Rem, RemAssign, Sub, SubAssign,
+};
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Dual<T> {
@@ -27,7 +29,10 @@ impl<T: Float> Dual<T> {
     }
     /// Applies a scalar function with value `f` and derivative `df` at `re`.
     fn chain(self, f: T, df: T) -> Self {
-        Dual { re: f, eps: df * self.eps }
+        Dual {
+            re: f,
+            eps: df * self.eps,
+        }
     }
 }
 
@@ -52,26 +57,38 @@ impl<T: Float> fmt::Display for Dual<T> {
 impl<T: Float> Add for Dual<T> {
     type Output = Self;
     fn add(self, o: Self) -> Self {
-        Dual { re: self.re + o.re, eps: self.eps + o.eps }
+        Dual {
+            re: self.re + o.re,
+            eps: self.eps + o.eps,
+        }
     }
 }
 impl<T: Float> Sub for Dual<T> {
     type Output = Self;
     fn sub(self, o: Self) -> Self {
-        Dual { re: self.re - o.re, eps: self.eps - o.eps }
+        Dual {
+            re: self.re - o.re,
+            eps: self.eps - o.eps,
+        }
     }
 }
 impl<T: Float> Mul for Dual<T> {
     type Output = Self;
     fn mul(self, o: Self) -> Self {
-        Dual { re: self.re * o.re, eps: self.re * o.eps + self.eps * o.re }
+        Dual {
+            re: self.re * o.re,
+            eps: self.re * o.eps + self.eps * o.re,
+        }
     }
 }
 impl<T: Float> Div for Dual<T> {
     type Output = Self;
     fn div(self, o: Self) -> Self {
         let q = self.re / o.re;
-        Dual { re: q, eps: (self.eps - q * o.eps) / o.re }
+        Dual {
+            re: q,
+            eps: (self.eps - q * o.eps) / o.re,
+        }
     }
 }
 impl<T: Float> Rem for Dual<T> {
@@ -80,13 +97,19 @@ impl<T: Float> Rem for Dual<T> {
         // d(a mod b) = da - floor(a/b) db; floor(a/b) = (a - a mod b)/b
         let r = self.re % o.re;
         let q = (self.re - r) / o.re;
-        Dual { re: r, eps: self.eps - q * o.eps }
+        Dual {
+            re: r,
+            eps: self.eps - q * o.eps,
+        }
     }
 }
 impl<T: Float> Neg for Dual<T> {
     type Output = Self;
     fn neg(self) -> Self {
-        Dual { re: -self.re, eps: -self.eps }
+        Dual {
+            re: -self.re,
+            eps: -self.eps,
+        }
     }
 }
 macro_rules! assign_op {
@@ -187,13 +210,17 @@ mod tests {
     #[test]
     fn derivatives_of_elementary_functions() {
         let x = Dual::new(0.7f64, 1.0);
-        let close = |d: Dual<f64>, want: f64| assert!((d.eps - want).abs() < 1e-12, "{d} vs {want}");
+        let close =
+            |d: Dual<f64>, want: f64| assert!((d.eps - want).abs() < 1e-12, "{d} vs {want}");
         close(x.exp(), 0.7f64.exp());
         close(x.ln(), 1.0 / 0.7);
         close(x.sqrt(), 0.5 / 0.7f64.sqrt());
         close(x.tanh(), 1.0 - 0.7f64.tanh().powi(2));
         close(x.powf(3.0), 3.0 * 0.49);
-        close(x * x / (x + Dual::constant(1.0)), (0.7 * 0.7 + 2.0 * 0.7) / 1.7f64.powi(2));
+        close(
+            x * x / (x + Dual::constant(1.0)),
+            (0.7 * 0.7 + 2.0 * 0.7) / 1.7f64.powi(2),
+        );
         let s = 0.7f64.sigmoid();
         close(x.sigmoid(), s * (1.0 - s));
     }

@@ -24,14 +24,21 @@ where
     let vars: Vec<Var> = inputs.iter().map(|t| tape.leaf(t.clone())).collect();
     let y = f(&mut tape, &vars)?;
     let mut rng = StdRng::seed_from_u64(seed);
-    let upstream = Tensor::<f64>::uniform(tape.shape(y), 0.5, 1.5, &mut rng)
-        .zip(&Tensor::<f64>::randn(tape.shape(y), 1.0, &mut rng), |a, b| a * b)?;
+    let upstream = Tensor::<f64>::uniform(tape.shape(y), 0.5, 1.5, &mut rng).zip(
+        &Tensor::<f64>::randn(tape.shape(y), 1.0, &mut rng),
+        |a, b| a * b,
+    )?;
     let grads = tape.backward_with(y, upstream.clone(), BackwardRule::Standard)?;
     let scalar = |xs: &[Tensor<f64>]| -> Result<f64> {
         let mut t = Tape::no_grad();
         let vs: Vec<Var> = xs.iter().map(|x| t.constant(x.clone())).collect();
         let y = f(&mut t, &vs)?;
-        Ok(t.value(y).data().iter().zip(upstream.data()).map(|(a, b)| a * b).sum())
+        Ok(t.value(y)
+            .data()
+            .iter()
+            .zip(upstream.data())
+            .map(|(a, b)| a * b)
+            .sum())
     };
     let mut worst = 0.0f64;
     for (i, v) in vars.iter().enumerate() {

@@ -19,7 +19,11 @@ where
     F: Fn(&mut Tape<Dual<T>>, &[Var]) -> Result<Var>,
 {
     if params.len() != v.len() {
-        return shape_err(format!("{} parameters but {} direction tensors", params.len(), v.len()));
+        return shape_err(format!(
+            "{} parameters but {} direction tensors",
+            params.len(),
+            v.len()
+        ));
     }
     let mut tape = Tape::<Dual<T>>::new();
     let mut vars = Vec::with_capacity(params.len());
@@ -31,7 +35,12 @@ where
                 fmt_shape(p.shape())
             ));
         }
-        let data = p.data().iter().zip(d.data()).map(|(&a, &b)| Dual::new(a, b)).collect();
+        let data = p
+            .data()
+            .iter()
+            .zip(d.data())
+            .map(|(&a, &b)| Dual::new(a, b))
+            .collect();
         vars.push(tape.leaf(Tensor::new(p.shape(), data)?));
     }
     let loss = f(&mut tape, &vars)?;
@@ -56,7 +65,9 @@ mod tests {
     #[test]
     fn matches_analytic_hessian_of_logistic_regression() {
         let (n, d) = (6, 3);
-        let x: Vec<f64> = (0..n * d).map(|i| ((i * 37 % 11) as f64 - 5.0) / 4.0).collect();
+        let x: Vec<f64> = (0..n * d)
+            .map(|i| ((i * 37 % 11) as f64 - 5.0) / 4.0)
+            .collect();
         let y: Vec<f64> = (0..n).map(|i| (i % 2) as f64).collect();
         let w = vec![0.3, -0.7, 0.2];
         let v = vec![1.0, 0.5, -2.0];

@@ -41,12 +41,35 @@ pub enum Op {
     Exp(Var),
     Log(Var),
     Sqrt(Var),
-    Clamp { x: Var, lo: f64, hi: f64 },
+    Clamp {
+        x: Var,
+        lo: f64,
+        hi: f64,
+    },
     /// `a · b` (or `a · bᵀ`), batched over leading axes.
-    MatMul { a: Var, b: Var, trans_b: bool },
-    Conv2d { x: Var, w: Var, b: Option<Var>, stride: usize, pad: usize },
-    MaxPool2d { x: Var, k: usize, stride: usize, argmax: Vec<usize> },
-    AvgPool2d { x: Var, k: usize, stride: usize },
+    MatMul {
+        a: Var,
+        b: Var,
+        trans_b: bool,
+    },
+    Conv2d {
+        x: Var,
+        w: Var,
+        b: Option<Var>,
+        stride: usize,
+        pad: usize,
+    },
+    MaxPool2d {
+        x: Var,
+        k: usize,
+        stride: usize,
+        argmax: Vec<usize>,
+    },
+    AvgPool2d {
+        x: Var,
+        k: usize,
+        stride: usize,
+    },
     GlobalAvgPool(Var),
     Relu(Var),
     LeakyRelu(Var, f64),
@@ -54,20 +77,52 @@ pub enum Op {
     Tanh(Var),
     Softmax(Var),
     LogSoftmax(Var),
-    CrossEntropy { logits: Var, targets: Vec<usize>, mean: bool },
+    CrossEntropy {
+        logits: Var,
+        targets: Vec<usize>,
+        mean: bool,
+    },
     Mse(Var, Var),
     BceWithLogits(Var, Var),
-    Sum { x: Var, axes: Vec<usize> },
-    Mean { x: Var, axes: Vec<usize> },
-    Max { x: Var, axis: usize, argmax: Vec<usize> },
+    Sum {
+        x: Var,
+        axes: Vec<usize>,
+    },
+    Mean {
+        x: Var,
+        axes: Vec<usize>,
+    },
+    Max {
+        x: Var,
+        axis: usize,
+        argmax: Vec<usize>,
+    },
     Reshape(Var),
     Permute(Var, Vec<usize>),
-    Slice { x: Var, axis: usize, start: usize },
-    Concat { xs: Vec<Var>, axis: usize },
-    IndexSelect { x: Var, axis: usize, indices: Vec<usize> },
+    Slice {
+        x: Var,
+        axis: usize,
+        start: usize,
+    },
+    Concat {
+        xs: Vec<Var>,
+        axis: usize,
+    },
+    IndexSelect {
+        x: Var,
+        axis: usize,
+        indices: Vec<usize>,
+    },
     /// `out[i] = x[i, idx[i]]` for a `[n, c]` input.
-    Gather { x: Var, idx: Vec<usize> },
-    Dropout { x: Var, keep: Vec<bool>, scale: f64 },
+    Gather {
+        x: Var,
+        idx: Vec<usize>,
+    },
+    Dropout {
+        x: Var,
+        keep: Vec<bool>,
+        scale: f64,
+    },
 }
 
 impl Op {
@@ -76,10 +131,25 @@ impl Op {
         use Op::*;
         match self {
             Leaf => vec![],
-            Add(a, b) | Sub(a, b) | Mul(a, b) | Div(a, b) | Mse(a, b) | BceWithLogits(a, b) => vec![*a, *b],
+            Add(a, b) | Sub(a, b) | Mul(a, b) | Div(a, b) | Mse(a, b) | BceWithLogits(a, b) => {
+                vec![*a, *b]
+            }
             MatMul { a, b, .. } => vec![*a, *b],
-            Neg(x) | Abs(x) | Pow(x, _) | Exp(x) | Log(x) | Sqrt(x) | Relu(x) | LeakyRelu(x, _) | Sigmoid(x)
-            | Tanh(x) | Softmax(x) | LogSoftmax(x) | GlobalAvgPool(x) | Reshape(x) | Permute(x, _) => vec![*x],
+            Neg(x)
+            | Abs(x)
+            | Pow(x, _)
+            | Exp(x)
+            | Log(x)
+            | Sqrt(x)
+            | Relu(x)
+            | LeakyRelu(x, _)
+            | Sigmoid(x)
+            | Tanh(x)
+            | Softmax(x)
+            | LogSoftmax(x)
+            | GlobalAvgPool(x)
+            | Reshape(x)
+            | Permute(x, _) => vec![*x],
             Clamp { x, .. }
             | MaxPool2d { x, .. }
             | AvgPool2d { x, .. }
@@ -125,13 +195,19 @@ impl<T: Float> Default for Tape<T> {
 impl<T: Float> Tape<T> {
     /// A tape that records ops for backward.
     pub fn new() -> Self {
-        Tape { nodes: Vec::new(), grad_enabled: true }
+        Tape {
+            nodes: Vec::new(),
+            grad_enabled: true,
+        }
     }
 
     /// A tape that records no ops: values are computed and kept (so `Var`s still work),
     /// but nothing is saved for backward and no node requires a gradient.
     pub fn no_grad() -> Self {
-        Tape { nodes: Vec::new(), grad_enabled: false }
+        Tape {
+            nodes: Vec::new(),
+            grad_enabled: false,
+        }
     }
 
     pub fn grad_enabled(&self) -> bool {
@@ -141,22 +217,35 @@ impl<T: Float> Tape<T> {
     /// A leaf whose gradient is wanted (a parameter, or an input being explained).
     pub fn leaf(&mut self, value: Tensor<T>) -> Var {
         let requires_grad = self.grad_enabled;
-        self.nodes.push(Node { value, op: Op::Leaf, requires_grad });
+        self.nodes.push(Node {
+            value,
+            op: Op::Leaf,
+            requires_grad,
+        });
         Var(self.nodes.len() - 1)
     }
 
     /// A leaf that needs no gradient (data, targets).
     pub fn constant(&mut self, value: Tensor<T>) -> Var {
-        self.nodes.push(Node { value, op: Op::Leaf, requires_grad: false });
+        self.nodes.push(Node {
+            value,
+            op: Op::Leaf,
+            requires_grad: false,
+        });
         Var(self.nodes.len() - 1)
     }
 
     /// Appends the result of an op. In no-grad mode, or when no input needs a gradient,
     /// the op is not kept.
     pub(crate) fn push(&mut self, value: Tensor<T>, op: Op) -> Var {
-        let requires_grad = self.grad_enabled && op.inputs().iter().any(|v| self.nodes[v.0].requires_grad);
+        let requires_grad =
+            self.grad_enabled && op.inputs().iter().any(|v| self.nodes[v.0].requires_grad);
         let op = if requires_grad { op } else { Op::Leaf };
-        self.nodes.push(Node { value, op, requires_grad });
+        self.nodes.push(Node {
+            value,
+            op,
+            requires_grad,
+        });
         Var(self.nodes.len() - 1)
     }
 

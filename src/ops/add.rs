@@ -30,7 +30,10 @@ mod tests {
 
     #[test]
     fn gradcheck_with_broadcasting() {
-        assert_gradcheck(|t, v| t.add(v[0], v[1]), &[test_input(&[2, 3, 4], 1, 0.0), test_input(&[3, 1], 2, 0.0)]);
+        assert_gradcheck(
+            |t, v| t.add(v[0], v[1]),
+            &[test_input(&[2, 3, 4], 1, 0.0), test_input(&[3, 1], 2, 0.0)],
+        );
     }
 
     #[test]

@@ -14,7 +14,10 @@ impl<T: Float> Tape<T> {
             return invalid("avgpool2d kernel and stride must be at least 1");
         }
         if h < k || w < k {
-            return shape_err(format!("avgpool2d window {k} larger than input {}", fmt_shape(self.shape(x))));
+            return shape_err(format!(
+                "avgpool2d window {k} larger than input {}",
+                fmt_shape(self.shape(x))
+            ));
         }
         let y = avgpool2d(self.value(x).data(), n * c, h, w, k, stride);
         let y = Tensor::new(&[n, c, pooled(h, k, stride), pooled(w, k, stride)], y)?;
@@ -34,7 +37,13 @@ mod tests {
 
     #[test]
     fn gradcheck_overlapping_and_not() {
-        assert_gradcheck(|t, v| t.avgpool2d(v[0], 2, 2), &[test_input(&[2, 2, 4, 5], 1, 0.0)]);
-        assert_gradcheck(|t, v| t.avgpool2d(v[0], 3, 1), &[test_input(&[1, 1, 5, 5], 2, 0.0)]);
+        assert_gradcheck(
+            |t, v| t.avgpool2d(v[0], 2, 2),
+            &[test_input(&[2, 2, 4, 5], 1, 0.0)],
+        );
+        assert_gradcheck(
+            |t, v| t.avgpool2d(v[0], 3, 1),
+            &[test_input(&[1, 1, 5, 5], 2, 0.0)],
+        );
     }
 }

@@ -40,6 +40,9 @@ mod tests {
     #[test]
     fn gradcheck() {
         let y = test_input(&[3, 4], 2, 0.0).map(|v| (v + 1.0) / 2.0);
-        assert_gradcheck(|t, v| t.bce_with_logits(v[0], v[1]), &[test_input(&[3, 4], 1, 0.0).map(|v| 5.0 * v), y]);
+        assert_gradcheck(
+            |t, v| t.bce_with_logits(v[0], v[1]),
+            &[test_input(&[3, 4], 1, 0.0).map(|v| 5.0 * v), y],
+        );
     }
 }

@@ -13,7 +13,13 @@ impl<T: Float> Tape<T> {
 
 pub(crate) fn backward<T: Float>(c: &Ctx<T>, x: Var, lo: f64, hi: f64) -> Contribs<T> {
     let (l, h) = (T::from_f64_lossy(lo), T::from_f64_lossy(hi));
-    super::elementwise_backward(c, x, |x, _| if x >= l && x <= h { T::one() } else { T::zero() })
+    super::elementwise_backward(c, x, |x, _| {
+        if x >= l && x <= h {
+            T::one()
+        } else {
+            T::zero()
+        }
+    })
 }
 
 #[cfg(test)]
@@ -24,7 +30,11 @@ mod tests {
 
     #[test]
     fn gradcheck_away_from_bounds() {
-        assert_gradcheck(|t, v| Ok(t.clamp(v[0], -0.5, 0.5)), &[test_input(&[20], 1, 0.0).map(|v| if (v.abs() - 0.5).abs() < 0.01 { 0.1 } else { v })]);
+        assert_gradcheck(
+            |t, v| Ok(t.clamp(v[0], -0.5, 0.5)),
+            &[test_input(&[20], 1, 0.0)
+                .map(|v| if (v.abs() - 0.5).abs() < 0.01 { 0.1 } else { v })],
+        );
     }
 
     #[test]

@@ -8,15 +8,25 @@ use crate::tensor::{Tensor, fmt_shape};
 
 impl<T: Float> Tape<T> {
     pub fn concat(&mut self, xs: &[Var], axis: usize) -> Result<Var> {
-        let Some(&first) = xs.first() else { return invalid("concat of no tensors") };
+        let Some(&first) = xs.first() else {
+            return invalid("concat of no tensors");
+        };
         let base = self.shape(first).to_vec();
         let (outer, _, inner) = super::split_at_axis(&base, axis)?;
         let mut total = 0;
         for &x in xs {
             let s = self.shape(x);
-            let same_elsewhere = s.len() == base.len() && s.iter().zip(&base).enumerate().all(|(i, (a, b))| i == axis || a == b);
+            let same_elsewhere = s.len() == base.len()
+                && s.iter()
+                    .zip(&base)
+                    .enumerate()
+                    .all(|(i, (a, b))| i == axis || a == b);
             if !same_elsewhere {
-                return shape_err(format!("concat along axis {axis}: {} and {} differ elsewhere", fmt_shape(&base), fmt_shape(s)));
+                return shape_err(format!(
+                    "concat along axis {axis}: {} and {} differ elsewhere",
+                    fmt_shape(&base),
+                    fmt_shape(s)
+                ));
             }
             total += s[axis];
         }
@@ -30,7 +40,13 @@ impl<T: Float> Tape<T> {
         let mut shape = base;
         shape[axis] = total;
         let y = Tensor::new(&shape, out)?;
-        Ok(self.push(y, Op::Concat { xs: xs.to_vec(), axis }))
+        Ok(self.push(
+            y,
+            Op::Concat {
+                xs: xs.to_vec(),
+                axis,
+            },
+        ))
     }
 }
 
@@ -56,7 +72,16 @@ mod tests {
 
     #[test]
     fn gradcheck() {
-        assert_gradcheck(|t, v| t.concat(&[v[0], v[1]], 1), &[test_input(&[2, 3, 2], 1, 0.0), test_input(&[2, 1, 2], 2, 0.0)]);
-        assert_gradcheck(|t, v| t.concat(&[v[0], v[1], v[0]], 0), &[test_input(&[2, 3], 1, 0.0), test_input(&[1, 3], 2, 0.0)]);
+        assert_gradcheck(
+            |t, v| t.concat(&[v[0], v[1]], 1),
+            &[
+                test_input(&[2, 3, 2], 1, 0.0),
+                test_input(&[2, 1, 2], 2, 0.0),
+            ],
+        );
+        assert_gradcheck(
+            |t, v| t.concat(&[v[0], v[1], v[0]], 0),
+            &[test_input(&[2, 3], 1, 0.0), test_input(&[1, 3], 2, 0.0)],
+        );
     }
 }

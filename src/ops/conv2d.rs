@@ -12,7 +12,10 @@ use crate::tensor::{Tensor, fmt_shape};
 fn geometry(x: &[usize], w: &[usize], stride: usize, pad: usize) -> Result<ConvGeom> {
     let (n, c, h, wd) = super::expect_4d(x, "conv2d")?;
     let &[o, wc, kh, kw] = w else {
-        return shape_err(format!("conv2d weight must be [O,C,kh,kw], got {}", fmt_shape(w)));
+        return shape_err(format!(
+            "conv2d weight must be [O,C,kh,kw], got {}",
+            fmt_shape(w)
+        ));
     };
     if wc != c {
         return shape_err(format!(
@@ -25,28 +28,81 @@ fn geometry(x: &[usize], w: &[usize], stride: usize, pad: usize) -> Result<ConvG
         return invalid("conv2d stride must be at least 1");
     }
     if h + 2 * pad < kh || wd + 2 * pad < kw || kh == 0 || kw == 0 {
-        return shape_err(format!("conv2d kernel {} does not fit input {} with padding {pad}", fmt_shape(w), fmt_shape(x)));
+        return shape_err(format!(
+            "conv2d kernel {} does not fit input {} with padding {pad}",
+            fmt_shape(w),
+            fmt_shape(x)
+        ));
     }
-    Ok(ConvGeom { n, c, h, w: wd, o, kh, kw, stride, pad })
+    Ok(ConvGeom {
+        n,
+        c,
+        h,
+        w: wd,
+        o,
+        kh,
+        kw,
+        stride,
+        pad,
+    })
 }
 
 impl<T: Float> Tape<T> {
-    pub fn conv2d(&mut self, x: Var, w: Var, b: Option<Var>, stride: usize, pad: usize) -> Result<Var> {
+    pub fn conv2d(
+        &mut self,
+        x: Var,
+        w: Var,
+        b: Option<Var>,
+        stride: usize,
+        pad: usize,
+    ) -> Result<Var> {
         let g = geometry(self.shape(x), self.shape(w), stride, pad)?;
         if let Some(b) = b {
             if self.shape(b) != [g.o] {
-                return shape_err(format!("conv2d bias must be [{}], got {}", g.o, fmt_shape(self.shape(b))));
+                return shape_err(format!(
+                    "conv2d bias must be [{}], got {}",
+                    g.o,
+                    fmt_shape(self.shape(b))
+                ));
             }
         }
-        let y = conv2d_forward(&g, self.value(x).data(), self.value(w).data(), b.map(|b| self.value(b).data()));
+        let y = conv2d_forward(
+            &g,
+            self.value(x).data(),
+            self.value(w).data(),
+            b.map(|b| self.value(b).data()),
+        );
         let y = Tensor::new(&[g.n, g.o, g.ho(), g.wo()], y)?;
-        Ok(self.push(y, Op::Conv2d { x, w, b, stride, pad }))
+        Ok(self.push(
+            y,
+            Op::Conv2d {
+                x,
+                w,
+                b,
+                stride,
+                pad,
+            },
+        ))
     }
 }
 
-pub(crate) fn backward<T: Float>(c: &Ctx<T>, x: Var, w: Var, b: Option<Var>, stride: usize, pad: usize) -> Contribs<T> {
+pub(crate) fn backward<T: Float>(
+    c: &Ctx<T>,
+    x: Var,
+    w: Var,
+    b: Option<Var>,
+    stride: usize,
+    pad: usize,
+) -> Contribs<T> {
     let g = geometry(c.val(x).shape(), c.val(w).shape(), stride, pad)?;
-    let (dx, dw, db) = conv2d_backward(&g, c.val(x).data(), c.val(w).data(), c.g.data(), c.needs(x), c.needs(w));
+    let (dx, dw, db) = conv2d_backward(
+        &g,
+        c.val(x).data(),
+        c.val(w).data(),
+        c.g.data(),
+        c.needs(x),
+        c.needs(w),
+    );
     let mut out = Vec::new();
     if let Some(dx) = dx {
         out.push((x, Tensor::new(c.val(x).shape(), dx)?));
@@ -69,7 +125,11 @@ mod tests {
         for (stride, pad) in [(1, 1), (2, 0), (2, 1)] {
             assert_gradcheck(
                 |t, v| t.conv2d(v[0], v[1], Some(v[2]), stride, pad),
-                &[test_input(&[2, 2, 5, 6], 1, 0.0), test_input(&[3, 2, 3, 3], 2, 0.0), test_input(&[3], 3, 0.0)],
+                &[
+                    test_input(&[2, 2, 5, 6], 1, 0.0),
+                    test_input(&[3, 2, 3, 3], 2, 0.0),
+                    test_input(&[3], 3, 0.0),
+                ],
             );
         }
     }
@@ -80,6 +140,9 @@ mod tests {
         let x = t.leaf(crate::tensor::Tensor::zeros(&[1, 3, 8, 8]));
         let w = t.leaf(crate::tensor::Tensor::zeros(&[4, 1, 3, 3]));
         let e = t.conv2d(x, w, None, 1, 1).unwrap_err().to_string();
-        assert!(e.contains("[1, 3, 8, 8]") && e.contains("[4, 1, 3, 3]"), "{e}");
+        assert!(
+            e.contains("[1, 3, 8, 8]") && e.contains("[4, 1, 3, 3]"),
+            "{e}"
+        );
     }
 }

@@ -33,6 +33,9 @@ mod tests {
 
     #[test]
     fn gradcheck_with_broadcasting() {
-        assert_gradcheck(|t, v| t.div(v[0], v[1]), &[test_input(&[2, 3], 1, 0.0), test_input(&[3], 2, 0.5)]);
+        assert_gradcheck(
+            |t, v| t.div(v[0], v[1]),
+            &[test_input(&[2, 3], 1, 0.0), test_input(&[3], 2, 0.5)],
+        );
     }
 }

@@ -19,9 +19,17 @@ impl<T: Float> Tape<T> {
             return Ok(x);
         }
         let scale = 1.0 / (1.0 - p);
-        let keep: Vec<bool> = (0..self.value(x).len()).map(|_| rng.r#gen::<f64>() >= p).collect();
+        let keep: Vec<bool> = (0..self.value(x).len())
+            .map(|_| rng.r#gen::<f64>() >= p)
+            .collect();
         let s = T::from_f64_lossy(scale);
-        let data = self.value(x).data().iter().zip(&keep).map(|(&v, &k)| if k { v * s } else { T::zero() }).collect();
+        let data = self
+            .value(x)
+            .data()
+            .iter()
+            .zip(&keep)
+            .map(|(&v, &k)| if k { v * s } else { T::zero() })
+            .collect();
         let y = Tensor::new(self.shape(x), data)?;
         Ok(self.push(y, Op::Dropout { x, keep, scale }))
     }
@@ -29,7 +37,12 @@ impl<T: Float> Tape<T> {
 
 pub(crate) fn backward<T: Float>(c: &Ctx<T>, x: Var, keep: &[bool], scale: f64) -> Contribs<T> {
     let s = T::from_f64_lossy(scale);
-    let data = c.g.data().iter().zip(keep).map(|(&g, &k)| if k { g * s } else { T::zero() }).collect();
+    let data =
+        c.g.data()
+            .iter()
+            .zip(keep)
+            .map(|(&g, &k)| if k { g * s } else { T::zero() })
+            .collect();
     Ok(vec![(x, Tensor::new(c.g.shape(), data)?)])
 }
 
@@ -42,7 +55,10 @@ mod tests {
     #[test]
     fn gradcheck_with_a_fixed_mask() {
         // the same seed in every evaluation gives the same mask
-        assert_gradcheck(|t, v| t.dropout(v[0], 0.3, true, &mut StdRng::seed_from_u64(5)), &[test_input(&[4, 5], 1, 0.0)]);
+        assert_gradcheck(
+            |t, v| t.dropout(v[0], 0.3, true, &mut StdRng::seed_from_u64(5)),
+            &[test_input(&[4, 5], 1, 0.0)],
+        );
     }
 
     #[test]
@@ -50,7 +66,9 @@ mod tests {
         let run = |seed| {
             let mut t = crate::autodiff::Tape::<f32>::new();
             let x = t.leaf(crate::tensor::Tensor::ones(&[100]));
-            let y = t.dropout(x, 0.5, true, &mut StdRng::seed_from_u64(seed)).unwrap();
+            let y = t
+                .dropout(x, 0.5, true, &mut StdRng::seed_from_u64(seed))
+                .unwrap();
             t.value(y).clone()
         };
         assert_eq!(run(1), run(1));
@@ -59,6 +77,10 @@ mod tests {
         assert!((30..70).contains(&kept), "{kept} of 100 kept at p = 0.5");
         let mut t = crate::autodiff::Tape::<f32>::new();
         let x = t.leaf(crate::tensor::Tensor::ones(&[3]));
-        assert_eq!(t.dropout(x, 0.5, false, &mut StdRng::seed_from_u64(1)).unwrap(), x);
+        assert_eq!(
+            t.dropout(x, 0.5, false, &mut StdRng::seed_from_u64(1))
+                .unwrap(),
+            x
+        );
     }
 }

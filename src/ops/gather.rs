@@ -11,14 +11,33 @@ use crate::tensor::{Tensor, fmt_shape};
 impl<T: Float> Tape<T> {
     pub fn gather(&mut self, x: Var, idx: &[usize]) -> Result<Var> {
         let &[n, c] = self.shape(x) else {
-            return shape_err(format!("gather needs [N, C], got {}", fmt_shape(self.shape(x))));
+            return shape_err(format!(
+                "gather needs [N, C], got {}",
+                fmt_shape(self.shape(x))
+            ));
         };
         if idx.len() != n || idx.iter().any(|&i| i >= c) {
-            return shape_err(format!("gather: {} indices (each < {c}) needed for {}", n, fmt_shape(self.shape(x))));
+            return shape_err(format!(
+                "gather: {} indices (each < {c}) needed for {}",
+                n,
+                fmt_shape(self.shape(x))
+            ));
         }
         let xd = self.value(x).data();
-        let y = Tensor::new(&[n], idx.iter().enumerate().map(|(i, &j)| xd[i * c + j]).collect())?;
-        Ok(self.push(y, Op::Gather { x, idx: idx.to_vec() }))
+        let y = Tensor::new(
+            &[n],
+            idx.iter()
+                .enumerate()
+                .map(|(i, &j)| xd[i * c + j])
+                .collect(),
+        )?;
+        Ok(self.push(
+            y,
+            Op::Gather {
+                x,
+                idx: idx.to_vec(),
+            },
+        ))
     }
 }
 
@@ -37,6 +56,9 @@ mod tests {
 
     #[test]
     fn gradcheck() {
-        assert_gradcheck(|t, v| t.gather(v[0], &[2, 0, 1]), &[test_input(&[3, 4], 1, 0.0)]);
+        assert_gradcheck(
+            |t, v| t.gather(v[0], &[2, 0, 1]),
+            &[test_input(&[3, 4], 1, 0.0)],
+        );
     }
 }

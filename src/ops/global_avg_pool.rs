@@ -11,7 +11,12 @@ impl<T: Float> Tape<T> {
     pub fn global_avg_pool(&mut self, x: Var) -> Result<Var> {
         let (n, c, h, w) = super::expect_4d(self.shape(x), "global_avg_pool")?;
         let inv = T::one() / T::from_usize(h * w).unwrap_or(T::one());
-        let y: Vec<T> = self.value(x).data().chunks(h * w).map(|p| p.iter().copied().sum::<T>() * inv).collect();
+        let y: Vec<T> = self
+            .value(x)
+            .data()
+            .chunks(h * w)
+            .map(|p| p.iter().copied().sum::<T>() * inv)
+            .collect();
         let y = Tensor::new(&[n, c], y)?;
         Ok(self.push(y, Op::GlobalAvgPool(x)))
     }
@@ -33,6 +38,9 @@ mod tests {
 
     #[test]
     fn gradcheck() {
-        assert_gradcheck(|t, v| t.global_avg_pool(v[0]), &[test_input(&[2, 3, 3, 4], 1, 0.0)]);
+        assert_gradcheck(
+            |t, v| t.global_avg_pool(v[0]),
+            &[test_input(&[2, 3, 3, 4], 1, 0.0)],
+        );
     }
 }

@@ -11,7 +11,10 @@ impl<T: Float> Tape<T> {
     pub fn index_select(&mut self, x: Var, axis: usize, indices: &[usize]) -> Result<Var> {
         let (outer, len, inner) = super::split_at_axis(self.shape(x), axis)?;
         if let Some(&i) = indices.iter().find(|&&i| i >= len) {
-            return shape_err(format!("index {i} out of range on axis {axis} of {}", fmt_shape(self.shape(x))));
+            return shape_err(format!(
+                "index {i} out of range on axis {axis} of {}",
+                fmt_shape(self.shape(x))
+            ));
         }
         let xd = self.value(x).data();
         let mut out = Vec::with_capacity(outer * indices.len() * inner);
@@ -23,18 +26,33 @@ impl<T: Float> Tape<T> {
         let mut shape = self.shape(x).to_vec();
         shape[axis] = indices.len();
         let y = Tensor::new(&shape, out)?;
-        Ok(self.push(y, Op::IndexSelect { x, axis, indices: indices.to_vec() }))
+        Ok(self.push(
+            y,
+            Op::IndexSelect {
+                x,
+                axis,
+                indices: indices.to_vec(),
+            },
+        ))
     }
 }
 
-pub(crate) fn backward<T: Float>(c: &Ctx<T>, x: Var, axis: usize, indices: &[usize]) -> Contribs<T> {
+pub(crate) fn backward<T: Float>(
+    c: &Ctx<T>,
+    x: Var,
+    axis: usize,
+    indices: &[usize],
+) -> Contribs<T> {
     let (outer, len, inner) = super::split_at_axis(c.val(x).shape(), axis)?;
     let mut dx = Tensor::zeros(c.val(x).shape());
     let g = c.g.data();
     for o in 0..outer {
         for (k, &i) in indices.iter().enumerate() {
             let src = &g[(o * indices.len() + k) * inner..][..inner];
-            for (d, &s) in dx.data_mut()[(o * len + i) * inner..][..inner].iter_mut().zip(src) {
+            for (d, &s) in dx.data_mut()[(o * len + i) * inner..][..inner]
+                .iter_mut()
+                .zip(src)
+            {
                 *d += s;
             }
         }
@@ -48,6 +66,9 @@ mod tests {
 
     #[test]
     fn gradcheck_with_repeats() {
-        assert_gradcheck(|t, v| t.index_select(v[0], 1, &[2, 0, 2]), &[test_input(&[2, 3, 2], 1, 0.0)]);
+        assert_gradcheck(
+            |t, v| t.index_select(v[0], 1, &[2, 0, 2]),
+            &[test_input(&[2, 3, 2], 1, 0.0)],
+        );
     }
 }

@@ -7,7 +7,11 @@ use crate::float::Float;
 impl<T: Float> Tape<T> {
     pub fn leaky_relu(&mut self, x: Var, slope: f64) -> Var {
         let s = T::from_f64_lossy(slope);
-        self.unary(x, |v| if v > T::zero() { v } else { s * v }, Op::LeakyRelu(x, slope))
+        self.unary(
+            x,
+            |v| if v > T::zero() { v } else { s * v },
+            Op::LeakyRelu(x, slope),
+        )
     }
 }
 
@@ -22,7 +26,10 @@ mod tests {
 
     #[test]
     fn gradcheck_away_from_zero() {
-        assert_gradcheck(|t, v| Ok(t.leaky_relu(v[0], 0.01)), &[test_input(&[3, 5], 1, 0.1)]);
+        assert_gradcheck(
+            |t, v| Ok(t.leaky_relu(v[0], 0.01)),
+            &[test_input(&[3, 5], 1, 0.1)],
+        );
     }
 
     #[test]

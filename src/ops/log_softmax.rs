@@ -43,6 +43,9 @@ mod tests {
 
     #[test]
     fn gradcheck() {
-        assert_gradcheck(|t, v| t.log_softmax(v[0]), &[test_input(&[3, 5], 1, 0.0).map(|v| 3.0 * v)]);
+        assert_gradcheck(
+            |t, v| t.log_softmax(v[0]),
+            &[test_input(&[3, 5], 1, 0.0).map(|v| 3.0 * v)],
+        );
     }
 }

@@ -22,7 +22,14 @@ struct Dims {
 }
 
 fn dims(a: &[usize], b: &[usize], trans_b: bool) -> Result<Dims> {
-    let bad = || shape_err(format!("matmul cannot multiply {} by {}{}", fmt_shape(a), fmt_shape(b), if trans_b { "ᵀ" } else { "" }));
+    let bad = || {
+        shape_err(format!(
+            "matmul cannot multiply {} by {}{}",
+            fmt_shape(a),
+            fmt_shape(b),
+            if trans_b { "ᵀ" } else { "" }
+        ))
+    };
     if a.len() < 2 || !(b.len() == 2 || b.len() == a.len() && a.len() == 3) {
         return bad();
     }
@@ -38,12 +45,26 @@ fn dims(a: &[usize], b: &[usize], trans_b: bool) -> Result<Dims> {
         let m: usize = a[..a.len() - 1].iter().product();
         let mut out = a[..a.len() - 1].to_vec();
         out.push(bn);
-        return Ok(Dims { batch: 1, m, k, n: bn, shared_b: true, out });
+        return Ok(Dims {
+            batch: 1,
+            m,
+            k,
+            n: bn,
+            shared_b: true,
+            out,
+        });
     }
     if a[0] != b[0] {
         return bad();
     }
-    Ok(Dims { batch: a[0], m: a[1], k, n: bn, shared_b: false, out: vec![a[0], a[1], bn] })
+    Ok(Dims {
+        batch: a[0],
+        m: a[1],
+        k,
+        n: bn,
+        shared_b: false,
+        out: vec![a[0], a[1], bn],
+    })
 }
 
 impl<T: Float> Tape<T> {
@@ -60,7 +81,19 @@ impl<T: Float> Tape<T> {
         let d = dims(self.shape(a), self.shape(b), trans_b)?;
         let mut out = vec![T::zero(); d.batch * d.m * d.n];
         let (av, bv) = (self.value(a).data(), self.value(b).data());
-        batched_gemm(d.batch, d.m, d.k, d.n, av, true, false, bv, !d.shared_b, trans_b, &mut out);
+        batched_gemm(
+            d.batch,
+            d.m,
+            d.k,
+            d.n,
+            av,
+            true,
+            false,
+            bv,
+            !d.shared_b,
+            trans_b,
+            &mut out,
+        );
         let y = Tensor::new(&d.out, out)?;
         Ok(self.push(y, Op::MatMul { a, b, trans_b }))
     }
@@ -75,7 +108,19 @@ pub(crate) fn backward<T: Float>(c: &Ctx<T>, a: Var, b: Var, trans_b: bool) -> C
     if c.needs(a) {
         // da[m,k] = g[m,n] · op(b)ᵀ
         let mut da = vec![T::zero(); d.batch * m * k];
-        batched_gemm(d.batch, m, n, k, g, true, false, bv.data(), !d.shared_b, !trans_b, &mut da);
+        batched_gemm(
+            d.batch,
+            m,
+            n,
+            k,
+            g,
+            true,
+            false,
+            bv.data(),
+            !d.shared_b,
+            !trans_b,
+            &mut da,
+        );
         out.push((a, Tensor::new(av.shape(), da)?));
     }
     if c.needs(b) {
@@ -84,7 +129,11 @@ pub(crate) fn backward<T: Float>(c: &Ctx<T>, a: Var, b: Var, trans_b: bool) -> C
         for i in 0..d.batch {
             let ga = &g[i * m * n..(i + 1) * m * n];
             let aa = &av.data()[i * m * k..(i + 1) * m * k];
-            let dst = if d.shared_b { &mut db[..] } else { &mut db[i * r * cc..(i + 1) * r * cc] };
+            let dst = if d.shared_b {
+                &mut db[..]
+            } else {
+                &mut db[i * r * cc..(i + 1) * r * cc]
+            };
             if trans_b {
                 gemm(n, m, k, ga, true, aa, false, dst, d.shared_b && i > 0); // gᵀ · a
             } else {
@@ -102,11 +151,32 @@ mod tests {
 
     #[test]
     fn gradcheck_2d_3d_and_transposed() {
-        assert_gradcheck(|t, v| t.matmul(v[0], v[1]), &[test_input(&[3, 4], 1, 0.0), test_input(&[4, 2], 2, 0.0)]);
-        assert_gradcheck(|t, v| t.matmul(v[0], v[1]), &[test_input(&[2, 3, 4], 1, 0.0), test_input(&[4, 5], 2, 0.0)]);
-        assert_gradcheck(|t, v| t.matmul(v[0], v[1]), &[test_input(&[2, 3, 4], 1, 0.0), test_input(&[2, 4, 5], 2, 0.0)]);
-        assert_gradcheck(|t, v| t.matmul_nt(v[0], v[1]), &[test_input(&[3, 4], 1, 0.0), test_input(&[5, 4], 2, 0.0)]);
-        assert_gradcheck(|t, v| t.matmul_nt(v[0], v[1]), &[test_input(&[2, 3, 4], 1, 0.0), test_input(&[2, 5, 4], 2, 0.0)]);
+        assert_gradcheck(
+            |t, v| t.matmul(v[0], v[1]),
+            &[test_input(&[3, 4], 1, 0.0), test_input(&[4, 2], 2, 0.0)],
+        );
+        assert_gradcheck(
+            |t, v| t.matmul(v[0], v[1]),
+            &[test_input(&[2, 3, 4], 1, 0.0), test_input(&[4, 5], 2, 0.0)],
+        );
+        assert_gradcheck(
+            |t, v| t.matmul(v[0], v[1]),
+            &[
+                test_input(&[2, 3, 4], 1, 0.0),
+                test_input(&[2, 4, 5], 2, 0.0),
+            ],
+        );
+        assert_gradcheck(
+            |t, v| t.matmul_nt(v[0], v[1]),
+            &[test_input(&[3, 4], 1, 0.0), test_input(&[5, 4], 2, 0.0)],
+        );
+        assert_gradcheck(
+            |t, v| t.matmul_nt(v[0], v[1]),
+            &[
+                test_input(&[2, 3, 4], 1, 0.0),
+                test_input(&[2, 5, 4], 2, 0.0),
+            ],
+        );
     }
 
     #[test]

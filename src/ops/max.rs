@@ -33,7 +33,12 @@ impl<T: Float> Tape<T> {
     }
 }
 
-pub(crate) fn backward<T: Float>(c: &Ctx<T>, x: Var, _axis: usize, argmax: &[usize]) -> Contribs<T> {
+pub(crate) fn backward<T: Float>(
+    c: &Ctx<T>,
+    x: Var,
+    _axis: usize,
+    argmax: &[usize],
+) -> Contribs<T> {
     let mut dx = Tensor::zeros(c.val(x).shape());
     for (&j, &g) in argmax.iter().zip(c.g.data()) {
         dx.data_mut()[j] += g;
@@ -48,7 +53,10 @@ mod tests {
     #[test]
     fn gradcheck_each_axis() {
         for axis in 0..3 {
-            assert_gradcheck(|t, v| t.max(v[0], axis, false), &[test_input(&[2, 3, 4], 1, 0.0)]);
+            assert_gradcheck(
+                |t, v| t.max(v[0], axis, false),
+                &[test_input(&[2, 3, 4], 1, 0.0)],
+            );
         }
     }
 }

@@ -16,11 +16,22 @@ impl<T: Float> Tape<T> {
             return invalid("maxpool2d kernel and stride must be at least 1");
         }
         if h < k || w < k {
-            return shape_err(format!("maxpool2d window {k} larger than input {}", fmt_shape(self.shape(x))));
+            return shape_err(format!(
+                "maxpool2d window {k} larger than input {}",
+                fmt_shape(self.shape(x))
+            ));
         }
         let (y, argmax) = maxpool2d(self.value(x).data(), n * c, h, w, k, stride);
         let y = Tensor::new(&[n, c, pooled(h, k, stride), pooled(w, k, stride)], y)?;
-        Ok(self.push(y, Op::MaxPool2d { x, k, stride, argmax }))
+        Ok(self.push(
+            y,
+            Op::MaxPool2d {
+                x,
+                k,
+                stride,
+                argmax,
+            },
+        ))
     }
 }
 
@@ -41,8 +52,14 @@ mod tests {
 
     #[test]
     fn gradcheck_without_ties() {
-        assert_gradcheck(|t, v| t.maxpool2d(v[0], 2, 2), &[test_input(&[2, 2, 4, 6], 1, 0.0)]);
-        assert_gradcheck(|t, v| t.maxpool2d(v[0], 3, 1), &[test_input(&[1, 2, 5, 5], 2, 0.0)]);
+        assert_gradcheck(
+            |t, v| t.maxpool2d(v[0], 2, 2),
+            &[test_input(&[2, 2, 4, 6], 1, 0.0)],
+        );
+        assert_gradcheck(
+            |t, v| t.maxpool2d(v[0], 3, 1),
+            &[test_input(&[1, 2, 5, 5], 2, 0.0)],
+        );
     }
 
     #[test]

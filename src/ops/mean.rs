@@ -21,13 +21,22 @@ impl<T: Float> Tape<T> {
         let inv = T::one() / T::from_usize(n).unwrap_or(T::one());
         let y = reduce_to(self.value(x), &kd)?.map(|v| v * inv);
         let y = y.reshape(&reduced_shape(self.shape(x), axes, keepdim)?)?;
-        Ok(self.push(y, Op::Mean { x, axes: axes.to_vec() }))
+        Ok(self.push(
+            y,
+            Op::Mean {
+                x,
+                axes: axes.to_vec(),
+            },
+        ))
     }
 }
 
 pub(crate) fn backward<T: Float>(c: &Ctx<T>, x: Var, axes: &[usize]) -> Contribs<T> {
     let inv = T::one() / T::from_usize(count(c.val(x).shape(), axes)).unwrap_or(T::one());
-    Ok(vec![(x, expand_back(c.g, c.val(x).shape(), axes)?.map(|v| v * inv))])
+    Ok(vec![(
+        x,
+        expand_back(c.g, c.val(x).shape(), axes)?.map(|v| v * inv),
+    )])
 }
 
 #[cfg(test)]
@@ -36,6 +45,9 @@ mod tests {
 
     #[test]
     fn gradcheck() {
-        assert_gradcheck(|t, v| t.mean(v[0], &[1, 2], false), &[test_input(&[2, 3, 4], 1, 0.0)]);
+        assert_gradcheck(
+            |t, v| t.mean(v[0], &[1, 2], false),
+            &[test_input(&[2, 3, 4], 1, 0.0)],
+        );
     }
 }

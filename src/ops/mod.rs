@@ -53,18 +53,35 @@ impl<T: Float> Tape<T> {
 }
 
 /// Backward of an elementwise op: `dx = g · d(x, y)` where `d` is the local derivative.
-pub(crate) fn elementwise_backward<T: Float>(c: &Ctx<T>, x: Var, d: impl Fn(T, T) -> T) -> Contribs<T> {
+pub(crate) fn elementwise_backward<T: Float>(
+    c: &Ctx<T>,
+    x: Var,
+    d: impl Fn(T, T) -> T,
+) -> Contribs<T> {
     let xs = c.val(x).data();
-    let data = c.g.data().iter().zip(xs).zip(c.out.data()).map(|((&g, &x), &y)| g * d(x, y)).collect();
+    let data =
+        c.g.data()
+            .iter()
+            .zip(xs)
+            .zip(c.out.data())
+            .map(|((&g, &x), &y)| g * d(x, y))
+            .collect();
     Ok(vec![(x, Tensor::new(c.g.shape(), data)?)])
 }
 
 /// Splits a shape at `axis` into (outer, length, inner) element counts.
 pub(crate) fn split_at_axis(shape: &[usize], axis: usize) -> Result<(usize, usize, usize)> {
     if axis >= shape.len() {
-        return shape_err(format!("axis {axis} out of range for shape {}", fmt_shape(shape)));
+        return shape_err(format!(
+            "axis {axis} out of range for shape {}",
+            fmt_shape(shape)
+        ));
     }
-    Ok((shape[..axis].iter().product(), shape[axis], shape[axis + 1..].iter().product()))
+    Ok((
+        shape[..axis].iter().product(),
+        shape[axis],
+        shape[axis + 1..].iter().product(),
+    ))
 }
 
 /// The shape with the given axes kept as size 1 (the "keepdim" shape of a reduction).
@@ -72,7 +89,10 @@ pub(crate) fn keepdim_shape(shape: &[usize], axes: &[usize]) -> Result<Vec<usize
     let mut s = shape.to_vec();
     for &a in axes {
         if a >= shape.len() {
-            return shape_err(format!("axis {a} out of range for shape {}", fmt_shape(shape)));
+            return shape_err(format!(
+                "axis {a} out of range for shape {}",
+                fmt_shape(shape)
+            ));
         }
         s[a] = 1;
     }
@@ -83,6 +103,9 @@ pub(crate) fn keepdim_shape(shape: &[usize], axes: &[usize]) -> Result<Vec<usize
 pub(crate) fn expect_4d(shape: &[usize], op: &str) -> Result<(usize, usize, usize, usize)> {
     match shape {
         &[n, c, h, w] => Ok((n, c, h, w)),
-        _ => shape_err(format!("{op} needs a 4-D [N,C,H,W] input, got {}", fmt_shape(shape))),
+        _ => shape_err(format!(
+            "{op} needs a 4-D [N,C,H,W] input, got {}",
+            fmt_shape(shape)
+        )),
     }
 }

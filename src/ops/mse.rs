@@ -39,6 +39,9 @@ mod tests {
 
     #[test]
     fn gradcheck() {
-        assert_gradcheck(|t, v| t.mse(v[0], v[1]), &[test_input(&[3, 4], 1, 0.0), test_input(&[3, 4], 2, 0.0)]);
+        assert_gradcheck(
+            |t, v| t.mse(v[0], v[1]),
+            &[test_input(&[3, 4], 1, 0.0), test_input(&[3, 4], 2, 0.0)],
+        );
     }
 }

@@ -30,7 +30,13 @@ mod tests {
 
     #[test]
     fn gradcheck_with_broadcasting() {
-        assert_gradcheck(|t, v| t.mul(v[0], v[1]), &[test_input(&[2, 3, 4], 1, 0.0), test_input(&[2, 1, 4], 2, 0.0)]);
+        assert_gradcheck(
+            |t, v| t.mul(v[0], v[1]),
+            &[
+                test_input(&[2, 3, 4], 1, 0.0),
+                test_input(&[2, 1, 4], 2, 0.0),
+            ],
+        );
     }
 
     #[test]

@@ -11,8 +11,15 @@ use crate::tensor::{Tensor, fmt_shape, strides_of};
 pub(crate) fn permute_tensor<T: Float>(x: &Tensor<T>, perm: &[usize]) -> Result<Tensor<T>> {
     let nd = x.ndim();
     let mut seen = vec![false; nd];
-    if perm.len() != nd || perm.iter().any(|&p| p >= nd || std::mem::replace(&mut seen[p], true)) {
-        return shape_err(format!("{perm:?} is not a permutation of the axes of {}", fmt_shape(x.shape())));
+    if perm.len() != nd
+        || perm
+            .iter()
+            .any(|&p| p >= nd || std::mem::replace(&mut seen[p], true))
+    {
+        return shape_err(format!(
+            "{perm:?} is not a permutation of the axes of {}",
+            fmt_shape(x.shape())
+        ));
     }
     let shape: Vec<usize> = perm.iter().map(|&p| x.shape()[p]).collect();
     let src_strides = strides_of(x.shape());
@@ -42,7 +49,10 @@ impl<T: Float> Tape<T> {
     pub fn transpose(&mut self, x: Var, a: usize, b: usize) -> Result<Var> {
         let mut perm: Vec<usize> = (0..self.shape(x).len()).collect();
         if a >= perm.len() || b >= perm.len() {
-            return shape_err(format!("transpose axes {a},{b} out of range for {}", fmt_shape(self.shape(x))));
+            return shape_err(format!(
+                "transpose axes {a},{b} out of range for {}",
+                fmt_shape(self.shape(x))
+            ));
         }
         perm.swap(a, b);
         self.permute(x, &perm)
@@ -63,7 +73,13 @@ mod tests {
 
     #[test]
     fn gradcheck() {
-        assert_gradcheck(|t, v| t.permute(v[0], &[2, 0, 1]), &[test_input(&[2, 3, 4], 1, 0.0)]);
-        assert_gradcheck(|t, v| t.transpose(v[0], 0, 1), &[test_input(&[3, 4], 1, 0.0)]);
+        assert_gradcheck(
+            |t, v| t.permute(v[0], &[2, 0, 1]),
+            &[test_input(&[2, 3, 4], 1, 0.0)],
+        );
+        assert_gradcheck(
+            |t, v| t.transpose(v[0], 0, 1),
+            &[test_input(&[3, 4], 1, 0.0)],
+        );
     }
 }

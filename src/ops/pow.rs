@@ -12,7 +12,13 @@ impl<T: Float> Tape<T> {
 
 pub(crate) fn backward<T: Float>(c: &Ctx<T>, x: Var, p: f64) -> Contribs<T> {
     let pt = T::from_f64_lossy(p);
-    super::elementwise_backward(c, x, |x, _| if p == 0.0 { T::zero() } else { pt * x.powf(p - 1.0) })
+    super::elementwise_backward(c, x, |x, _| {
+        if p == 0.0 {
+            T::zero()
+        } else {
+            pt * x.powf(p - 1.0)
+        }
+    })
 }
 
 #[cfg(test)]

@@ -9,18 +9,45 @@ use crate::tensor::Tensor;
 
 impl<T: Float> Tape<T> {
     pub fn relu(&mut self, x: Var) -> Var {
-        self.unary(x, |v| if v > T::zero() { v } else { T::zero() }, Op::Relu(x))
+        self.unary(
+            x,
+            |v| if v > T::zero() { v } else { T::zero() },
+            Op::Relu(x),
+        )
     }
 }
 
 pub(crate) fn backward<T: Float>(c: &Ctx<T>, x: Var) -> Contribs<T> {
     let z = T::zero();
     let pass = |g: T, x: T| match c.rule {
-        BackwardRule::Standard => if x > z { g } else { z },
-        BackwardRule::GuidedBackprop => if x > z && g > z { g } else { z },
-        BackwardRule::Deconvnet => if g > z { g } else { z },
+        BackwardRule::Standard => {
+            if x > z {
+                g
+            } else {
+                z
+            }
+        }
+        BackwardRule::GuidedBackprop => {
+            if x > z && g > z {
+                g
+            } else {
+                z
+            }
+        }
+        BackwardRule::Deconvnet => {
+            if g > z {
+                g
+            } else {
+                z
+            }
+        }
     };
-    let data = c.g.data().iter().zip(c.val(x).data()).map(|(&g, &x)| pass(g, x)).collect();
+    let data =
+        c.g.data()
+            .iter()
+            .zip(c.val(x).data())
+            .map(|(&g, &x)| pass(g, x))
+            .collect();
     Ok(vec![(x, Tensor::new(c.g.shape(), data)?)])
 }
 
@@ -45,8 +72,17 @@ mod tests {
 
     #[test]
     fn the_three_rules() {
-        assert_eq!(grad_under(BackwardRule::Standard), vec![2.0, -3.0, 0.0, 0.0]);
-        assert_eq!(grad_under(BackwardRule::GuidedBackprop), vec![2.0, 0.0, 0.0, 0.0]);
-        assert_eq!(grad_under(BackwardRule::Deconvnet), vec![2.0, 0.0, 5.0, 7.0]);
+        assert_eq!(
+            grad_under(BackwardRule::Standard),
+            vec![2.0, -3.0, 0.0, 0.0]
+        );
+        assert_eq!(
+            grad_under(BackwardRule::GuidedBackprop),
+            vec![2.0, 0.0, 0.0, 0.0]
+        );
+        assert_eq!(
+            grad_under(BackwardRule::Deconvnet),
+            vec![2.0, 0.0, 5.0, 7.0]
+        );
     }
 }

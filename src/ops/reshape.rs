@@ -33,7 +33,10 @@ mod tests {
 
     #[test]
     fn gradcheck() {
-        assert_gradcheck(|t, v| t.reshape(v[0], &[4, 6]), &[test_input(&[2, 3, 4], 1, 0.0)]);
+        assert_gradcheck(
+            |t, v| t.reshape(v[0], &[4, 6]),
+            &[test_input(&[2, 3, 4], 1, 0.0)],
+        );
         assert_gradcheck(|t, v| t.flatten(v[0]), &[test_input(&[2, 3, 4], 1, 0.0)]);
     }
 }

@@ -20,6 +20,9 @@ mod tests {
 
     #[test]
     fn gradcheck() {
-        assert_gradcheck(|t, v| Ok(t.sigmoid(v[0])), &[test_input(&[3, 4], 1, 0.0).map(|v| 4.0 * v)]);
+        assert_gradcheck(
+            |t, v| Ok(t.sigmoid(v[0])),
+            &[test_input(&[3, 4], 1, 0.0).map(|v| 4.0 * v)],
+        );
     }
 }

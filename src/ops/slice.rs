@@ -10,7 +10,10 @@ impl<T: Float> Tape<T> {
     pub fn slice(&mut self, x: Var, axis: usize, start: usize, end: usize) -> Result<Var> {
         let (outer, len, inner) = super::split_at_axis(self.shape(x), axis)?;
         if start > end || end > len {
-            return shape_err(format!("slice {start}..{end} of axis {axis} out of range for {}", fmt_shape(self.shape(x))));
+            return shape_err(format!(
+                "slice {start}..{end} of axis {axis} out of range for {}",
+                fmt_shape(self.shape(x))
+            ));
         }
         let xd = self.value(x).data();
         let mut out = Vec::with_capacity(outer * (end - start) * inner);
@@ -29,7 +32,8 @@ pub(crate) fn backward<T: Float>(c: &Ctx<T>, x: Var, axis: usize, start: usize) 
     let w = c.g.shape()[axis] * inner;
     let mut dx = Tensor::zeros(c.val(x).shape());
     for o in 0..outer {
-        dx.data_mut()[(o * len + start) * inner..][..w].copy_from_slice(&c.g.data()[o * w..(o + 1) * w]);
+        dx.data_mut()[(o * len + start) * inner..][..w]
+            .copy_from_slice(&c.g.data()[o * w..(o + 1) * w]);
     }
     Ok(vec![(x, dx)])
 }
@@ -40,7 +44,13 @@ mod tests {
 
     #[test]
     fn gradcheck() {
-        assert_gradcheck(|t, v| t.slice(v[0], 1, 1, 3), &[test_input(&[2, 4, 3], 1, 0.0)]);
-        assert_gradcheck(|t, v| t.slice(v[0], 2, 0, 1), &[test_input(&[2, 4, 3], 1, 0.0)]);
+        assert_gradcheck(
+            |t, v| t.slice(v[0], 1, 1, 3),
+            &[test_input(&[2, 4, 3], 1, 0.0)],
+        );
+        assert_gradcheck(
+            |t, v| t.slice(v[0], 2, 0, 1),
+            &[test_input(&[2, 4, 3], 1, 0.0)],
+        );
     }
 }

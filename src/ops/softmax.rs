@@ -24,7 +24,9 @@ pub(crate) fn softmax_rows<T: Float>(x: &[T], c: usize) -> Vec<T> {
 pub(crate) fn last_axis(shape: &[usize], op: &str) -> Result<usize> {
     match shape.last() {
         Some(&c) if c > 0 => Ok(c),
-        _ => shape_err(format!("{op} needs a non-empty last axis, got shape {shape:?}")),
+        _ => shape_err(format!(
+            "{op} needs a non-empty last axis, got shape {shape:?}"
+        )),
     }
 }
 
@@ -52,6 +54,9 @@ mod tests {
 
     #[test]
     fn gradcheck() {
-        assert_gradcheck(|t, v| t.softmax(v[0]), &[test_input(&[3, 5], 1, 0.0).map(|v| 3.0 * v)]);
+        assert_gradcheck(
+            |t, v| t.softmax(v[0]),
+            &[test_input(&[3, 5], 1, 0.0).map(|v| 3.0 * v)],
+        );
     }
 }

@@ -10,8 +10,16 @@ pub fn broadcast_shape(a: &[usize], b: &[usize]) -> Result<Vec<usize>> {
     let n = a.len().max(b.len());
     let mut out = vec![0; n];
     for i in 0..n {
-        let da = if i < n - a.len() { 1 } else { a[i - (n - a.len())] };
-        let db = if i < n - b.len() { 1 } else { b[i - (n - b.len())] };
+        let da = if i < n - a.len() {
+            1
+        } else {
+            a[i - (n - a.len())]
+        };
+        let db = if i < n - b.len() {
+            1
+        } else {
+            b[i - (n - b.len())]
+        };
         out[i] = match (da, db) {
             _ if da == db => da,
             (1, d) | (d, 1) => d,
@@ -32,12 +40,23 @@ fn broadcast_strides(shape: &[usize], out: &[usize]) -> Vec<usize> {
     let own = strides_of(shape);
     let pad = out.len() - shape.len();
     (0..out.len())
-        .map(|i| if i < pad || shape[i - pad] == 1 { 0 } else { own[i - pad] })
+        .map(|i| {
+            if i < pad || shape[i - pad] == 1 {
+                0
+            } else {
+                own[i - pad]
+            }
+        })
         .collect()
 }
 
 /// Calls `f(out_index, a_offset, b_offset)` for every element of `out`, in row-major order.
-fn for_each_offset(out: &[usize], sa: &[usize], sb: &[usize], mut f: impl FnMut(usize, usize, usize)) {
+fn for_each_offset(
+    out: &[usize],
+    sa: &[usize],
+    sb: &[usize],
+    mut f: impl FnMut(usize, usize, usize),
+) {
     let total: usize = out.iter().product();
     if total == 0 {
         return;
@@ -95,7 +114,11 @@ pub fn reduce_to<T: Float>(grad: &Tensor<T>, shape: &[usize]) -> Result<Tensor<T
     }
     let out = grad.shape().to_vec();
     if broadcast_shape(shape, &out)? != out {
-        return shape_err(format!("cannot reduce {} to {}", fmt_shape(&out), fmt_shape(shape)));
+        return shape_err(format!(
+            "cannot reduce {} to {}",
+            fmt_shape(&out),
+            fmt_shape(shape)
+        ));
     }
     let st = broadcast_strides(shape, &out);
     let zero = vec![0; out.len()];
@@ -126,6 +149,12 @@ mod tests {
         assert_eq!(c.data()[..6], [11., 12., 13., 21., 22., 23.]);
         let r = reduce_to(&c, &[2, 1]).unwrap();
         // sum over axes 0 and 2 of c
-        assert_eq!(r.data(), &[11. + 12. + 13. + 14. + 15. + 16., 21. + 22. + 23. + 24. + 25. + 26.]);
+        assert_eq!(
+            r.data(),
+            &[
+                11. + 12. + 13. + 14. + 15. + 16.,
+                21. + 22. + 23. + 24. + 25. + 26.
+            ]
+        );
     }
 }

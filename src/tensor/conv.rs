@@ -61,7 +61,11 @@ pub fn im2col<T: Float>(g: &ConvGeom, x: &[T], cols: &mut [T]) {
                     let src = &x[(c * g.h + iy as usize) * g.w..(c * g.h + iy as usize + 1) * g.w];
                     for (ox, d) in drow.iter_mut().enumerate() {
                         let ix = (ox * g.stride + kj) as isize - g.pad as isize;
-                        *d = if ix < 0 || ix >= g.w as isize { T::zero() } else { src[ix as usize] };
+                        *d = if ix < 0 || ix >= g.w as isize {
+                            T::zero()
+                        } else {
+                            src[ix as usize]
+                        };
                     }
                 }
             }
@@ -83,7 +87,8 @@ pub fn col2im<T: Float>(g: &ConvGeom, cols: &[T], dx: &mut [T]) {
                     if iy < 0 || iy >= g.h as isize {
                         continue;
                     }
-                    let drow = &mut dx[(c * g.h + iy as usize) * g.w..(c * g.h + iy as usize + 1) * g.w];
+                    let drow =
+                        &mut dx[(c * g.h + iy as usize) * g.w..(c * g.h + iy as usize + 1) * g.w];
                     for ox in 0..wo {
                         let ix = (ox * g.stride + kj) as isize - g.pad as isize;
                         if ix >= 0 && ix < g.w as isize {
@@ -103,18 +108,20 @@ pub fn conv2d_forward<T: Float>(g: &ConvGeom, x: &[T], w: &[T], b: Option<&[T]>)
     if out.is_empty() {
         return out;
     }
-    out.par_chunks_mut(g.out_len()).zip(x.par_chunks(g.in_len())).for_each_init(
-        || vec![T::zero(); g.ck() * hw],
-        |cols, (y, xs)| {
-            im2col(g, xs, cols);
-            gemm(g.o, g.ck(), hw, w, false, cols, false, y, false);
-            if let Some(b) = b {
-                for (o, row) in y.chunks_mut(hw).enumerate() {
-                    row.iter_mut().for_each(|v| *v += b[o]);
+    out.par_chunks_mut(g.out_len())
+        .zip(x.par_chunks(g.in_len()))
+        .for_each_init(
+            || vec![T::zero(); g.ck() * hw],
+            |cols, (y, xs)| {
+                im2col(g, xs, cols);
+                gemm(g.o, g.ck(), hw, w, false, cols, false, y, false);
+                if let Some(b) = b {
+                    for (o, row) in y.chunks_mut(hw).enumerate() {
+                        row.iter_mut().for_each(|v| *v += b[o]);
+                    }
                 }
-            }
-        },
-    );
+            },
+        );
     out
 }
 
@@ -133,7 +140,10 @@ pub fn conv2d_backward<T: Float>(
         .map(|o| {
             let mut s = T::zero();
             for n in 0..g.n {
-                s += dy[n * g.out_len() + o * hw..n * g.out_len() + (o + 1) * hw].iter().copied().sum();
+                s += dy[n * g.out_len() + o * hw..n * g.out_len() + (o + 1) * hw]
+                    .iter()
+                    .copied()
+                    .sum();
             }
             s
         })
@@ -141,13 +151,15 @@ pub fn conv2d_backward<T: Float>(
     let dx = want_dx.then(|| {
         let mut dx = vec![T::zero(); g.n * g.in_len()];
         if !dx.is_empty() {
-            dx.par_chunks_mut(g.in_len()).zip(dy.par_chunks(g.out_len())).for_each_init(
-                || vec![T::zero(); ck * hw],
-                |cols, (dxs, dys)| {
-                    gemm(ck, g.o, hw, w, true, dys, false, cols, false);
-                    col2im(g, cols, dxs);
-                },
-            );
+            dx.par_chunks_mut(g.in_len())
+                .zip(dy.par_chunks(g.out_len()))
+                .for_each_init(
+                    || vec![T::zero(); ck * hw],
+                    |cols, (dxs, dys)| {
+                        gemm(ck, g.o, hw, w, true, dys, false, cols, false);
+                        col2im(g, cols, dxs);
+                    },
+                );
         }
         dx
     });

@@ -17,7 +17,17 @@ const PAR_WORK: usize = 1 << 17;
 /// `a` is stored m×k (or k×m when `ta`), `b` is stored k×n (or n×k when `tb`), `c` is m×n.
 /// With `acc` the product is added to `c`, otherwise it overwrites it.
 #[allow(clippy::too_many_arguments)]
-pub fn gemm<T: Float>(m: usize, k: usize, n: usize, a: &[T], ta: bool, b: &[T], tb: bool, c: &mut [T], acc: bool) {
+pub fn gemm<T: Float>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[T],
+    ta: bool,
+    b: &[T],
+    tb: bool,
+    c: &mut [T],
+    acc: bool,
+) {
     let (rsb, csb) = if tb { (1, k as isize) } else { (n as isize, 1) };
     let beta = if acc { T::one() } else { T::zero() };
     if k == 0 {
@@ -27,8 +37,27 @@ pub fn gemm<T: Float>(m: usize, k: usize, n: usize, a: &[T], ta: bool, b: &[T], 
         return;
     }
     let run = |r0: usize, rows: usize, c: &mut [T]| {
-        let (a_off, rsa, csa) = if ta { (r0, 1, m as isize) } else { (r0 * k, k as isize, 1) };
-        T::gemm(rows, k, n, T::one(), &a[a_off..], rsa, csa, b, rsb, csb, beta, c, n as isize, 1);
+        let (a_off, rsa, csa) = if ta {
+            (r0, 1, m as isize)
+        } else {
+            (r0 * k, k as isize, 1)
+        };
+        T::gemm(
+            rows,
+            k,
+            n,
+            T::one(),
+            &a[a_off..],
+            rsa,
+            csa,
+            b,
+            rsb,
+            csb,
+            beta,
+            c,
+            n as isize,
+            1,
+        );
     };
     if m * k * n < PAR_WORK || m <= ROW_BLOCK {
         run(0, m, &mut c[..m * n]);
@@ -56,14 +85,26 @@ pub fn batched_gemm<T: Float>(
     c: &mut [T],
 ) {
     let one = |i: usize, cb: &mut [T]| {
-        let ab = if a_batched { &a[i * m * k..(i + 1) * m * k] } else { &a[..m * k] };
-        let bbm = if b_batched { &b[i * k * n..(i + 1) * k * n] } else { &b[..k * n] };
+        let ab = if a_batched {
+            &a[i * m * k..(i + 1) * m * k]
+        } else {
+            &a[..m * k]
+        };
+        let bbm = if b_batched {
+            &b[i * k * n..(i + 1) * k * n]
+        } else {
+            &b[..k * n]
+        };
         gemm(m, k, n, ab, ta, bbm, tb, cb, false);
     };
     if batch > 1 && batch * m * k * n >= PAR_WORK && m * n > 0 {
-        c.par_chunks_mut(m * n).enumerate().for_each(|(i, cb)| one(i, cb));
+        c.par_chunks_mut(m * n)
+            .enumerate()
+            .for_each(|(i, cb)| one(i, cb));
     } else if m * n > 0 {
-        c.chunks_mut(m * n).enumerate().for_each(|(i, cb)| one(i, cb));
+        c.chunks_mut(m * n)
+            .enumerate()
+            .for_each(|(i, cb)| one(i, cb));
     }
 }
 
@@ -103,7 +144,17 @@ mod tests {
         let bt = transpose(k, n, &b);
         for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
             let mut c = vec![0.0; m * n];
-            gemm(m, k, n, if ta { &at } else { &a }, ta, if tb { &bt } else { &b }, tb, &mut c, false);
+            gemm(
+                m,
+                k,
+                n,
+                if ta { &at } else { &a },
+                ta,
+                if tb { &bt } else { &b },
+                tb,
+                &mut c,
+                false,
+            );
             assert_eq!(c, want, "ta={ta} tb={tb}");
         }
     }

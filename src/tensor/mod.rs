@@ -33,7 +33,10 @@ impl<T: Float> Tensor<T> {
                 data.len()
             ));
         }
-        Ok(Tensor { shape: shape.to_vec(), data })
+        Ok(Tensor {
+            shape: shape.to_vec(),
+            data,
+        })
     }
 
     pub fn from_f64(shape: &[usize], data: &[f64]) -> Result<Self> {
@@ -49,18 +52,29 @@ impl<T: Float> Tensor<T> {
     }
 
     pub fn full(shape: &[usize], v: T) -> Self {
-        Tensor { shape: shape.to_vec(), data: vec![v; shape.iter().product()] }
+        Tensor {
+            shape: shape.to_vec(),
+            data: vec![v; shape.iter().product()],
+        }
     }
 
     pub fn scalar(v: T) -> Self {
-        Tensor { shape: vec![], data: vec![v] }
+        Tensor {
+            shape: vec![],
+            data: vec![v],
+        }
     }
 
     /// Uniform samples in `[lo, hi)`.
     pub fn uniform(shape: &[usize], lo: f64, hi: f64, rng: &mut impl Rng) -> Self {
         let n = shape.iter().product();
-        let data = (0..n).map(|_| T::from_f64_lossy(rng.gen_range(lo..hi))).collect();
-        Tensor { shape: shape.to_vec(), data }
+        let data = (0..n)
+            .map(|_| T::from_f64_lossy(rng.gen_range(lo..hi)))
+            .collect();
+        Tensor {
+            shape: shape.to_vec(),
+            data,
+        }
     }
 
     /// Standard normal samples times `std`.
@@ -70,7 +84,10 @@ impl<T: Float> Tensor<T> {
         let data = (0..n)
             .map(|_| T::from_f64_lossy(std * rng.sample::<f64, _>(normal)))
             .collect();
-        Tensor { shape: shape.to_vec(), data }
+        Tensor {
+            shape: shape.to_vec(),
+            data,
+        }
     }
 
     /// One-hot rows: `[n, classes]` with a 1 at `(i, idx[i])`.
@@ -116,7 +133,10 @@ impl<T: Float> Tensor<T> {
     /// The single value of a one-element tensor.
     pub fn item(&self) -> Result<T> {
         if self.data.len() != 1 {
-            return shape_err(format!("item() needs one element, shape is {}", fmt_shape(&self.shape)));
+            return shape_err(format!(
+                "item() needs one element, shape is {}",
+                fmt_shape(&self.shape)
+            ));
         }
         Ok(self.data[0])
     }
@@ -136,7 +156,10 @@ impl<T: Float> Tensor<T> {
     }
 
     pub fn map(&self, f: impl Fn(T) -> T) -> Self {
-        Tensor { shape: self.shape.clone(), data: self.data.iter().map(|&v| f(v)).collect() }
+        Tensor {
+            shape: self.shape.clone(),
+            data: self.data.iter().map(|&v| f(v)).collect(),
+        }
     }
 
     /// Elementwise combination of two tensors of exactly the same shape.
@@ -148,8 +171,16 @@ impl<T: Float> Tensor<T> {
                 fmt_shape(&other.shape)
             ));
         }
-        let data = self.data.iter().zip(&other.data).map(|(&a, &b)| f(a, b)).collect();
-        Ok(Tensor { shape: self.shape.clone(), data })
+        let data = self
+            .data
+            .iter()
+            .zip(&other.data)
+            .map(|(&a, &b)| f(a, b))
+            .collect();
+        Ok(Tensor {
+            shape: self.shape.clone(),
+            data,
+        })
     }
 
     /// `self += other` for equal shapes (used to accumulate gradients).
@@ -173,7 +204,14 @@ impl<T: Float> Tensor<T> {
 
     /// Converts element type through f64 (e.g. f64 → f32 for saving).
     pub fn cast<U: Float>(&self) -> Tensor<U> {
-        Tensor { shape: self.shape.clone(), data: self.data.iter().map(|v| U::from_f64_lossy(v.to_f64())).collect() }
+        Tensor {
+            shape: self.shape.clone(),
+            data: self
+                .data
+                .iter()
+                .map(|v| U::from_f64_lossy(v.to_f64()))
+                .collect(),
+        }
     }
 
     pub fn to_f64_vec(&self) -> Vec<f64> {
@@ -199,18 +237,26 @@ impl<T: Float> Tensor<T> {
 
     /// Largest absolute value (0 for an empty tensor).
     pub fn max_abs(&self) -> f64 {
-        self.data.iter().fold(0.0f64, |m, v| m.max(v.to_f64().abs()))
+        self.data
+            .iter()
+            .fold(0.0f64, |m, v| m.max(v.to_f64().abs()))
     }
 
     /// Rows `[start, end)` of the first axis.
     pub fn slice_rows(&self, start: usize, end: usize) -> Result<Self> {
         if self.shape.is_empty() || start > end || end > self.shape[0] {
-            return shape_err(format!("rows {start}..{end} out of range for {}", fmt_shape(&self.shape)));
+            return shape_err(format!(
+                "rows {start}..{end} out of range for {}",
+                fmt_shape(&self.shape)
+            ));
         }
         let row: usize = self.shape[1..].iter().product();
         let mut shape = self.shape.clone();
         shape[0] = end - start;
-        Ok(Tensor { shape, data: self.data[start * row..end * row].to_vec() })
+        Ok(Tensor {
+            shape,
+            data: self.data[start * row..end * row].to_vec(),
+        })
     }
 
     /// Gathers rows of the first axis by index.
@@ -222,7 +268,10 @@ impl<T: Float> Tensor<T> {
         let mut data = Vec::with_capacity(idx.len() * row);
         for &i in idx {
             if i >= self.shape[0] {
-                return shape_err(format!("row {i} out of range for {}", fmt_shape(&self.shape)));
+                return shape_err(format!(
+                    "row {i} out of range for {}",
+                    fmt_shape(&self.shape)
+                ));
             }
             data.extend_from_slice(&self.data[i * row..(i + 1) * row]);
         }
@@ -234,7 +283,10 @@ impl<T: Float> Tensor<T> {
     /// Index of the largest value in each row of a `[n, c]` tensor (first one on ties).
     pub fn argmax_rows(&self) -> Result<Vec<usize>> {
         if self.shape.len() != 2 || self.shape[1] == 0 {
-            return shape_err(format!("argmax_rows needs [n, c] with c > 0, got {}", fmt_shape(&self.shape)));
+            return shape_err(format!(
+                "argmax_rows needs [n, c] with c > 0, got {}",
+                fmt_shape(&self.shape)
+            ));
         }
         let c = self.shape[1];
         Ok(self

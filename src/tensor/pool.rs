@@ -9,7 +9,14 @@ pub fn pooled(len: usize, k: usize, stride: usize) -> usize {
 
 /// Max-pooling. Returns the output and, for each output, the flat input index of the
 /// first maximum of its window in row-major order (PyTorch's choice on ties).
-pub fn maxpool2d<T: Float>(x: &[T], nc: usize, h: usize, w: usize, k: usize, s: usize) -> (Vec<T>, Vec<usize>) {
+pub fn maxpool2d<T: Float>(
+    x: &[T],
+    nc: usize,
+    h: usize,
+    w: usize,
+    k: usize,
+    s: usize,
+) -> (Vec<T>, Vec<usize>) {
     let (ho, wo) = (pooled(h, k, s), pooled(w, k, s));
     let mut out = Vec::with_capacity(nc * ho * wo);
     let mut arg = Vec::with_capacity(nc * ho * wo);
@@ -57,7 +64,14 @@ pub fn avgpool2d<T: Float>(x: &[T], nc: usize, h: usize, w: usize, k: usize, s: 
 }
 
 /// The adjoint of [`avgpool2d`].
-pub fn avgpool2d_backward<T: Float>(dy: &[T], nc: usize, h: usize, w: usize, k: usize, s: usize) -> Vec<T> {
+pub fn avgpool2d_backward<T: Float>(
+    dy: &[T],
+    nc: usize,
+    h: usize,
+    w: usize,
+    k: usize,
+    s: usize,
+) -> Vec<T> {
     let (ho, wo) = (pooled(h, k, s), pooled(w, k, s));
     let inv = T::one() / T::from_usize(k * k).unwrap_or(T::one());
     let mut dx = vec![T::zero(); nc * h * w];

@@ -1,0 +1,202 @@
+//! safetensors files with PyTorch's names and layouts.
+//!
+//! A model file holds each parameter as f32 under its state-dict name and the metadata
+//! entry `arch` (a reference name or a `seq:` list), so that
+//! `module.load_state_dict(safetensors.torch.load_file(path), strict=True)` works, and a
+//! file saved from PyTorch the same way loads here.
+//!
+//! Writes go to a temporary file that is renamed into place, and never replace an
+//! existing file unless `force` is set.
+
+use crate::error::{Error, Result};
+use crate::float::Float;
+use crate::nn::{Arch, Model};
+use crate::tensor::Tensor;
+use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+use std::collections::HashMap;
+use std::path::Path;
+
+/// Named tensors and the file's metadata.
+pub type TensorFile<T> = (Vec<(String, Tensor<T>)>, HashMap<String, String>);
+
+fn io_err(path: &Path, what: impl std::fmt::Display) -> Error {
+    Error::Io(format!("{}: {what}", path.display()))
+}
+
+/// Refuses to replace an existing file unless `force`.
+pub fn check_overwrite(path: &Path, force: bool) -> Result<()> {
+    if path.exists() && !force {
+        return Err(io_err(path, "already exists; pass --force to overwrite it"));
+    }
+    Ok(())
+}
+
+/// Writes tensors as f32 with the given metadata.
+pub fn write_tensors<T: Float>(
+    path: &Path,
+    tensors: &[(String, Tensor<T>)],
+    metadata: HashMap<String, String>,
+    force: bool,
+) -> Result<()> {
+    check_overwrite(path, force)?;
+    let bytes: Vec<(String, Vec<usize>, Vec<u8>)> = tensors
+        .iter()
+        .map(|(n, t)| {
+            let b = t
+                .data()
+                .iter()
+                .flat_map(|v| (v.to_f64() as f32).to_le_bytes())
+                .collect();
+            (n.clone(), t.shape().to_vec(), b)
+        })
+        .collect();
+    let views = bytes
+        .iter()
+        .map(|(n, s, b)| TensorView::new(Dtype::F32, s.clone(), b).map(|v| (n.clone(), v)))
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| io_err(path, e))?;
+    let data =
+        safetensors::tensor::serialize(views, Some(metadata)).map_err(|e| io_err(path, e))?;
+    let tmp = path.with_extension("safetensors.tmp");
+    std::fs::write(&tmp, data).map_err(|e| io_err(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| io_err(path, e))
+}
+
+/// Reads every tensor of a safetensors file (f32 or f64) and its metadata.
+pub fn read_tensors<T: Float>(path: &Path) -> Result<TensorFile<T>> {
+    let bytes = std::fs::read(path).map_err(|e| io_err(path, e))?;
+    let corrupt =
+        |e: &dyn std::fmt::Display| io_err(path, format!("not a valid safetensors file ({e})"));
+    let (_, meta) = SafeTensors::read_metadata(&bytes).map_err(|e| corrupt(&e))?;
+    let st = SafeTensors::deserialize(&bytes).map_err(|e| corrupt(&e))?;
+    let mut out = Vec::new();
+    let mut names: Vec<String> = st.names().into_iter().map(String::from).collect();
+    names.sort();
+    for name in names {
+        let view = st.tensor(&name).map_err(|e| corrupt(&e))?;
+        let data: Vec<T> = match view.dtype() {
+            Dtype::F32 => view
+                .data()
+                .chunks_exact(4)
+                .map(|c| T::from_f64_lossy(f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64))
+                .collect(),
+            Dtype::F64 => view
+                .data()
+                .chunks_exact(8)
+                .map(|c| T::from_f64_lossy(f64::from_le_bytes(c.try_into().expect("8 bytes"))))
+                .collect(),
+            other => {
+                return Err(io_err(
+                    path,
+                    format!(
+                        "tensor '{name}' has dtype {other:?}; only F32 and F64 are read (convert with .float())"
+                    ),
+                ));
+            }
+        };
+        out.push((name, Tensor::new(view.shape(), data)?));
+    }
+    Ok((out, meta.metadata().clone().unwrap_or_default()))
+}
+
+/// Saves a model's parameters (as f32) with `arch` and any extra metadata.
+pub fn save_model<T: Float>(
+    model: &Model<T>,
+    path: &Path,
+    extra: &[(&str, String)],
+    force: bool,
+) -> Result<()> {
+    let mut meta: HashMap<String, String> = extra
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
+    meta.insert("arch".into(), model.arch.name.clone());
+    meta.insert("format".into(), "pt".into());
+    meta.insert(
+        "producer".into(),
+        format!("lamppost {}", env!("CARGO_PKG_VERSION")),
+    );
+    write_tensors(path, model.params(), meta, force)
+}
+
+/// Loads a model file; the architecture comes from its `arch` metadata.
+pub fn load_model<T: Float>(path: &Path) -> Result<Model<T>> {
+    let (tensors, meta) = read_tensors::<T>(path)?;
+    let arch_name = meta.get("arch").ok_or_else(|| {
+        io_err(path, "no 'arch' entry in the metadata; save with metadata={'arch': 'mnist-cnn'} (or a seq: list)")
+    })?;
+    let arch = Arch::from_name(arch_name).map_err(|e| io_err(path, e))?;
+    Model::from_named(arch, tensors).map_err(|e| io_err(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tmp(name: &str) -> std::path::PathBuf {
+        let d = std::env::temp_dir().join(format!("lamppost-io-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_file(&d);
+        d
+    }
+
+    #[test]
+    fn model_round_trip_and_no_silent_overwrite() {
+        let m = Model::<f32>::init(Arch::from_name("mnist-gru").unwrap(), 1);
+        let p = tmp("rt.safetensors");
+        save_model(&m, &p, &[], false).unwrap();
+        assert_eq!(load_model::<f32>(&p).unwrap(), m);
+        let e = save_model(&m, &p, &[], false).unwrap_err().to_string();
+        assert!(e.contains("--force"), "{e}");
+        save_model(&m, &p, &[], true).unwrap();
+        std::fs::remove_file(p).unwrap();
+    }
+
+    #[test]
+    fn every_truncation_is_an_error_not_a_panic() {
+        let m = Model::<f32>::init(Arch::from_name("seq:linear(3,2)").unwrap(), 1);
+        let p = tmp("trunc.safetensors");
+        save_model(&m, &p, &[], false).unwrap();
+        let bytes = std::fs::read(&p).unwrap();
+        for cut in 0..bytes.len() {
+            std::fs::write(&p, &bytes[..cut]).unwrap();
+            assert!(load_model::<f32>(&p).is_err(), "cut at {cut}");
+        }
+        let mut flipped = bytes.clone();
+        flipped[10] = b'{';
+        std::fs::write(&p, &flipped).unwrap();
+        assert!(load_model::<f32>(&p).is_err());
+        std::fs::remove_file(p).unwrap();
+    }
+
+    #[test]
+    fn missing_extra_and_misshapen_tensors_are_named() {
+        let p = tmp("bad.safetensors");
+        let arch = Arch::from_name("seq:linear(3,2)").unwrap();
+        let meta = HashMap::from([("arch".to_string(), arch.name.clone())]);
+        let w = ("0.weight".to_string(), Tensor::<f32>::zeros(&[2, 3]));
+        let extra = ("0.extra".to_string(), Tensor::<f32>::zeros(&[1]));
+        write_tensors(&p, &[w.clone(), extra], meta.clone(), true).unwrap();
+        let e = load_model::<f32>(&p).unwrap_err().to_string();
+        assert!(
+            e.contains("missing [0.bias]") && e.contains("unexpected [0.extra]"),
+            "{e}"
+        );
+        let wrong = ("0.bias".to_string(), Tensor::<f32>::zeros(&[3]));
+        write_tensors(&p, &[w, wrong], meta, true).unwrap();
+        let e = load_model::<f32>(&p).unwrap_err().to_string();
+        assert!(
+            e.contains("0.bias") && e.contains("[3]") && e.contains("[2]"),
+            "{e}"
+        );
+        write_tensors(
+            &p,
+            &[("x".to_string(), Tensor::<f32>::zeros(&[1]))],
+            HashMap::new(),
+            true,
+        )
+        .unwrap();
+        let e = load_model::<f32>(&p).unwrap_err().to_string();
+        assert!(e.contains("'arch'"), "{e}");
+        std::fs::remove_file(p).unwrap();
+    }
+}

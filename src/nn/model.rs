@@ -1,0 +1,327 @@
+//! A model: an [`Arch`] and its parameters in state-dict order.
+
+use super::arch::{Arch, LayerSpec};
+use super::conv::{adaptive_avg_pool_1, conv2d};
+use super::gru::{GruParams, gru};
+use super::init::fan_in_uniform;
+use super::linear::linear;
+use crate::autodiff::{Tape, Var};
+use crate::error::{Error, Result, invalid, shape_err};
+use crate::float::Float;
+use crate::tensor::{Tensor, fmt_shape};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Model<T> {
+    pub arch: Arch,
+    params: Vec<(String, Tensor<T>)>,
+}
+
+/// The result of a forward pass: the logits and every layer's output by name
+/// (`conv3` is the convolution's output, `conv3.relu` the activation after it,
+/// `gru.h5` the GRU's hidden state after step 5, and so on).
+#[derive(Clone, Debug)]
+pub struct Forward {
+    pub logits: Var,
+    pub activations: Vec<(String, Var)>,
+}
+
+impl Forward {
+    /// The output of the named layer, or an error listing the names there are.
+    pub fn activation(&self, name: &str) -> Result<Var> {
+        self.activations
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| *v)
+            .ok_or_else(|| {
+                let names: Vec<&str> = self
+                    .activations
+                    .iter()
+                    .map(|(n, _)| n.as_str())
+                    .filter(|n| !n.contains(".h"))
+                    .collect();
+                Error::Invalid(format!(
+                    "no layer named '{name}'; layers are: {}",
+                    names.join(", ")
+                ))
+            })
+    }
+}
+
+/// Largest batch a single no-grad pass of [`Model::predict`] takes.
+const PREDICT_CHUNK: usize = 256;
+
+impl<T: Float> Model<T> {
+    /// Fresh weights with PyTorch's default initialization, from a seed.
+    pub fn init(arch: Arch, seed: u64) -> Self {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let params = arch.params().into_iter().map(|(name, shape, fan)| {
+            let t = fan_in_uniform(&shape, fan, &mut rng);
+            (name, t)
+        });
+        let params = params.collect();
+        Model { arch, params }
+    }
+
+    /// A model from named tensors; names and shapes must match the architecture exactly.
+    pub fn from_named(arch: Arch, mut tensors: Vec<(String, Tensor<T>)>) -> Result<Self> {
+        let want = arch.params();
+        let missing: Vec<&str> = want
+            .iter()
+            .filter(|w| !tensors.iter().any(|t| t.0 == w.0))
+            .map(|w| w.0.as_str())
+            .collect();
+        let extra: Vec<&str> = tensors
+            .iter()
+            .filter(|t| !want.iter().any(|w| w.0 == t.0))
+            .map(|t| t.0.as_str())
+            .collect();
+        if !missing.is_empty() || !extra.is_empty() {
+            return Err(Error::Model(format!(
+                "tensors do not match architecture '{}': missing [{}], unexpected [{}]",
+                arch.name,
+                missing.join(", "),
+                extra.join(", ")
+            )));
+        }
+        let mut params = Vec::with_capacity(want.len());
+        for (name, shape, _) in want {
+            let i = tensors
+                .iter()
+                .position(|t| t.0 == name)
+                .expect("checked above");
+            let (_, t) = tensors.swap_remove(i);
+            if t.shape() != shape.as_slice() {
+                return Err(Error::Model(format!(
+                    "tensor '{name}' has shape {} but architecture '{}' needs {}",
+                    fmt_shape(t.shape()),
+                    arch.name,
+                    fmt_shape(&shape)
+                )));
+            }
+            t.check_finite(&format!("tensor '{name}'"))?;
+            params.push((name, t));
+        }
+        Ok(Model { arch, params })
+    }
+
+    pub fn params(&self) -> &[(String, Tensor<T>)] {
+        &self.params
+    }
+
+    /// The parameter tensors, in state-dict order, for an optimizer to update.
+    pub fn param_tensors_mut(&mut self) -> Vec<&mut Tensor<T>> {
+        self.params.iter_mut().map(|(_, t)| t).collect()
+    }
+
+    pub fn num_params(&self) -> usize {
+        self.params.iter().map(|p| p.1.len()).sum()
+    }
+
+    /// Same model in another precision.
+    pub fn cast<U: Float>(&self) -> Model<U> {
+        Model {
+            arch: self.arch.clone(),
+            params: self
+                .params
+                .iter()
+                .map(|(n, t)| (n.clone(), t.cast()))
+                .collect(),
+        }
+    }
+
+    /// Puts the parameters on the tape: as leaves that get gradients, or as constants.
+    pub fn bind(&self, tape: &mut Tape<T>, trainable: bool) -> Vec<Var> {
+        self.params
+            .iter()
+            .map(|(_, t)| {
+                if trainable {
+                    tape.leaf(t.clone())
+                } else {
+                    tape.constant(t.clone())
+                }
+            })
+            .collect()
+    }
+
+    /// Checks a batch against the architecture's input shape (when it has one).
+    pub fn check_input(&self, shape: &[usize]) -> Result<()> {
+        if shape.first() == Some(&0) {
+            return invalid("empty batch: the input has no examples");
+        }
+        if let Some(inp) = &self.arch.input {
+            if shape.len() != inp.len() + 1 || shape[1..] != inp[..] {
+                let mut want = vec![0];
+                want.extend(inp);
+                return shape_err(format!(
+                    "model '{}' expects input [N, {}], got {}",
+                    self.arch.name,
+                    fmt_shape(inp).trim_matches(|c| c == '[' || c == ']'),
+                    fmt_shape(shape)
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs the layers on `x`, with the parameters bound by [`Model::bind`].
+    pub fn forward(&self, tape: &mut Tape<T>, x: Var, params: &[Var]) -> Result<Forward> {
+        self.check_input(tape.shape(x))?;
+        if params.len() != self.params.len() {
+            return invalid(format!(
+                "{} parameter vars given, model has {}",
+                params.len(),
+                self.params.len()
+            ));
+        }
+        let mut h = x;
+        let mut p = params.iter().copied();
+        let mut next = || p.next().expect("parameter count checked above");
+        let mut acts = Vec::with_capacity(self.arch.layers.len());
+        for layer in &self.arch.layers {
+            h = match layer {
+                LayerSpec::Conv2d { stride, pad, .. } => {
+                    let (w, b) = (next(), next());
+                    conv2d(tape, h, w, b, *stride, *pad)?
+                }
+                LayerSpec::Relu { .. } => tape.relu(h),
+                LayerSpec::MaxPool2d { k, stride, .. } => tape.maxpool2d(h, *k, *stride)?,
+                LayerSpec::GlobalAvgPool {
+                    keep_spatial: true, ..
+                } => adaptive_avg_pool_1(tape, h)?,
+                LayerSpec::GlobalAvgPool {
+                    keep_spatial: false,
+                    ..
+                } => tape.global_avg_pool(h)?,
+                LayerSpec::Flatten { .. } => tape.flatten(h)?,
+                LayerSpec::Linear { .. } => {
+                    let (w, b) = (next(), next());
+                    linear(tape, h, w, b)?
+                }
+                LayerSpec::Gru { name, .. } => {
+                    let gp = GruParams {
+                        w_ih: next(),
+                        w_hh: next(),
+                        b_ih: next(),
+                        b_hh: next(),
+                    };
+                    let s = tape.shape(h).to_vec();
+                    let seq = if s.len() == 4 && s[1] == 1 {
+                        tape.reshape(h, &[s[0], s[2], s[3]])?
+                    } else {
+                        h
+                    };
+                    let states = gru(tape, seq, gp)?;
+                    for (t, &st) in states.iter().enumerate() {
+                        acts.push((format!("{name}.h{t}"), st));
+                    }
+                    *states
+                        .last()
+                        .ok_or_else(|| Error::Invalid("GRU input has no time steps".into()))?
+                }
+            };
+            acts.push((layer.name().to_string(), h));
+        }
+        Ok(Forward {
+            logits: h,
+            activations: acts,
+        })
+    }
+
+    /// Logits for a batch, without recording gradients, in chunks of 256 examples.
+    pub fn predict(&self, x: &Tensor<T>) -> Result<Tensor<T>> {
+        self.check_input(x.shape())?;
+        x.check_finite("input")?;
+        let n = x.shape()[0];
+        let mut out: Vec<T> = Vec::new();
+        let mut classes = 0;
+        for start in (0..n).step_by(PREDICT_CHUNK) {
+            let chunk = x.slice_rows(start, (start + PREDICT_CHUNK).min(n))?;
+            let mut tape = Tape::no_grad();
+            let xv = tape.constant(chunk);
+            let params = self.bind(&mut tape, false);
+            let f = self.forward(&mut tape, xv, &params)?;
+            let logits = tape.value(f.logits);
+            classes = logits.len() / logits.shape()[0];
+            out.extend_from_slice(logits.data());
+        }
+        Tensor::new(&[n, classes], out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::autodiff::gradcheck::{assert_gradcheck, test_input};
+
+    #[test]
+    fn every_reference_arch_runs_and_has_pytorch_sizes() {
+        let want = [
+            ("mnist-cnn", 52_138usize),
+            ("mnist-gap", 23_946),
+            ("mnist-gru", 18_698),
+            ("pokedigi-gap", 60_642),
+        ];
+        for (name, n) in want {
+            let m = Model::<f32>::init(Arch::from_name(name).unwrap(), 0);
+            assert_eq!(m.num_params(), n, "{name}");
+            let mut shape = vec![2];
+            shape.extend(m.arch.input.clone().unwrap());
+            let y = m.predict(&Tensor::zeros(&shape)).unwrap();
+            assert_eq!(y.shape(), &[2, m.arch.num_classes()]);
+        }
+    }
+
+    #[test]
+    fn same_seed_same_weights() {
+        let a = Model::<f32>::init(Arch::from_name("mnist-cnn").unwrap(), 3);
+        let b = Model::<f32>::init(Arch::from_name("mnist-cnn").unwrap(), 3);
+        let c = Model::<f32>::init(Arch::from_name("mnist-cnn").unwrap(), 4);
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+    }
+
+    #[test]
+    fn wrong_input_empty_batch_and_nan_are_errors() {
+        let m = Model::<f32>::init(Arch::from_name("mnist-cnn").unwrap(), 0);
+        let e = m
+            .predict(&Tensor::zeros(&[2, 3, 28, 28]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("[N, 1, 28, 28]") && e.contains("[2, 3, 28, 28]"),
+            "{e}"
+        );
+        assert!(
+            m.predict(&Tensor::zeros(&[0, 1, 28, 28]))
+                .unwrap_err()
+                .to_string()
+                .contains("empty")
+        );
+        let mut x = Tensor::zeros(&[1, 1, 28, 28]);
+        x.data_mut()[5] = f32::NAN;
+        assert!(
+            m.predict(&x)
+                .unwrap_err()
+                .to_string()
+                .contains("non-finite")
+        );
+    }
+
+    /// Gradient check of a whole small model, every parameter and the input at once.
+    #[test]
+    fn gradcheck_small_sequential_model() {
+        let arch = Arch::from_name("seq:conv2d(2,3,3,padding=1),relu,maxpool2d(2),conv2d(3,4,3,stride=2,padding=1),relu,adaptiveavgpool2d(1),flatten,linear(4,3)").unwrap();
+        let model = Model::<f64>::init(arch, 1);
+        let mut inputs = vec![test_input(&[2, 2, 6, 6], 9, 0.0)];
+        inputs.extend(model.params().iter().map(|p| p.1.clone()));
+        assert_gradcheck(
+            |t, v| {
+                let f = model.forward(t, v[0], &v[1..])?;
+                Ok(f.logits)
+            },
+            &inputs,
+        );
+    }
+}

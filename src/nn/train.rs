@@ -1,0 +1,27 @@
+//! One supervised training step: forward, mean cross-entropy, backward, optimizer step.
+
+use super::model::Model;
+use crate::autodiff::Tape;
+use crate::error::Result;
+use crate::float::Float;
+use crate::optim::Optimizer;
+use crate::tensor::Tensor;
+
+/// Trains on one batch and returns the batch's mean loss (before the update).
+pub fn train_step<T: Float>(
+    model: &mut Model<T>,
+    opt: &mut impl Optimizer<T>,
+    x: &Tensor<T>,
+    y: &[usize],
+) -> Result<f64> {
+    let mut tape = Tape::new();
+    let xv = tape.constant(x.clone());
+    let params = model.bind(&mut tape, true);
+    let f = model.forward(&mut tape, xv, &params)?;
+    let loss = tape.cross_entropy(f.logits, y)?;
+    let value = tape.value(loss).item()?.to_f64();
+    let mut grads = tape.backward(loss)?;
+    let grads: Vec<Tensor<T>> = params.iter().map(|&p| grads.take(p)).collect();
+    opt.step(&mut model.param_tensors_mut(), &grads)?;
+    Ok(value)
+}

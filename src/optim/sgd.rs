@@ -1,0 +1,98 @@
+//! SGD as `torch.optim.SGD` (dampening 0):
+//! `g ← ∇ + λw`; with momentum `b ← μb + g` (b = g on the first step) and
+//! `g ← g + μb` (Nesterov) or `g ← b`; then `w ← w − lr·g`.
+
+use super::{Optimizer, check_grads, state_like};
+use crate::error::Result;
+use crate::float::Float;
+use crate::tensor::Tensor;
+
+#[derive(Clone, Debug)]
+pub struct Sgd<T> {
+    pub lr: f64,
+    pub momentum: f64,
+    pub nesterov: bool,
+    pub weight_decay: f64,
+    buf: Vec<Tensor<T>>,
+}
+
+impl<T: Float> Sgd<T> {
+    pub fn new(lr: f64) -> Self {
+        Sgd {
+            lr,
+            momentum: 0.0,
+            nesterov: false,
+            weight_decay: 0.0,
+            buf: vec![],
+        }
+    }
+    pub fn momentum(mut self, m: f64, nesterov: bool) -> Self {
+        self.momentum = m;
+        self.nesterov = nesterov;
+        self
+    }
+    pub fn weight_decay(mut self, wd: f64) -> Self {
+        self.weight_decay = wd;
+        self
+    }
+}
+
+impl<T: Float> Optimizer<T> for Sgd<T> {
+    fn step(&mut self, params: &mut [&mut Tensor<T>], grads: &[Tensor<T>]) -> Result<()> {
+        check_grads(params, grads)?;
+        let first = self.buf.is_empty();
+        if self.momentum != 0.0 {
+            state_like(&mut self.buf, params);
+        }
+        let (lr, mu, wd) = (
+            T::from_f64_lossy(self.lr),
+            T::from_f64_lossy(self.momentum),
+            T::from_f64_lossy(self.weight_decay),
+        );
+        for (i, (p, g)) in params.iter_mut().zip(grads).enumerate() {
+            for j in 0..p.len() {
+                let w = p.data()[j];
+                let mut d = g.data()[j];
+                if self.weight_decay != 0.0 {
+                    d += wd * w;
+                }
+                if self.momentum != 0.0 {
+                    let b = &mut self.buf[i].data_mut()[j];
+                    *b = if first { d } else { mu * *b + d };
+                    d = if self.nesterov { d + mu * *b } else { *b };
+                }
+                p.data_mut()[j] = w - lr * d;
+            }
+        }
+        Ok(())
+    }
+    fn lr(&self) -> f64 {
+        self.lr
+    }
+    fn set_lr(&mut self, lr: f64) {
+        self.lr = lr;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn momentum_and_nesterov_follow_pytorch() {
+        // hand-computed: w0 = 1, grads 1 then 2, lr 0.1, mu 0.9, wd 0
+        let mut w = Tensor::<f64>::from_f64(&[1], &[1.0]).unwrap();
+        let mut o = Sgd::new(0.1).momentum(0.9, false);
+        o.step(&mut [&mut w], &[Tensor::from_f64(&[1], &[1.0]).unwrap()])
+            .unwrap();
+        o.step(&mut [&mut w], &[Tensor::from_f64(&[1], &[2.0]).unwrap()])
+            .unwrap();
+        assert!((w.data()[0] - (1.0 - 0.1 - 0.1 * 2.9)).abs() < 1e-15);
+        let mut w = Tensor::<f64>::from_f64(&[1], &[1.0]).unwrap();
+        let mut o = Sgd::new(0.1).momentum(0.9, true).weight_decay(0.5);
+        o.step(&mut [&mut w], &[Tensor::from_f64(&[1], &[1.0]).unwrap()])
+            .unwrap();
+        // g = 1 + 0.5 = 1.5, b = 1.5, step = g + 0.9 b = 2.85
+        assert!((w.data()[0] - (1.0 - 0.285)).abs() < 1e-15);
+    }
+}

@@ -1,0 +1,84 @@
+"""The lamppost reference architectures as torch.nn modules.
+
+The tensor names of these modules are exactly those of lamppost's model files, so
+    model.load_state_dict(safetensors.torch.load_file("model.safetensors"), strict=True)
+loads a file written by `lamppost init` or `lamppost train`, and
+    safetensors.torch.save_file(model.state_dict(), path, metadata={"arch": "mnist-cnn"})
+writes one that lamppost loads.
+"""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class MnistCnn(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 8, 3, padding=1)
+        self.conv2 = nn.Conv2d(8, 16, 3, padding=1)
+        self.fc1 = nn.Linear(784, 64)
+        self.fc2 = nn.Linear(64, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        return self.fc2(F.relu(self.fc1(x.flatten(1))))
+
+
+class MnistGap(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 16, 3, padding=1)
+        self.conv2 = nn.Conv2d(16, 32, 3, padding=1)
+        self.conv3 = nn.Conv2d(32, 64, 3, padding=1)
+        self.fc = nn.Linear(64, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        x = F.relu(self.conv3(x))
+        return self.fc(x.mean((2, 3)))
+
+
+class MnistGru(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.gru = nn.GRU(28, 64, batch_first=True)
+        self.fc = nn.Linear(64, 10)
+
+    def forward(self, x):
+        out, _ = self.gru(x.reshape(x.shape[0], 28, 28))
+        return self.fc(out[:, -1])
+
+
+class PokedigiGap(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 16, 3, padding=1)
+        self.conv2 = nn.Conv2d(16, 32, 3, padding=1)
+        self.conv3 = nn.Conv2d(32, 64, 3, padding=1)
+        self.conv4 = nn.Conv2d(64, 64, 3, padding=1)
+        self.fc = nn.Linear(64, 2)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv3(x)), 2)
+        x = F.relu(self.conv4(x))
+        return self.fc(x.mean((2, 3)))
+
+
+SEQ_ARCH = "seq:conv2d(1,8,3,stride=1,padding=1),relu,maxpool2d(2),flatten,linear(1568,10)"
+
+
+def seq_model():
+    return nn.Sequential(nn.Conv2d(1, 8, 3, stride=1, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(1568, 10))
+
+
+ARCHS = {
+    "mnist-cnn": (MnistCnn, (1, 28, 28)),
+    "mnist-gap": (MnistGap, (1, 28, 28)),
+    "mnist-gru": (MnistGru, (1, 28, 28)),
+    "pokedigi-gap": (PokedigiGap, (3, 64, 64)),
+    SEQ_ARCH: (seq_model, (1, 28, 28)),
+}
