@@ -20,6 +20,7 @@ pub mod io;
 pub mod nn;
 pub mod ops;
 pub mod optim;
+pub mod runtime;
 pub mod tensor;
 
 pub use autodiff::{BackwardRule, Gradients, Tape, Var};

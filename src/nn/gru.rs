@@ -41,16 +41,15 @@ pub fn gru<T: Float>(tape: &mut Tape<T>, x: Var, p: GruParams) -> Result<Vec<Var
         ));
     }
     let hid = h3 / 3;
-    // input projections of all steps at once: [N·T, I] · W_ihᵀ + b_ih
-    let flat = tape.reshape(x, &[n * steps, input])?;
-    let gi_all = tape.matmul_nt(flat, p.w_ih)?;
-    let gi_all = tape.add(gi_all, p.b_ih)?;
-    let gi_all = tape.reshape(gi_all, &[n, steps, h3])?;
     let mut h = tape.constant(Tensor::zeros(&[n, hid]));
     let mut states = Vec::with_capacity(steps);
     for t in 0..steps {
-        let gi = tape.slice(gi_all, 1, t, t + 1)?;
-        let gi = tape.reshape(gi, &[n, h3])?;
+        // the input projection is taken step by step: slicing one [N, T, 3H] projection
+        // would make every step's backward touch the whole [N, T, 3H] gradient
+        let xt = tape.slice(x, 1, t, t + 1)?;
+        let xt = tape.reshape(xt, &[n, input])?;
+        let gi = tape.matmul_nt(xt, p.w_ih)?;
+        let gi = tape.add(gi, p.b_ih)?;
         let gh = tape.matmul_nt(h, p.w_hh)?;
         let gh = tape.add(gh, p.b_hh)?;
         let gate = |tape: &mut Tape<T>, v: Var, k: usize| tape.slice(v, 1, k * hid, (k + 1) * hid);

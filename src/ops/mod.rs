@@ -46,7 +46,7 @@ use crate::tensor::{Tensor, fmt_shape};
 
 impl<T: Float> Tape<T> {
     /// Records an elementwise op `y = f(x)`.
-    pub(crate) fn unary(&mut self, x: Var, f: impl Fn(T) -> T, op: Op) -> Var {
+    pub(crate) fn unary(&mut self, x: Var, f: impl Fn(T) -> T + Sync, op: Op) -> Var {
         let y = self.value(x).map(f);
         self.push(y, op)
     }

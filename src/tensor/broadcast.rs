@@ -99,12 +99,43 @@ pub fn binary<T: Float>(a: &Tensor<T>, b: &Tensor<T>, f: impl Fn(T, T) -> T) -> 
         return a.zip(b, f);
     }
     let out = broadcast_shape(a.shape(), b.shape())?;
+    if let Some(t) = suffix_fast_path(a, b, &out, &f) {
+        return Ok(t);
+    }
     let sa = broadcast_strides(a.shape(), &out);
     let sb = broadcast_strides(b.shape(), &out);
     let mut data = vec![T::zero(); out.iter().product()];
     let (ad, bd) = (a.data(), b.data());
     for_each_offset(&out, &sa, &sb, |o, ia, ib| data[o] = f(ad[ia], bd[ib]));
     Tensor::new(&out, data)
+}
+
+/// The common case of a bias: one operand's shape equals the output and the other's is
+/// a suffix of it (`[N, C] + [C]`), so the smaller one simply repeats.
+fn suffix_fast_path<T: Float>(
+    a: &Tensor<T>,
+    b: &Tensor<T>,
+    out: &[usize],
+    f: &impl Fn(T, T) -> T,
+) -> Option<Tensor<T>> {
+    let is_suffix = |s: &[usize]| !s.is_empty() && out.ends_with(s);
+    let (big, small, swapped) = if a.shape() == out && is_suffix(b.shape()) {
+        (a, b, false)
+    } else if b.shape() == out && is_suffix(a.shape()) {
+        (b, a, true)
+    } else {
+        return None;
+    };
+    let k = small.len();
+    let mut data = Vec::with_capacity(big.len());
+    for chunk in big.data().chunks(k) {
+        if swapped {
+            data.extend(chunk.iter().zip(small.data()).map(|(&x, &s)| f(s, x)));
+        } else {
+            data.extend(chunk.iter().zip(small.data()).map(|(&x, &s)| f(x, s)));
+        }
+    }
+    Tensor::new(out, data).ok()
 }
 
 /// Sums `grad` (of the broadcast shape) down to `shape`, the inverse of broadcasting.
@@ -119,6 +150,15 @@ pub fn reduce_to<T: Float>(grad: &Tensor<T>, shape: &[usize]) -> Result<Tensor<T
             fmt_shape(&out),
             fmt_shape(shape)
         ));
+    }
+    if !shape.is_empty() && out.ends_with(shape) && shape.iter().product::<usize>() > 0 {
+        // summing the repeats of a suffix (a bias gradient): add whole rows in order
+        let k: usize = shape.iter().product();
+        let mut acc = vec![T::zero(); k];
+        for row in grad.data().chunks(k) {
+            acc.iter_mut().zip(row).for_each(|(a, &g)| *a += g);
+        }
+        return Tensor::new(shape, acc);
     }
     let st = broadcast_strides(shape, &out);
     let zero = vec![0; out.len()];

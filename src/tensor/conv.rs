@@ -59,6 +59,16 @@ pub fn im2col<T: Float>(g: &ConvGeom, x: &[T], cols: &mut [T]) {
                         continue;
                     }
                     let src = &x[(c * g.h + iy as usize) * g.w..(c * g.h + iy as usize + 1) * g.w];
+                    if g.stride == 1 {
+                        // columns ox whose input ix = ox + kj - pad lies inside the row
+                        let lo = g.pad.saturating_sub(kj).min(wo);
+                        let hi = (g.w + g.pad).saturating_sub(kj).min(wo).max(lo);
+                        drow[..lo].iter_mut().for_each(|v| *v = T::zero());
+                        drow[hi..].iter_mut().for_each(|v| *v = T::zero());
+                        let off = lo + kj - g.pad;
+                        drow[lo..hi].copy_from_slice(&src[off..off + hi - lo]);
+                        continue;
+                    }
                     for (ox, d) in drow.iter_mut().enumerate() {
                         let ix = (ox * g.stride + kj) as isize - g.pad as isize;
                         *d = if ix < 0 || ix >= g.w as isize {

@@ -10,7 +10,7 @@ use rayon::prelude::*;
 /// Rows of C per parallel block.
 const ROW_BLOCK: usize = 32;
 /// Below this many multiply-adds a GEMM runs on the calling thread.
-const PAR_WORK: usize = 1 << 17;
+const PAR_WORK: usize = 1 << 20;
 
 /// `c (+)= op(a) · op(b)` for one m×k by k×n product.
 ///

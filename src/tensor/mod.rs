@@ -9,6 +9,12 @@ pub mod pool;
 use crate::error::{Result, invalid, shape_err};
 use crate::float::Float;
 use rand::Rng;
+use rayon::prelude::*;
+
+/// Elementwise work on at least this many elements is split over threads.
+pub const PAR_ELEMS: usize = 1 << 16;
+/// Elements per parallel chunk.
+const PAR_CHUNK: usize = 1 << 14;
 
 /// A dense row-major array. The last axis varies fastest.
 #[derive(Clone, Debug, PartialEq)]
@@ -155,10 +161,23 @@ impl<T: Float> Tensor<T> {
         Ok(self)
     }
 
-    pub fn map(&self, f: impl Fn(T) -> T) -> Self {
+    /// Elementwise `f(x)`; large tensors are split over threads (the result does not
+    /// depend on the split).
+    pub fn map(&self, f: impl Fn(T) -> T + Sync) -> Self {
+        let data = if self.data.len() >= PAR_ELEMS {
+            let mut out = vec![T::zero(); self.data.len()];
+            out.par_chunks_mut(PAR_CHUNK)
+                .zip(self.data.par_chunks(PAR_CHUNK))
+                .for_each(|(o, x)| {
+                    o.iter_mut().zip(x).for_each(|(o, &x)| *o = f(x));
+                });
+            out
+        } else {
+            self.data.iter().map(|&v| f(v)).collect()
+        };
         Tensor {
             shape: self.shape.clone(),
-            data: self.data.iter().map(|&v| f(v)).collect(),
+            data,
         }
     }
 

@@ -1,6 +1,8 @@
 //! Pooling kernels on `[N,C,H,W]` data (no padding, floor mode, as PyTorch's defaults).
 
 use crate::float::Float;
+use crate::tensor::PAR_ELEMS;
+use rayon::prelude::*;
 
 /// Output size of a pooling window along one axis.
 pub fn pooled(len: usize, k: usize, stride: usize) -> usize {
@@ -8,7 +10,8 @@ pub fn pooled(len: usize, k: usize, stride: usize) -> usize {
 }
 
 /// Max-pooling. Returns the output and, for each output, the flat input index of the
-/// first maximum of its window in row-major order (PyTorch's choice on ties).
+/// first maximum of its window in row-major order (PyTorch's choice on ties; a NaN
+/// wins, as in PyTorch). Planes are pooled in parallel.
 pub fn maxpool2d<T: Float>(
     x: &[T],
     nc: usize,
@@ -18,28 +21,83 @@ pub fn maxpool2d<T: Float>(
     s: usize,
 ) -> (Vec<T>, Vec<usize>) {
     let (ho, wo) = (pooled(h, k, s), pooled(w, k, s));
-    let mut out = Vec::with_capacity(nc * ho * wo);
-    let mut arg = Vec::with_capacity(nc * ho * wo);
-    for p in 0..nc {
+    let plane = ho * wo;
+    let mut out = vec![T::zero(); nc * plane];
+    let mut arg = vec![0usize; nc * plane];
+    if plane == 0 {
+        return (out, arg);
+    }
+    let pool_plane = |p: usize, out: &mut [T], arg: &mut [usize]| {
         let base = p * h * w;
+        let xp = &x[base..base + h * w];
+        if k == 2 && s == 2 {
+            return pool_plane_2x2(xp, w, ho, wo, base, out, arg);
+        }
         for oy in 0..ho {
             for ox in 0..wo {
-                let mut best = base + oy * s * w + ox * s;
+                let mut best = oy * s * w + ox * s;
+                let mut bv = xp[best];
                 for ky in 0..k {
-                    for kx in 0..k {
-                        let i = base + (oy * s + ky) * w + ox * s + kx;
-                        // strict '>' keeps the first maximum; a NaN wins, as in PyTorch
-                        if x[i] > x[best] || (x[i] != x[i] && x[best] == x[best]) {
-                            best = i;
-                        }
+                    let row = (oy * s + ky) * w + ox * s;
+                    for (kx, &v) in xp[row..row + k].iter().enumerate() {
+                        // strict '>' keeps the first maximum; `bv != bv` means bv is NaN
+                        // non-short-circuit `|`/`&` keep this branch-free (cmov)
+                        let better = (v > bv) | ((v != v) & (bv == bv));
+                        best = if better { row + kx } else { best };
+                        bv = if better { v } else { bv };
                     }
                 }
-                out.push(x[best]);
-                arg.push(best);
+                out[oy * wo + ox] = bv;
+                arg[oy * wo + ox] = base + best;
             }
+        }
+    };
+    if nc * h * w >= PAR_ELEMS {
+        out.par_chunks_mut(plane)
+            .zip(arg.par_chunks_mut(plane))
+            .enumerate()
+            .for_each(|(p, (o, a))| pool_plane(p, o, a));
+    } else {
+        for (p, (o, a)) in out.chunks_mut(plane).zip(arg.chunks_mut(plane)).enumerate() {
+            pool_plane(p, o, a);
         }
     }
     (out, arg)
+}
+
+/// The 2×2, stride-2 case of [`maxpool2d`] on one plane, unrolled.
+fn pool_plane_2x2<T: Float>(
+    xp: &[T],
+    w: usize,
+    ho: usize,
+    wo: usize,
+    base: usize,
+    out: &mut [T],
+    arg: &mut [usize],
+) {
+    for oy in 0..ho {
+        let r0 = &xp[2 * oy * w..2 * oy * w + 2 * wo];
+        let r1 = &xp[(2 * oy + 1) * w..(2 * oy + 1) * w + 2 * wo];
+        let o = &mut out[oy * wo..(oy + 1) * wo];
+        let a = &mut arg[oy * wo..(oy + 1) * wo];
+        for ox in 0..wo {
+            // candidates in row-major order; strict '>' keeps the first maximum
+            let cands = [
+                (r0[2 * ox], 0),
+                (r0[2 * ox + 1], 1),
+                (r1[2 * ox], w),
+                (r1[2 * ox + 1], w + 1),
+            ];
+            let (mut bv, mut bi) = cands[0];
+            for &(v, i) in &cands[1..] {
+                let better = (v > bv) | ((v != v) & (bv == bv));
+                bi = if better { i } else { bi };
+                bv = if better { v } else { bv };
+            }
+            o[ox] = bv;
+            a[ox] = base + 2 * oy * w + 2 * ox + bi;
+        }
+    }
 }
 
 /// Average pooling over k×k windows.

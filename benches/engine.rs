@@ -1,0 +1,105 @@
+//! Engine benchmarks. Compare with PyTorch on the same machine:
+//!
+//! ```text
+//! cargo bench --bench engine
+//! python3 benches/pytorch_bench.py      # torch.set_num_threads(2), same shapes
+//! ```
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use lamppost::autodiff::{BackwardRule, Tape};
+use lamppost::nn::train::train_step;
+use lamppost::nn::{Arch, Model};
+use lamppost::optim::Sgd;
+use lamppost::tensor::Tensor;
+use lamppost::tensor::matmul::gemm;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use std::hint::black_box;
+use std::time::Duration;
+
+fn gemm_bench(c: &mut Criterion) {
+    lamppost::runtime::tune_allocator();
+    let mut g = c.benchmark_group("gemm");
+    for n in [128usize, 512] {
+        let a = vec![0.5f32; n * n];
+        let b = vec![0.25f32; n * n];
+        let mut out = vec![0.0f32; n * n];
+        g.throughput(Throughput::Elements((2 * n * n * n) as u64));
+        g.bench_function(BenchmarkId::from_parameter(n), |bn| {
+            bn.iter(|| {
+                gemm(
+                    n,
+                    n,
+                    n,
+                    black_box(&a),
+                    false,
+                    black_box(&b),
+                    false,
+                    &mut out,
+                    false,
+                )
+            })
+        });
+    }
+    g.finish();
+}
+
+fn conv_bench(c: &mut Criterion) {
+    let mut rng = StdRng::seed_from_u64(0);
+    let x = Tensor::<f32>::randn(&[64, 8, 14, 14], 1.0, &mut rng);
+    let w = Tensor::<f32>::randn(&[16, 8, 3, 3], 0.1, &mut rng);
+    let b = Tensor::<f32>::zeros(&[16]);
+    let mut g = c.benchmark_group("conv2d_64x8x14x14_to_16");
+    g.bench_function("forward", |bn| {
+        bn.iter(|| {
+            let mut t = Tape::no_grad();
+            let (xv, wv, bv) = (
+                t.constant(x.clone()),
+                t.constant(w.clone()),
+                t.constant(b.clone()),
+            );
+            black_box(t.conv2d(xv, wv, Some(bv), 1, 1).unwrap());
+        })
+    });
+    g.bench_function("forward_backward", |bn| {
+        bn.iter(|| {
+            let mut t = Tape::new();
+            let (xv, wv, bv) = (t.leaf(x.clone()), t.leaf(w.clone()), t.leaf(b.clone()));
+            let y = t.conv2d(xv, wv, Some(bv), 1, 1).unwrap();
+            let seed = Tensor::ones(t.shape(y));
+            black_box(t.backward_with(y, seed, BackwardRule::Standard).unwrap());
+        })
+    });
+    g.finish();
+}
+
+fn input_for(arch: &Arch, n: usize) -> Tensor<f32> {
+    let mut shape = vec![n];
+    shape.extend(arch.input.clone().unwrap());
+    Tensor::randn(&shape, 1.0, &mut StdRng::seed_from_u64(1))
+}
+
+fn model_bench(c: &mut Criterion) {
+    for name in ["mnist-cnn", "mnist-gap", "mnist-gru", "pokedigi-gap"] {
+        let arch = Arch::from_name(name).unwrap();
+        let mut g = c.benchmark_group(name);
+        g.measurement_time(Duration::from_secs(6));
+        let x = input_for(&arch, 64);
+        let y: Vec<usize> = (0..64).map(|i| i % arch.num_classes()).collect();
+        let mut model = Model::<f32>::init(arch.clone(), 0);
+        let mut opt = Sgd::new(0.01).momentum(0.9, false);
+        g.throughput(Throughput::Elements(64));
+        g.bench_function("train_step_b64", |bn| {
+            bn.iter(|| train_step(&mut model, &mut opt, &x, &y).unwrap())
+        });
+        let x = input_for(&arch, 256);
+        g.throughput(Throughput::Elements(256));
+        g.bench_function("inference_b256", |bn| {
+            bn.iter(|| black_box(model.predict(&x).unwrap()))
+        });
+        g.finish();
+    }
+}
+
+criterion_group!(benches, gemm_bench, conv_bench, model_bench);
+criterion_main!(benches);
