@@ -42,6 +42,12 @@ pub trait Float:
     fn powf(self, p: f64) -> Self;
     fn is_finite(self) -> bool;
 
+    /// NaN is the only value not equal to itself.
+    #[allow(clippy::eq_op)]
+    fn is_nan(self) -> bool {
+        self != self
+    }
+
     /// Logistic sigmoid, computed without overflow.
     fn sigmoid(self) -> Self {
         if self >= Self::zero() {

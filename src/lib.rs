@@ -14,7 +14,9 @@
 
 pub mod autodiff;
 pub mod cli;
+pub mod data;
 pub mod error;
+pub mod fit;
 pub mod float;
 pub mod io;
 pub mod nn;
@@ -22,6 +24,8 @@ pub mod ops;
 pub mod optim;
 pub mod runtime;
 pub mod tensor;
+pub mod tour;
+pub mod viz;
 
 pub use autodiff::{BackwardRule, Gradients, Tape, Var};
 pub use error::{Error, Result};

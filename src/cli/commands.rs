@@ -1,10 +1,15 @@
 //! What each subcommand does.
 
-use super::Command;
+use super::{Command, DatasetCommand};
+use crate::data::inject_label_noise;
+use crate::data::source::{DataSpec, Loaded, load};
+use crate::data::synth::write_pokedigi;
 use crate::error::{Error, Result};
+use crate::fit::{TrainConfig, evaluate, fit};
 use crate::io::safetensors_file::check_overwrite;
 use crate::io::{load_model, read_tensors, save_model, write_tensors};
 use crate::nn::{Arch, Model};
+use crate::tour::{TourOptions, run_tour};
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -23,6 +28,71 @@ pub fn run(cmd: Command) -> Result<()> {
             force,
         } => predict(&model, &input, &out, force),
         Command::Info { model } => info(&model),
+        Command::Train {
+            arch,
+            data,
+            epochs,
+            batch,
+            lr,
+            seed,
+            out,
+            label_noise,
+            synth_n,
+            debias,
+            cache,
+            limit,
+            force,
+        } => {
+            let a = Arch::from_name(&arch)?;
+            let mut cfg = TrainConfig::reference(&arch);
+            cfg.seed = seed;
+            cfg.epochs = epochs.unwrap_or(cfg.epochs);
+            cfg.batch = batch.unwrap_or(cfg.batch);
+            cfg.lr = lr.unwrap_or(cfg.lr);
+            let spec = DataSpec::for_arch(&a, data.as_deref(), synth_n, debias);
+            train(
+                a,
+                spec,
+                &cfg,
+                TrainExtras {
+                    noise: label_noise,
+                    limit,
+                },
+                &cache,
+                &out,
+                force,
+            )
+        }
+        Command::Eval { model, data, cache } => eval(&model, data.as_deref(), &cache),
+        Command::Datasets {
+            command:
+                DatasetCommand::SynthPokedigi {
+                    out,
+                    n,
+                    seed,
+                    debias,
+                    force,
+                },
+        } => {
+            write_pokedigi(&out, n, seed, debias, force)?;
+            println!(
+                "wrote {n} images to {}/pokemon and {}/digimon",
+                out.display(),
+                out.display()
+            );
+            Ok(())
+        }
+        Command::Tour {
+            out,
+            quick,
+            cache,
+            force,
+        } => run_tour(&TourOptions {
+            out,
+            cache,
+            quick,
+            force,
+        }),
     }
 }
 
@@ -75,6 +145,153 @@ fn info(path: &Path) -> Result<()> {
     keys.sort();
     for (k, v) in keys {
         println!("{k}: {v}");
+    }
+    Ok(())
+}
+
+/// Prints what the folder loader skipped.
+fn report_loading(data: &Loaded) {
+    if let Some(rep) = &data.report {
+        for (f, why) in &rep.skipped {
+            eprintln!("skipped {f}: {why}");
+        }
+        eprintln!(
+            "loaded {} images ({} skipped, {} other files ignored); train {} / test {}",
+            rep.loaded,
+            rep.skipped.len(),
+            rep.ignored,
+            data.train.len(),
+            data.test.len()
+        );
+    }
+}
+
+/// A file beside the model: `m.safetensors` → `m.<suffix>`.
+fn beside(model: &Path, suffix: &str) -> std::path::PathBuf {
+    model.with_extension(suffix)
+}
+
+/// Options of `train` that change the data rather than the optimizer.
+struct TrainExtras {
+    noise: f64,
+    limit: Option<usize>,
+}
+
+fn train(
+    arch: Arch,
+    spec: DataSpec,
+    cfg: &TrainConfig,
+    extras: TrainExtras,
+    cache: &Path,
+    out: &Path,
+    force: bool,
+) -> Result<()> {
+    let log_path = beside(out, "log.jsonl");
+    check_overwrite(out, force)?;
+    check_overwrite(&log_path, force)?;
+    let mut data = load(&spec, cache, cfg.seed)?;
+    report_loading(&data);
+    let mut noise_note = String::new();
+    if let Some(n) = extras.limit {
+        if n == 0 {
+            return Err(Error::Invalid("--limit must be at least 1".into()));
+        }
+        let n = n.min(data.train.len());
+        data.train = data.train.subset(&(0..n).collect::<Vec<_>>())?;
+        noise_note += &format!(" limit={n}");
+    }
+    let noise = extras.noise;
+    if noise > 0.0 {
+        let k = data.train.classes.len();
+        let flipped = inject_label_noise(&mut data.train.y, k, noise, cfg.seed)?;
+        let rows: Vec<String> = flipped
+            .iter()
+            .map(|&(i, orig)| format!("[{i},{orig},{}]", data.train.y[i]))
+            .collect();
+        let p = beside(out, "noise.json");
+        check_overwrite(&p, force)?;
+        let json = format!(
+            "{{\"label_noise\":{noise},\"seed\":{},\"flipped\":[{}]}}\n",
+            cfg.seed,
+            rows.join(",")
+        );
+        std::fs::write(&p, json).map_err(|e| Error::Io(format!("{}: {e}", p.display())))?;
+        noise_note += &format!(" label-noise={noise}");
+        eprintln!(
+            "flipped {} training labels; recorded in {} as [index, original, new]",
+            flipped.len(),
+            p.display()
+        );
+    }
+    let mut model = Model::<f32>::init(arch, cfg.seed);
+    let mut log = std::fs::File::create(&log_path)
+        .map_err(|e| Error::Io(format!("{}: {e}", log_path.display())))?;
+    let start = std::time::Instant::now();
+    fit(&mut model, &data.train, Some(&data.test), cfg, &mut log)?;
+    let e = evaluate(&model, &data.test)?;
+    let meta = [
+        (
+            "settings",
+            format!("data={}{noise_note} {}", spec.describe(), cfg.describe()),
+        ),
+        ("data", spec.describe()),
+        ("split_seed", cfg.seed.to_string()),
+        ("test_accuracy", format!("{:.6}", e.accuracy)),
+    ];
+    save_model(&model, out, &meta, force)?;
+    println!(
+        "wrote {} (test accuracy {:.2}% after {} epochs, {:.1}s); log in {}",
+        out.display(),
+        100.0 * e.accuracy,
+        cfg.epochs,
+        start.elapsed().as_secs_f64(),
+        log_path.display()
+    );
+    Ok(())
+}
+
+fn eval(model_path: &Path, data: Option<&Path>, cache: &Path) -> Result<()> {
+    let model = load_model::<f32>(model_path)?;
+    let (_, meta) = read_tensors::<f32>(model_path)?;
+    let split_seed = meta
+        .get("split_seed")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let spec = match (data, meta.get("data")) {
+        (Some(d), _) => DataSpec::for_arch(&model.arch, Some(d), 1000, false),
+        (None, Some(desc)) if desc.starts_with("pokedigi-synth") => {
+            let n = desc
+                .split("n=")
+                .nth(1)
+                .and_then(|s| s.split(' ').next())
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(1000);
+            DataSpec::Synth {
+                n,
+                seed: 0,
+                debias: desc.contains("debias"),
+            }
+        }
+        (None, _) => DataSpec::for_arch(&model.arch, None, 1000, false),
+    };
+    let data = load(&spec, cache, split_seed)?;
+    report_loading(&data);
+    let e = evaluate(&model, &data.test)?;
+    let classes = &data.test.classes;
+    println!(
+        "{} on {} ({} test examples)",
+        model.arch.name,
+        spec.describe(),
+        data.test.len()
+    );
+    println!("accuracy: {:.2}%", 100.0 * e.accuracy);
+    for (c, acc) in e.per_class.iter().enumerate() {
+        println!("  class {:<8} {:.2}%", classes[c], 100.0 * acc);
+    }
+    println!("confusion matrix (rows: true class, columns: predicted):");
+    for (c, row) in e.confusion.iter().enumerate() {
+        let cells: Vec<String> = row.iter().map(|n| format!("{n:>6}")).collect();
+        println!("  {:<8}{}", classes[c], cells.join(""));
     }
     Ok(())
 }

@@ -42,10 +42,90 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Train a model on its default data (MNIST, or the synthetic Pokémon/Digimon set) or on --data.
+    Train {
+        /// mnist-cnn, mnist-gap, mnist-gru, pokedigi-gap, or a seq: layer list
+        arch: String,
+        /// MNIST IDX folder, or a folder with pokemon/*.png and digimon/*.jpg
+        #[arg(long)]
+        data: Option<PathBuf>,
+        #[arg(long)]
+        epochs: Option<usize>,
+        #[arg(long)]
+        batch: Option<usize>,
+        #[arg(long)]
+        lr: Option<f64>,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        #[arg(long)]
+        out: PathBuf,
+        /// Flip this fraction of the training labels (recorded in FILE.noise.json).
+        #[arg(long, default_value_t = 0.0)]
+        label_noise: f64,
+        /// Size of the synthetic Pokémon/Digimon set when --data is not given.
+        #[arg(long, default_value_t = 1000)]
+        synth_n: usize,
+        /// Use the synthetic set with random backgrounds.
+        #[arg(long)]
+        debias: bool,
+        /// Where generated data is kept.
+        #[arg(long, default_value = ".lamppost-cache")]
+        cache: PathBuf,
+        /// Train on the first N training examples only.
+        #[arg(long)]
+        limit: Option<usize>,
+        #[arg(long)]
+        force: bool,
+    },
+    /// Accuracy, per-class accuracy and confusion matrix of a model on its test data.
+    Eval {
+        #[arg(long)]
+        model: PathBuf,
+        #[arg(long)]
+        data: Option<PathBuf>,
+        #[arg(long, default_value = ".lamppost-cache")]
+        cache: PathBuf,
+    },
+    /// Dataset tools.
+    Datasets {
+        #[command(subcommand)]
+        command: DatasetCommand,
+    },
+    /// The main job: train (or load) every reference model and write DIR/index.html.
+    Tour {
+        #[arg(long, default_value = "tour-out")]
+        out: PathBuf,
+        /// Small subsets and short training (under a minute), for smoke tests.
+        #[arg(long)]
+        quick: bool,
+        /// Trained models are kept here and reused when the settings match.
+        #[arg(long, default_value = ".lamppost-cache")]
+        cache: PathBuf,
+        #[arg(long)]
+        force: bool,
+    },
     /// Describe a model file: architecture, parameters, metadata.
     Info {
         #[arg(long)]
         model: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DatasetCommand {
+    /// Write the synthetic Pokémon/Digimon set as DIR/pokemon/*.png and DIR/digimon/*.jpg.
+    SynthPokedigi {
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 1000)]
+        n: usize,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Random backgrounds for both classes (no shortcut).
+        #[arg(long)]
+        debias: bool,
+        #[arg(long)]
+        force: bool,
     },
 }
 

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::float::Float;
 use crate::nn::{Arch, Model};
 use crate::tensor::Tensor;
-use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+use safetensors::tensor::{Dtype, SafeTensors};
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -31,6 +31,67 @@ pub fn check_overwrite(path: &Path, force: bool) -> Result<()> {
     Ok(())
 }
 
+/// Escapes a string for JSON.
+fn json_str(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out += "\\\"",
+            '\\' => out += "\\\\",
+            c if (c as u32) < 0x20 => out += &format!("\\u{:04x}", c as u32),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Serializes tensors as f32 safetensors bytes. Written here rather than by the
+/// `safetensors` crate so that the header is byte-for-byte reproducible: metadata keys
+/// sorted, tensors in the given (state-dict) order.
+pub fn serialize_f32<T: Float>(
+    tensors: &[(String, Tensor<T>)],
+    metadata: &HashMap<String, String>,
+) -> Vec<u8> {
+    let mut meta: Vec<(&String, &String)> = metadata.iter().collect();
+    meta.sort();
+    let mut header = String::from("{");
+    if !meta.is_empty() {
+        let items: Vec<String> = meta
+            .iter()
+            .map(|(k, v)| format!("{}:{}", json_str(k), json_str(v)))
+            .collect();
+        header += &format!("\"__metadata__\":{{{}}}", items.join(","));
+    }
+    let mut offset = 0usize;
+    for (name, t) in tensors {
+        let end = offset + 4 * t.len();
+        let shape: Vec<String> = t.shape().iter().map(|d| d.to_string()).collect();
+        if header.len() > 1 {
+            header.push(',');
+        }
+        header += &format!(
+            "{}:{{\"dtype\":\"F32\",\"shape\":[{}],\"data_offsets\":[{offset},{end}]}}",
+            json_str(name),
+            shape.join(",")
+        );
+        offset = end;
+    }
+    header.push('}');
+    while header.len() % 8 != 0 {
+        header.push(' ');
+    }
+    let mut out = Vec::with_capacity(8 + header.len() + offset);
+    out.extend((header.len() as u64).to_le_bytes());
+    out.extend(header.as_bytes());
+    for (_, t) in tensors {
+        for v in t.data() {
+            out.extend((v.to_f64() as f32).to_le_bytes());
+        }
+    }
+    out
+}
+
 /// Writes tensors as f32 with the given metadata.
 pub fn write_tensors<T: Float>(
     path: &Path,
@@ -39,24 +100,7 @@ pub fn write_tensors<T: Float>(
     force: bool,
 ) -> Result<()> {
     check_overwrite(path, force)?;
-    let bytes: Vec<(String, Vec<usize>, Vec<u8>)> = tensors
-        .iter()
-        .map(|(n, t)| {
-            let b = t
-                .data()
-                .iter()
-                .flat_map(|v| (v.to_f64() as f32).to_le_bytes())
-                .collect();
-            (n.clone(), t.shape().to_vec(), b)
-        })
-        .collect();
-    let views = bytes
-        .iter()
-        .map(|(n, s, b)| TensorView::new(Dtype::F32, s.clone(), b).map(|v| (n.clone(), v)))
-        .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(|e| io_err(path, e))?;
-    let data =
-        safetensors::tensor::serialize(views, Some(metadata)).map_err(|e| io_err(path, e))?;
+    let data = serialize_f32(tensors, &metadata);
     let tmp = path.with_extension("safetensors.tmp");
     std::fs::write(&tmp, data).map_err(|e| io_err(&tmp, e))?;
     std::fs::rename(&tmp, path).map_err(|e| io_err(path, e))
@@ -149,6 +193,19 @@ mod tests {
         assert!(e.contains("--force"), "{e}");
         save_model(&m, &p, &[], true).unwrap();
         std::fs::remove_file(p).unwrap();
+    }
+
+    #[test]
+    fn header_is_reproducible_and_escaped() {
+        let t = vec![("a".to_string(), Tensor::<f32>::ones(&[2]))];
+        let meta: HashMap<String, String> = (0..20)
+            .map(|i| (format!("k{i}"), format!("v\"{i}\\\n")))
+            .collect();
+        let a = serialize_f32(&t, &meta);
+        let b = serialize_f32(&t, &meta.clone().into_iter().collect());
+        assert_eq!(a, b);
+        let (_, m) = SafeTensors::read_metadata(&a).unwrap();
+        assert_eq!(m.metadata().as_ref().unwrap()["k3"], "v\"3\\\n");
     }
 
     #[test]

@@ -34,7 +34,7 @@ pub fn gru<T: Float>(tape: &mut Tape<T>, x: Var, p: GruParams) -> Result<Vec<Var
         ));
     };
     let h3 = tape.shape(p.w_ih)[0];
-    if tape.shape(p.w_ih) != [h3, input] || h3 % 3 != 0 {
+    if tape.shape(p.w_ih) != [h3, input] || !h3.is_multiple_of(3) {
         return shape_err(format!(
             "GRU weight_ih {} does not match input size {input}",
             fmt_shape(tape.shape(p.w_ih))

@@ -150,17 +150,15 @@ impl<T: Float> Model<T> {
         if shape.first() == Some(&0) {
             return invalid("empty batch: the input has no examples");
         }
-        if let Some(inp) = &self.arch.input {
-            if shape.len() != inp.len() + 1 || shape[1..] != inp[..] {
-                let mut want = vec![0];
-                want.extend(inp);
-                return shape_err(format!(
-                    "model '{}' expects input [N, {}], got {}",
-                    self.arch.name,
-                    fmt_shape(inp).trim_matches(|c| c == '[' || c == ']'),
-                    fmt_shape(shape)
-                ));
-            }
+        if let Some(inp) = &self.arch.input
+            && (shape.len() != inp.len() + 1 || shape[1..] != inp[..])
+        {
+            return shape_err(format!(
+                "model '{}' expects input [N, {}], got {}",
+                self.arch.name,
+                fmt_shape(inp).trim_matches(|c| c == '[' || c == ']'),
+                fmt_shape(shape)
+            ));
         }
         Ok(())
     }

@@ -57,14 +57,14 @@ impl<T: Float> Tape<T> {
         pad: usize,
     ) -> Result<Var> {
         let g = geometry(self.shape(x), self.shape(w), stride, pad)?;
-        if let Some(b) = b {
-            if self.shape(b) != [g.o] {
-                return shape_err(format!(
-                    "conv2d bias must be [{}], got {}",
-                    g.o,
-                    fmt_shape(self.shape(b))
-                ));
-            }
+        if let Some(b) = b
+            && self.shape(b) != [g.o]
+        {
+            return shape_err(format!(
+                "conv2d bias must be [{}], got {}",
+                g.o,
+                fmt_shape(self.shape(b))
+            ));
         }
         let y = conv2d_forward(
             &g,

@@ -40,9 +40,9 @@ pub fn maxpool2d<T: Float>(
                 for ky in 0..k {
                     let row = (oy * s + ky) * w + ox * s;
                     for (kx, &v) in xp[row..row + k].iter().enumerate() {
-                        // strict '>' keeps the first maximum; `bv != bv` means bv is NaN
-                        // non-short-circuit `|`/`&` keep this branch-free (cmov)
-                        let better = (v > bv) | ((v != v) & (bv == bv));
+                        // strict '>' keeps the first maximum
+                        // non-short-circuit `|`/`&` keep this branch-free (cmov); a NaN wins
+                        let better = (v > bv) | (v.is_nan() & !bv.is_nan());
                         best = if better { row + kx } else { best };
                         bv = if better { v } else { bv };
                     }
@@ -90,7 +90,7 @@ fn pool_plane_2x2<T: Float>(
             ];
             let (mut bv, mut bi) = cands[0];
             for &(v, i) in &cands[1..] {
-                let better = (v > bv) | ((v != v) & (bv == bv));
+                let better = (v > bv) | (v.is_nan() & !bv.is_nan());
                 bi = if better { i } else { bi };
                 bv = if better { v } else { bv };
             }

@@ -1,0 +1,95 @@
+//! Which data a model trains on, and loading it: MNIST's IDX files, a Pokémon/Digimon
+//! folder, or the synthetic stand-in (generated once into a cache folder).
+
+use super::folder::{LoadReport, load_folder};
+use super::{Dataset, mnist, stratified_split, synth};
+use crate::error::{Error, Result};
+use crate::nn::Arch;
+use std::path::{Path, PathBuf};
+
+/// Image side for Pokémon/Digimon inputs.
+pub const POKEDIGI_SIZE: usize = 64;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum DataSpec {
+    /// A folder with the four MNIST IDX files.
+    Mnist(PathBuf),
+    /// A folder with `pokemon/*.png` and `digimon/*.jpg`.
+    Folder(PathBuf),
+    /// `pokedigi-synth`: `n` sprites from `seed`, optionally with random backgrounds.
+    Synth { n: usize, seed: u64, debias: bool },
+}
+
+impl DataSpec {
+    /// The data an architecture uses when `--data` is not given (or the kind of folder given).
+    pub fn for_arch(arch: &Arch, data: Option<&Path>, synth_n: usize, debias: bool) -> DataSpec {
+        match data {
+            Some(d) if d.join("pokemon").is_dir() || d.join("digimon").is_dir() => {
+                DataSpec::Folder(d.to_path_buf())
+            }
+            Some(d) => DataSpec::Mnist(d.to_path_buf()),
+            None if arch.input.as_deref() == Some(&[3, 64, 64]) => DataSpec::Synth {
+                n: synth_n,
+                seed: 0,
+                debias,
+            },
+            None => DataSpec::Mnist(mnist::default_dir()),
+        }
+    }
+
+    /// A stable description, stored in model files and used in cache keys.
+    pub fn describe(&self) -> String {
+        match self {
+            DataSpec::Mnist(_) => "mnist".into(),
+            DataSpec::Folder(d) => format!("folder:{}", d.display()),
+            DataSpec::Synth { n, seed, debias } => format!(
+                "pokedigi-synth n={n} seed={seed}{}",
+                if *debias { " debias" } else { "" }
+            ),
+        }
+    }
+}
+
+/// Train and test sets and what loading found.
+pub struct Loaded {
+    pub train: Dataset,
+    pub test: Dataset,
+    pub report: Option<LoadReport>,
+}
+
+/// Writes the synthetic set into `cache` unless it is already complete there; returns its folder.
+pub fn synth_folder(cache: &Path, n: usize, seed: u64, debias: bool) -> Result<PathBuf> {
+    let dir = cache.join(format!(
+        "pokedigi-synth-n{n}-s{seed}{}",
+        if debias { "-debias" } else { "" }
+    ));
+    let done = dir.join(".complete");
+    if !done.exists() {
+        synth::write_pokedigi(&dir, n, seed, debias, true)?;
+        std::fs::write(&done, b"").map_err(|e| Error::Io(format!("{}: {e}", done.display())))?;
+    }
+    Ok(dir)
+}
+
+/// Loads the data; folders are split 80/20 per class with `split_seed`.
+pub fn load(spec: &DataSpec, cache: &Path, split_seed: u64) -> Result<Loaded> {
+    let folder = match spec {
+        DataSpec::Mnist(dir) => {
+            let (train, test) = mnist::load(dir)?;
+            return Ok(Loaded {
+                train,
+                test,
+                report: None,
+            });
+        }
+        DataSpec::Folder(d) => d.clone(),
+        DataSpec::Synth { n, seed, debias } => synth_folder(cache, *n, *seed, *debias)?,
+    };
+    let (all, report) = load_folder(&folder, POKEDIGI_SIZE)?;
+    let (tr, te) = stratified_split(&all.y, all.classes.len(), 0.2, split_seed)?;
+    Ok(Loaded {
+        train: all.subset(&tr)?,
+        test: all.subset(&te)?,
+        report: Some(report),
+    })
+}

@@ -1,0 +1,330 @@
+//! `pokedigi-synth`: procedurally drawn creature sprites with the lecture's background
+//! shortcut, written as real image files and read back by the folder loader.
+//!
+//! Both classes draw bodies, heads, limbs, eyes, spikes and tails from overlapping
+//! distributions (Digimon have a few more spikes and a slightly darker palette on
+//! average, so the creature alone is only weakly predictive). What separates them is the
+//! file format, as in the homework: a Pokémon is an RGBA PNG whose background is
+//! transparent (often with white stored under alpha 0), which the loader composites to
+//! black; a Digimon is a JPEG on white. With `debias`, both classes get the same kind
+//! of random opaque background, so a model has to look at the creature.
+
+use crate::error::{Error, Result};
+use image::{ImageFormat, Rgb, RgbImage, Rgba, RgbaImage};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use rayon::prelude::*;
+use std::path::Path;
+
+/// Creature names, some with the awkward characters real downloads have.
+const NAMES: [&str; 12] = [
+    "sprout",
+    "ember cub",
+    "Mr. Fizz%28Galar%29",
+    "flabébé",
+    "zap-mouse",
+    "shell (1)",
+    "noctowl_2",
+    "ÉCLAIR",
+    "tiny drake",
+    "moss%20back",
+    "kit",
+    "glimmer",
+];
+
+#[derive(Clone, Copy)]
+struct Color([f32; 3]);
+
+impl Color {
+    fn hsv(h: f32, s: f32, v: f32) -> Color {
+        let c = v * s;
+        let hp = (h.rem_euclid(360.0)) / 60.0;
+        let x = c * (1.0 - (hp % 2.0 - 1.0).abs());
+        let (r, g, b) = match hp as u32 {
+            0 => (c, x, 0.0),
+            1 => (x, c, 0.0),
+            2 => (0.0, c, x),
+            3 => (0.0, x, c),
+            4 => (x, 0.0, c),
+            _ => (c, 0.0, x),
+        };
+        let m = v - c;
+        Color([r + m, g + m, b + m])
+    }
+    fn scale(self, k: f32) -> Color {
+        Color(self.0.map(|v| (v * k).clamp(0.0, 1.0)))
+    }
+    fn rgba(self) -> Rgba<u8> {
+        let [r, g, b] = self.0.map(|v| (v * 255.0).round() as u8);
+        Rgba([r, g, b, 255])
+    }
+}
+
+/// An RGBA canvas with the few shapes the sprites need.
+struct Canvas {
+    img: RgbaImage,
+}
+
+impl Canvas {
+    fn paint(&mut self, inside: impl Fn(f32, f32) -> bool, c: Color) {
+        let (w, h) = self.img.dimensions();
+        for y in 0..h {
+            for x in 0..w {
+                if inside(x as f32 + 0.5, y as f32 + 0.5) {
+                    self.img.put_pixel(x, y, c.rgba());
+                }
+            }
+        }
+    }
+    fn ellipse(&mut self, cx: f32, cy: f32, rx: f32, ry: f32, c: Color) {
+        self.paint(
+            |x, y| ((x - cx) / rx).powi(2) + ((y - cy) / ry).powi(2) <= 1.0,
+            c,
+        );
+    }
+    fn triangle(&mut self, p: [(f32, f32); 3], c: Color) {
+        let edge = |a: (f32, f32), b: (f32, f32), x: f32, y: f32| {
+            (b.0 - a.0) * (y - a.1) - (b.1 - a.1) * (x - a.0)
+        };
+        self.paint(
+            |x, y| {
+                let (d0, d1, d2) = (
+                    edge(p[0], p[1], x, y),
+                    edge(p[1], p[2], x, y),
+                    edge(p[2], p[0], x, y),
+                );
+                (d0 >= 0.0 && d1 >= 0.0 && d2 >= 0.0) || (d0 <= 0.0 && d1 <= 0.0 && d2 <= 0.0)
+            },
+            c,
+        );
+    }
+    fn thick_line(&mut self, a: (f32, f32), b: (f32, f32), width: f32, c: Color) {
+        let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+        let len2 = (dx * dx + dy * dy).max(1e-6);
+        self.paint(
+            |x, y| {
+                let t = (((x - a.0) * dx + (y - a.1) * dy) / len2).clamp(0.0, 1.0);
+                let (px, py) = (a.0 + t * dx - x, a.1 + t * dy - y);
+                px * px + py * py <= width * width / 4.0
+            },
+            c,
+        );
+    }
+}
+
+/// Draws one creature of class `digimon` (else pokemon) on a transparent canvas.
+fn draw_creature(rng: &mut StdRng, size: u32, digimon: bool) -> RgbaImage {
+    let s = size as f32;
+    let mut cv = Canvas {
+        img: RgbaImage::from_pixel(size, size, Rgba([0, 0, 0, 0])),
+    };
+    // overlapping palettes: Digimon are a little darker and more saturated on average
+    let hue: f32 = rng.gen_range(0.0..360.0);
+    let sat: f32 = rng.gen_range(0.35..0.9) + if digimon { 0.05 } else { 0.0 };
+    let val = rng.gen_range(0.55..0.95) - if digimon { 0.06 } else { 0.0 };
+    let body_c = Color::hsv(hue, sat.min(1.0), val);
+    let accent = Color::hsv(
+        hue + rng.gen_range(90.0..270.0),
+        rng.gen_range(0.4..0.9),
+        rng.gen_range(0.5..0.95),
+    );
+    let dark = body_c.scale(0.6);
+    let (cx, cy) = (s * rng.gen_range(0.42..0.58), s * rng.gen_range(0.55..0.65));
+    let roundness = rng.gen_range(0.75..1.25) * if digimon { 0.92 } else { 1.0 };
+    let (rx, ry) = (
+        s * rng.gen_range(0.16..0.28),
+        s * rng.gen_range(0.14..0.24) * roundness,
+    );
+    // tail
+    if rng.gen_bool(0.6) {
+        let side = if rng.gen_bool(0.5) { 1.0 } else { -1.0 };
+        let end = (
+            cx + side * (rx + s * rng.gen_range(0.08..0.2)),
+            cy - s * rng.gen_range(0.0..0.2),
+        );
+        cv.thick_line((cx, cy), end, s * rng.gen_range(0.04..0.08), accent);
+    }
+    // limbs
+    let legs = rng.gen_range(2..=4);
+    for i in 0..legs {
+        let fx = cx - rx * 0.7 + (i as f32 + 0.5) / legs as f32 * rx * 1.4;
+        let foot = (
+            fx + s * rng.gen_range(-0.05..0.05),
+            cy + ry + s * rng.gen_range(0.06..0.14),
+        );
+        cv.thick_line((fx, cy), foot, s * rng.gen_range(0.04..0.07), dark);
+    }
+    cv.ellipse(cx, cy, rx, ry, body_c);
+    // belly patch
+    if rng.gen_bool(0.5) {
+        cv.ellipse(cx, cy + ry * 0.25, rx * 0.55, ry * 0.5, body_c.scale(1.25));
+    }
+    // head and spikes
+    let hr = s * rng.gen_range(0.1..0.17);
+    let (hx, hy) = (cx + s * rng.gen_range(-0.06..0.06), cy - ry - hr * 0.6);
+    let mean_spikes = if digimon { 3.2 } else { 2.2 };
+    let spikes = (mean_spikes + rng.gen_range(-2.2f32..2.2)).round().max(0.0) as usize;
+    for k in 0..spikes {
+        let a = std::f32::consts::PI * (0.15 + 0.7 * (k as f32 + 0.5) / spikes as f32);
+        let (ux, uy) = (-a.cos(), -a.sin());
+        let base = (hx + ux * hr * 0.8, hy + uy * hr * 0.8);
+        let tip = (
+            hx + ux * hr * rng.gen_range(1.5..2.1),
+            hy + uy * hr * rng.gen_range(1.5..2.1),
+        );
+        let (px, py) = (-uy * hr * 0.35, ux * hr * 0.35);
+        cv.triangle(
+            [(base.0 + px, base.1 + py), (base.0 - px, base.1 - py), tip],
+            accent,
+        );
+    }
+    cv.ellipse(hx, hy, hr, hr * rng.gen_range(0.85..1.1), body_c);
+    // eyes
+    let er = hr * rng.gen_range(0.18..0.3);
+    for side in [-1.0, 1.0] {
+        let (ex, ey) = (hx + side * hr * 0.4, hy - hr * 0.1);
+        cv.ellipse(ex, ey, er, er, Color([1.0, 1.0, 1.0]));
+        cv.ellipse(
+            ex + er * 0.2,
+            ey,
+            er * 0.5,
+            er * 0.5,
+            Color([0.05, 0.05, 0.05]),
+        );
+    }
+    cv.img
+}
+
+/// A random opaque background for the debiased variant (same distribution for both classes).
+fn random_background(rng: &mut StdRng, size: u32) -> RgbImage {
+    let a = Color::hsv(
+        rng.gen_range(0.0..360.0),
+        rng.gen_range(0.0..0.8),
+        rng.gen_range(0.0..1.0),
+    )
+    .rgba();
+    let b = Color::hsv(
+        rng.gen_range(0.0..360.0),
+        rng.gen_range(0.0..0.8),
+        rng.gen_range(0.0..1.0),
+    )
+    .rgba();
+    let vertical = rng.gen_bool(0.5);
+    RgbImage::from_fn(size, size, |x, y| {
+        let t = if vertical { y } else { x } as f32 / size as f32;
+        Rgb([0, 1, 2].map(|c| (a[c] as f32 * (1.0 - t) + b[c] as f32 * t) as u8))
+    })
+}
+
+/// Pastes an RGBA sprite over an RGB background.
+fn over(bg: &mut RgbImage, sprite: &RgbaImage) {
+    for (o, p) in bg.pixels_mut().zip(sprite.pixels()) {
+        if p[3] == 255 {
+            *o = Rgb([p[0], p[1], p[2]]);
+        }
+    }
+}
+
+/// Writes `n` sprites (half per class) as `DIR/pokemon/*.png` and `DIR/digimon/*.jpg`.
+/// Each image has its own seed (`seed`, index), so the result does not depend on threads.
+pub fn write_pokedigi(dir: &Path, n: usize, seed: u64, debias: bool, force: bool) -> Result<()> {
+    if n < 2 {
+        return Err(Error::Invalid(format!(
+            "need at least 2 images (one per class), got {n}"
+        )));
+    }
+    for class in ["pokemon", "digimon"] {
+        let d = dir.join(class);
+        let non_empty = d
+            .read_dir()
+            .map(|mut r| r.next().is_some())
+            .unwrap_or(false);
+        if non_empty && !force {
+            return Err(Error::Io(format!(
+                "{} already has files; pass --force to write into it",
+                d.display()
+            )));
+        }
+        std::fs::create_dir_all(&d).map_err(|e| Error::Io(format!("{}: {e}", d.display())))?;
+    }
+    (0..n).into_par_iter().try_for_each(|i| -> Result<()> {
+        let mut rng = StdRng::seed_from_u64(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ i as u64);
+        let digimon = i % 2 == 1;
+        let size = 64 + rng.gen_range(0..=10);
+        let sprite = draw_creature(&mut rng, size, digimon);
+        let name = format!("{:04} {}", i, NAMES[(i / 2) % NAMES.len()]);
+        let io = |p: &Path, e: image::ImageError| Error::Io(format!("{}: {e}", p.display()));
+        if digimon {
+            let mut bg = if debias {
+                random_background(&mut rng, size)
+            } else {
+                RgbImage::from_pixel(size, size, Rgb([255, 255, 255]))
+            };
+            over(&mut bg, &sprite);
+            let ext = if i % 10 == 3 { "jpeg" } else { "jpg" };
+            let p = dir.join("digimon").join(format!("{name}.{ext}"));
+            bg.save_with_format(&p, ImageFormat::Jpeg)
+                .map_err(|e| io(&p, e))?;
+        } else {
+            let mut img = sprite;
+            if debias {
+                let mut bg = random_background(&mut rng, size);
+                over(&mut bg, &img);
+                img = image::DynamicImage::ImageRgb8(bg).to_rgba8();
+            } else if rng.gen_bool(0.5) {
+                // what many real PNGs do: white (or junk) stored under alpha 0
+                let junk = if rng.gen_bool(0.7) {
+                    [255, 255, 255]
+                } else {
+                    [rng.r#gen(), rng.r#gen(), rng.r#gen()]
+                };
+                for p in img.pixels_mut().filter(|p| p[3] == 0) {
+                    *p = Rgba([junk[0], junk[1], junk[2], 0]);
+                }
+            }
+            let p = dir.join("pokemon").join(format!("{name}.png"));
+            img.save_with_format(&p, ImageFormat::Png)
+                .map_err(|e| io(&p, e))?;
+        }
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::folder::load_folder;
+
+    #[test]
+    fn generation_is_deterministic_and_loads_back() {
+        let base = std::env::temp_dir().join(format!("lamppost-synth-{}", std::process::id()));
+        let (a, b) = (base.join("a"), base.join("b"));
+        write_pokedigi(&a, 12, 3, false, false).unwrap();
+        write_pokedigi(&b, 12, 3, false, false).unwrap();
+        let (da, ra) = load_folder(&a, 32).unwrap();
+        let (db, _) = load_folder(&b, 32).unwrap();
+        assert_eq!(ra.loaded, 12);
+        assert!(ra.skipped.is_empty());
+        assert_eq!(da, db, "same seed must give the same images");
+        assert_eq!(da.class_counts(), vec![6, 6]);
+        // the shortcut: pokemon corners are black, digimon corners near white
+        for i in 0..da.len() {
+            let corner = da.x.select_rows(&[i]).unwrap().data()[0];
+            if da.y[i] == 0 {
+                assert!(corner < 0.02)
+            } else {
+                assert!(corner > 0.9, "{corner}")
+            }
+        }
+        assert!(
+            write_pokedigi(&a, 12, 3, false, false)
+                .unwrap_err()
+                .to_string()
+                .contains("--force")
+        );
+        write_pokedigi(&base.join("c"), 12, 4, true, false).unwrap();
+        let (dc, _) = load_folder(&base.join("c"), 32).unwrap();
+        assert_ne!(dc.x, da.x);
+        std::fs::remove_dir_all(base).unwrap();
+    }
+}

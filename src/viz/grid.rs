@@ -1,0 +1,57 @@
+//! Turning tensors into pictures and laying pictures out in grids.
+
+use crate::error::{Result, shape_err};
+use crate::tensor::{Tensor, fmt_shape};
+use image::{Rgb, RgbImage, imageops};
+
+/// One example `[C, H, W]` (C = 1 or 3) with values mapped by `to_unit` into [0, 1].
+pub fn tensor_to_image(x: &Tensor<f32>, to_unit: impl Fn(f32) -> f32) -> Result<RgbImage> {
+    let (c, h, w) = match x.shape() {
+        &[c, h, w] if c == 1 || c == 3 => (c, h, w),
+        &[1, c, h, w] if c == 1 || c == 3 => (c, h, w),
+        s => {
+            return shape_err(format!(
+                "an image needs [1 or 3, H, W], got {}",
+                fmt_shape(s)
+            ));
+        }
+    };
+    let d = x.data();
+    Ok(RgbImage::from_fn(w as u32, h as u32, |px, py| {
+        let i = py as usize * w + px as usize;
+        let v = |ch: usize| (to_unit(d[ch * h * w + i]).clamp(0.0, 1.0) * 255.0).round() as u8;
+        if c == 1 {
+            Rgb([v(0); 3])
+        } else {
+            Rgb([v(0), v(1), v(2)])
+        }
+    }))
+}
+
+/// Images side by side, `cols` per row, each scaled up `scale` times (nearest neighbour),
+/// with a `gap`-pixel grey border.
+pub fn image_grid(images: &[RgbImage], cols: usize, scale: u32, gap: u32) -> RgbImage {
+    let cols = cols.max(1);
+    let cw = images.iter().map(|i| i.width()).max().unwrap_or(1) * scale;
+    let ch = images.iter().map(|i| i.height()).max().unwrap_or(1) * scale;
+    let rows = images.len().div_ceil(cols).max(1);
+    let mut out = RgbImage::from_pixel(
+        cols as u32 * (cw + gap) + gap,
+        rows as u32 * (ch + gap) + gap,
+        Rgb([200, 200, 200]),
+    );
+    for (k, img) in images.iter().enumerate() {
+        let big = imageops::resize(
+            img,
+            img.width() * scale,
+            img.height() * scale,
+            imageops::FilterType::Nearest,
+        );
+        let (x, y) = (
+            (k % cols) as u32 * (cw + gap) + gap,
+            (k / cols) as u32 * (ch + gap) + gap,
+        );
+        imageops::overlay(&mut out, &big, x as i64, y as i64);
+    }
+    out
+}

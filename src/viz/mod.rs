@@ -1,0 +1,41 @@
+//! Pictures: colormaps, image grids, line plots with a tiny bitmap font, and the HTML
+//! report that collects them.
+
+pub mod font;
+pub mod grid;
+pub mod plot;
+pub mod report;
+
+use crate::error::{Error, Result};
+use image::RgbImage;
+use std::path::Path;
+
+/// Saves a PNG, creating the parent folder.
+pub fn save_png(img: &RgbImage, path: &Path) -> Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| Error::Io(format!("{}: {e}", parent.display())))?;
+    }
+    img.save_with_format(path, image::ImageFormat::Png)
+        .map_err(|e| Error::Io(format!("{}: {e}", path.display())))
+}
+
+/// Viridis, the perceptually uniform colormap, at t ∈ [0, 1] (piecewise linear
+/// between 9 of its published control points).
+pub fn viridis(t: f32) -> [u8; 3] {
+    const P: [[f32; 3]; 9] = [
+        [68.0, 1.0, 84.0],
+        [71.0, 44.0, 122.0],
+        [59.0, 81.0, 139.0],
+        [44.0, 113.0, 142.0],
+        [33.0, 144.0, 141.0],
+        [39.0, 173.0, 129.0],
+        [92.0, 200.0, 99.0],
+        [170.0, 220.0, 50.0],
+        [253.0, 231.0, 37.0],
+    ];
+    let t = if t.is_nan() { 0.0 } else { t.clamp(0.0, 1.0) } * 8.0;
+    let i = (t.floor() as usize).min(7);
+    let f = t - i as f32;
+    [0, 1, 2].map(|c| (P[i][c] * (1.0 - f) + P[i + 1][c] * f).round() as u8)
+}

@@ -1,0 +1,318 @@
+//! The command line as a user meets it: outputs, refusals, errors, determinism.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_lamppost"))
+}
+
+fn tmp(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("lamppost-cli-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn run(args: &[&str], cwd: &Path) -> Output {
+    bin().args(args).current_dir(cwd).output().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn init_predict_and_refusing_to_overwrite() {
+    let d = tmp("predict");
+    assert!(
+        run(
+            &["init", "mnist-cnn", "--seed", "1", "--out", "m.safetensors"],
+            &d
+        )
+        .status
+        .success()
+    );
+    let again = run(&["init", "mnist-cnn", "--out", "m.safetensors"], &d);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(stderr(&again).contains("--force"));
+    // an input file with key x
+    let x = lamppost::Tensor::<f32>::zeros(&[3, 1, 28, 28]);
+    lamppost::io::write_tensors(
+        &d.join("x.safetensors"),
+        &[("x".into(), x)],
+        Default::default(),
+        false,
+    )
+    .unwrap();
+    let ok = run(
+        &[
+            "predict",
+            "--model",
+            "m.safetensors",
+            "--input",
+            "x.safetensors",
+            "--out",
+            "y.safetensors",
+        ],
+        &d,
+    );
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    let (t, _) = lamppost::io::read_tensors::<f32>(&d.join("y.safetensors")).unwrap();
+    assert_eq!(t[0].0, "logits");
+    assert_eq!(t[0].1.shape(), &[3, 10]);
+    let before = std::fs::read(d.join("y.safetensors")).unwrap();
+    let refused = run(
+        &[
+            "predict",
+            "--model",
+            "m.safetensors",
+            "--input",
+            "x.safetensors",
+            "--out",
+            "y.safetensors",
+        ],
+        &d,
+    );
+    assert!(!refused.status.success());
+    assert_eq!(
+        std::fs::read(d.join("y.safetensors")).unwrap(),
+        before,
+        "output must be untouched"
+    );
+    std::fs::remove_dir_all(d).unwrap();
+}
+
+#[test]
+fn bad_inputs_give_clear_errors_and_no_panic() {
+    let d = tmp("bad");
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["init", "resnet50", "--out", "a.safetensors"],
+            "unknown architecture",
+        ),
+        (
+            vec![
+                "predict",
+                "--model",
+                "missing.safetensors",
+                "--input",
+                "x",
+                "--out",
+                "y",
+            ],
+            "missing.safetensors",
+        ),
+        (
+            vec!["eval", "--model", "garbage.safetensors"],
+            "not a valid safetensors",
+        ),
+        (
+            vec![
+                "predict",
+                "--model",
+                "m.safetensors",
+                "--input",
+                "wrongkey.safetensors",
+                "--out",
+                "y.safetensors",
+            ],
+            "no tensor named 'x'",
+        ),
+        (
+            vec![
+                "predict",
+                "--model",
+                "m.safetensors",
+                "--input",
+                "wrongshape.safetensors",
+                "--out",
+                "y.safetensors",
+            ],
+            "[N, 1, 28, 28]",
+        ),
+        (
+            vec![
+                "predict",
+                "--model",
+                "m.safetensors",
+                "--input",
+                "nan.safetensors",
+                "--out",
+                "y.safetensors",
+            ],
+            "non-finite",
+        ),
+        (
+            vec![
+                "train",
+                "mnist-cnn",
+                "--data",
+                "nowhere",
+                "--out",
+                "t.safetensors",
+            ],
+            "nowhere",
+        ),
+        (
+            vec![
+                "train",
+                "mnist-cnn",
+                "--lr=0",
+                "--limit",
+                "64",
+                "--out",
+                "t.safetensors",
+            ],
+            "learning rate",
+        ),
+    ];
+    std::fs::write(
+        d.join("garbage.safetensors"),
+        b"\x10\x00\x00\x00\x00\x00\x00\x00{not json}",
+    )
+    .unwrap();
+    assert!(
+        run(&["init", "mnist-cnn", "--out", "m.safetensors"], &d)
+            .status
+            .success()
+    );
+    let w = |name: &str, key: &str, t: lamppost::Tensor<f32>| {
+        lamppost::io::write_tensors(&d.join(name), &[(key.into(), t)], Default::default(), false)
+            .unwrap()
+    };
+    w(
+        "wrongkey.safetensors",
+        "input",
+        lamppost::Tensor::zeros(&[1, 1, 28, 28]),
+    );
+    w(
+        "wrongshape.safetensors",
+        "x",
+        lamppost::Tensor::zeros(&[1, 28, 28]),
+    );
+    let mut nan = lamppost::Tensor::zeros(&[1, 1, 28, 28]);
+    nan.data_mut()[3] = f32::NAN;
+    w("nan.safetensors", "x", nan);
+    for (args, want) in cases {
+        let o = run(&args, &d);
+        let e = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {e}");
+        assert!(e.contains(want), "{args:?}: '{e}' should mention '{want}'");
+        assert!(!e.contains("panicked"), "{args:?} panicked: {e}");
+    }
+    std::fs::remove_dir_all(d).unwrap();
+}
+
+#[test]
+fn training_is_deterministic_and_beats_chance() {
+    let d = tmp("train");
+    let args = |out: &'static str| {
+        vec![
+            "train",
+            "mnist-cnn",
+            "--epochs",
+            "1",
+            "--limit",
+            "3000",
+            "--seed",
+            "7",
+            "--out",
+            out,
+        ]
+    };
+    for out in ["a.safetensors", "b.safetensors"] {
+        let o = run(&args(out), &d);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let (a, b) = (
+        std::fs::read(d.join("a.safetensors")).unwrap(),
+        std::fs::read(d.join("b.safetensors")).unwrap(),
+    );
+    assert!(a == b, "same seed must give a bit-identical model file");
+    let log = std::fs::read_to_string(d.join("a.log.jsonl")).unwrap();
+    assert!(log.starts_with("{\"epoch\":1,"), "{log}");
+    let o = run(&["eval", "--model", "a.safetensors"], &d);
+    let text = String::from_utf8_lossy(&o.stdout);
+    let acc: f64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("accuracy: "))
+        .unwrap()
+        .trim_end_matches('%')
+        .parse()
+        .unwrap();
+    assert!(
+        acc > 60.0,
+        "3000 examples, one epoch: {acc}% (chance is 10%)"
+    );
+    assert!(text.contains("confusion matrix"));
+    std::fs::remove_dir_all(d).unwrap();
+}
+
+#[test]
+fn label_noise_is_recorded() {
+    let d = tmp("noise");
+    let o = run(
+        &[
+            "train",
+            "mnist-cnn",
+            "--epochs",
+            "1",
+            "--limit",
+            "500",
+            "--label-noise",
+            "0.2",
+            "--out",
+            "n.safetensors",
+        ],
+        &d,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rec = std::fs::read_to_string(d.join("n.noise.json")).unwrap();
+    assert_eq!(
+        rec.matches("],[").count() + 1,
+        100,
+        "20% of 500 flipped: {rec}"
+    );
+    std::fs::remove_dir_all(d).unwrap();
+}
+
+#[test]
+fn quick_tour_writes_its_report() {
+    let d = tmp("tour");
+    let o = run(&["tour", "--quick", "--out", "t", "--cache", "c"], &d);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let html = std::fs::read_to_string(d.join("t/index.html")).unwrap();
+    assert!(
+        html.contains("mnist-cnn")
+            && html.contains("pokedigi-gap")
+            && html.contains("curve-mnist-gru.png")
+    );
+    assert!(d.join("t/pokedigi-samples.png").exists());
+    // a second run refuses to overwrite, then reuses the cached models with --force
+    assert!(
+        !run(&["tour", "--quick", "--out", "t", "--cache", "c"], &d)
+            .status
+            .success()
+    );
+    let o = run(
+        &["tour", "--quick", "--out", "t", "--cache", "c", "--force"],
+        &d,
+    );
+    assert!(o.status.success());
+    assert!(stderr(&o).contains("cached"));
+    std::fs::remove_dir_all(d).unwrap();
+}
+
+#[test]
+fn synthetic_dataset_command_writes_the_folder_layout() {
+    let d = tmp("synth");
+    let o = run(
+        &["datasets", "synth-pokedigi", "--out", "p", "--n", "10"],
+        &d,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let count = |sub: &str| std::fs::read_dir(d.join("p").join(sub)).unwrap().count();
+    assert_eq!((count("pokemon"), count("digimon")), (5, 5));
+    std::fs::remove_dir_all(d).unwrap();
+}
