@@ -11,6 +11,26 @@
 //! * [`nn`]: layers, PyTorch initialization and the reference architectures.
 //! * [`optim`]: SGD, Adam, AdamW, penalties and learning-rate schedules.
 //! * [`io`]: PyTorch-compatible safetensors model files.
+//! * [`data`], [`fit`], [`tour`], [`viz`]: datasets, training, the tour and its pictures.
+//!
+//! ```
+//! use lamppost::{BackwardRule, Tape, Tensor};
+//!
+//! // y = Σ relu(w · x): the gradient reaches every node, here the input and the weight
+//! let mut tape = Tape::<f64>::new();
+//! let x = tape.leaf(Tensor::from_f64(&[1, 2], &[1.0, -2.0])?);
+//! let w = tape.leaf(Tensor::from_f64(&[2, 2], &[1.0, 0.5, 3.0, -1.0])?);
+//! let h = tape.matmul(x, w)?; // [1·1 − 2·3, 1·0.5 + 2·1] = [−5, 2.5]
+//! let r = tape.relu(h);
+//! let y = tape.sum_all(r);
+//! let grads = tape.backward(y)?;
+//! assert_eq!(grads.get(x).data(), &[0.5, -1.0]); // only the second column is active
+//! // the same output under guided backprop: negative gradients stop at the ReLU
+//! let seed = Tensor::ones(&[]);
+//! let guided = tape.backward_with(y, seed, BackwardRule::GuidedBackprop)?;
+//! assert_eq!(guided.get(h).data(), &[0.0, 1.0]);
+//! # Ok::<(), lamppost::Error>(())
+//! ```
 
 pub mod autodiff;
 pub mod cli;
