@@ -175,7 +175,15 @@ fn model_section(
             color: COLORS[1],
         };
         let file = format!("curve-{name}.png");
-        save_png(&line_plot(&[loss, acc], 480, 240, None), &out.join(&file))?;
+        let top = loss
+            .points
+            .iter()
+            .chain(&acc.points)
+            .fold(0.0f64, |m, p| m.max(p.1));
+        save_png(
+            &line_plot(&[loss, acc], 480, 240, Some((0.0, top))),
+            &out.join(&file),
+        )?;
         r.figure(
             &file,
             "Training loss (blue) and test error (orange) per epoch.",

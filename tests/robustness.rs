@@ -6,7 +6,9 @@ use proptest::prelude::*;
 use std::path::PathBuf;
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 #[test]
@@ -15,7 +17,10 @@ fn progressive_jpeg_palette_and_gray_alpha_png_load() {
     let j = load_image(&fixture("progressive.jpg"), 64).unwrap();
     assert!(j.data()[0] > 0.95);
     let centre = 32 * 64 + 32;
-    assert!(j.data()[centre] > 0.7 && j.data()[64 * 64 + centre] < 0.35, "red block");
+    assert!(
+        j.data()[centre] > 0.7 && j.data()[64 * 64 + centre] < 0.35,
+        "red block"
+    );
     // palette PNG: transparent index stores white but must composite to black
     let p = load_image(&fixture("palette.png"), 64).unwrap();
     assert_eq!(p.data()[0], 0.0);
@@ -33,7 +38,11 @@ fn fixture_folder_loads_with_every_format() {
     std::fs::create_dir_all(d.join("digimon")).unwrap();
     std::fs::copy(fixture("palette.png"), d.join("pokemon/Porygon%20Z.png")).unwrap();
     std::fs::copy(fixture("gray-alpha.png"), d.join("pokemon/ゴースト.png")).unwrap();
-    std::fs::copy(fixture("progressive.jpg"), d.join("digimon/Agumon (X).jpeg")).unwrap();
+    std::fs::copy(
+        fixture("progressive.jpg"),
+        d.join("digimon/Agumon (X).jpeg"),
+    )
+    .unwrap();
     let (ds, rep) = load_folder(&d, 64).unwrap();
     assert_eq!((ds.len(), rep.skipped.len()), (3, 0));
     assert_eq!(ds.x.shape(), &[3, 3, 64, 64]);

@@ -2,8 +2,8 @@
 //! shortcut, written as real image files and read back by the folder loader.
 //!
 //! Both classes draw bodies, heads, limbs, eyes, spikes and tails from overlapping
-//! distributions (Digimon have a few more spikes and a slightly darker palette on
-//! average, so the creature alone is only weakly predictive). What separates them is the
+//! distributions (Digimon have more spikes, more often a tail and a slightly darker
+//! palette on average, so the creature alone is only weakly predictive). What separates them is the
 //! file format, as in the homework: a Pokémon is an RGBA PNG whose background is
 //! transparent (often with white stored under alpha 0), which the loader composites to
 //! black; a Digimon is a JPEG on white. With `debias`, both classes get the same kind
@@ -136,7 +136,7 @@ fn draw_creature(rng: &mut StdRng, size: u32, digimon: bool) -> RgbaImage {
         s * rng.gen_range(0.14..0.24) * roundness,
     );
     // tail
-    if rng.gen_bool(0.6) {
+    if rng.gen_bool(if digimon { 0.75 } else { 0.45 }) {
         let side = if rng.gen_bool(0.5) { 1.0 } else { -1.0 };
         let end = (
             cx + side * (rx + s * rng.gen_range(0.08..0.2)),
@@ -162,7 +162,7 @@ fn draw_creature(rng: &mut StdRng, size: u32, digimon: bool) -> RgbaImage {
     // head and spikes
     let hr = s * rng.gen_range(0.1..0.17);
     let (hx, hy) = (cx + s * rng.gen_range(-0.06..0.06), cy - ry - hr * 0.6);
-    let mean_spikes = if digimon { 3.2 } else { 2.2 };
+    let mean_spikes = if digimon { 4.2 } else { 1.2 };
     let spikes = (mean_spikes + rng.gen_range(-2.2f32..2.2)).round().max(0.0) as usize;
     for k in 0..spikes {
         let a = std::f32::consts::PI * (0.15 + 0.7 * (k as f32 + 0.5) / spikes as f32);

@@ -150,6 +150,27 @@ fn gap() -> LayerSpec {
         keep_spatial: false,
     }
 }
+/// `conv1 relu pool conv2 relu pool …` over the channel list; the last block keeps its
+/// resolution (no pool) unless `pool_last`.
+fn conv_blocks(channels: &[usize], pool_last: bool) -> Vec<LayerSpec> {
+    let blocks = channels.len() - 1;
+    let mut layers = Vec::new();
+    for i in 0..blocks {
+        let name = format!("conv{}", i + 1);
+        layers.extend([conv(&name, channels[i], channels[i + 1]), relu(&name)]);
+        if i + 1 < blocks || pool_last {
+            layers.push(pool(&name));
+        }
+    }
+    layers
+}
+
+/// Global average pooling then one linear layer `fc`: the CAM head.
+fn gap_head(mut layers: Vec<LayerSpec>, features: usize, classes: usize) -> Vec<LayerSpec> {
+    layers.extend([gap(), linear("fc", features, classes)]);
+    layers
+}
+
 fn digits() -> Vec<String> {
     (0..10).map(|d| d.to_string()).collect()
 }
@@ -159,37 +180,16 @@ impl Arch {
     pub fn from_name(name: &str) -> Result<Arch> {
         let mnist = Some(vec![1, 28, 28]);
         let (layers, input, classes) = match name {
-            "mnist-cnn" => (
-                vec![
-                    conv("conv1", 1, 8),
-                    relu("conv1"),
-                    pool("conv1"),
-                    conv("conv2", 8, 16),
-                    relu("conv2"),
-                    pool("conv2"),
-                    LayerSpec::Flatten {
-                        name: "flatten".into(),
-                    },
-                    linear("fc1", 784, 64),
-                    relu("fc1"),
-                    linear("fc2", 64, 10),
-                ],
-                mnist,
-                digits(),
-            ),
+            "mnist-cnn" => {
+                let mut l = conv_blocks(&[1, 8, 16], true);
+                l.push(LayerSpec::Flatten {
+                    name: "flatten".into(),
+                });
+                l.extend([linear("fc1", 784, 64), relu("fc1"), linear("fc2", 64, 10)]);
+                (l, mnist, digits())
+            }
             "mnist-gap" => (
-                vec![
-                    conv("conv1", 1, 16),
-                    relu("conv1"),
-                    pool("conv1"),
-                    conv("conv2", 16, 32),
-                    relu("conv2"),
-                    pool("conv2"),
-                    conv("conv3", 32, 64),
-                    relu("conv3"),
-                    gap(),
-                    linear("fc", 64, 10),
-                ],
+                gap_head(conv_blocks(&[1, 16, 32, 64], false), 64, 10),
                 mnist,
                 digits(),
             ),
@@ -206,21 +206,7 @@ impl Arch {
                 digits(),
             ),
             "pokedigi-gap" => (
-                vec![
-                    conv("conv1", 3, 16),
-                    relu("conv1"),
-                    pool("conv1"),
-                    conv("conv2", 16, 32),
-                    relu("conv2"),
-                    pool("conv2"),
-                    conv("conv3", 32, 64),
-                    relu("conv3"),
-                    pool("conv3"),
-                    conv("conv4", 64, 64),
-                    relu("conv4"),
-                    gap(),
-                    linear("fc", 64, 2),
-                ],
+                gap_head(conv_blocks(&[3, 16, 32, 64, 64], false), 64, 2),
                 Some(vec![3, 64, 64]),
                 vec!["pokemon".into(), "digimon".into()],
             ),

@@ -24,7 +24,7 @@ fn fmt_tick(v: f64) -> String {
         "0".into()
     } else if v.abs() >= 1000.0 || v.abs() < 0.01 {
         format!("{v:.0e}")
-    } else if v.abs() >= 10.0 {
+    } else if v.abs() >= 10.0 || v.fract() == 0.0 {
         format!("{v:.0}")
     } else {
         format!("{v:.2}")
@@ -78,7 +78,8 @@ pub fn line_plot(series: &[Series], w: u32, h: u32, y_range: Option<(f64, f64)>)
             );
         }
         draw_text(&mut img, &fmt_tick(fy), 2, py as i64 - 5, 2, grey);
-        let fx = x0 + (x1 - x0) * i as f64 / 4.0;
+    }
+    for fx in x_ticks(series, x0, x1) {
         let (px, _) = to_px(fx, y0);
         draw_text(
             &mut img,
@@ -111,6 +112,21 @@ pub fn line_plot(series: &[Series], w: u32, h: u32, y_range: Option<(f64, f64)>)
         }
     }
     img
+}
+
+/// Every x of the data when they are a few whole numbers (epochs), else five even steps.
+fn x_ticks(series: &[Series], x0: f64, x1: f64) -> Vec<f64> {
+    let mut xs: Vec<f64> = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.0))
+        .collect();
+    xs.sort_by(f64::total_cmp);
+    xs.dedup();
+    if xs.len() <= 12 && xs.iter().all(|x| x.fract() == 0.0) {
+        xs
+    } else {
+        (0..=4).map(|i| x0 + (x1 - x0) * i as f64 / 4.0).collect()
+    }
 }
 
 fn put(img: &mut RgbImage, x: i64, y: i64, c: [u8; 3]) {
