@@ -56,16 +56,11 @@ impl<T: Float> Tape<T> {
 pub(crate) fn elementwise_backward<T: Float>(
     c: &Ctx<T>,
     x: Var,
-    d: impl Fn(T, T) -> T,
+    d: impl Fn(T, T) -> T + Sync,
 ) -> Contribs<T> {
-    let xs = c.val(x).data();
-    let data =
-        c.g.data()
-            .iter()
-            .zip(xs)
-            .zip(c.out.data())
-            .map(|((&g, &x), &y)| g * d(x, y))
-            .collect();
+    let data = crate::tensor::par_map3(c.g.data(), c.val(x).data(), c.out.data(), |g, x, y| {
+        g * d(x, y)
+    });
     Ok(vec![(x, Tensor::new(c.g.shape(), data)?)])
 }
 

@@ -5,7 +5,7 @@
 use crate::autodiff::backward::{BackwardRule, Contribs, Ctx};
 use crate::autodiff::{Op, Tape, Var};
 use crate::float::Float;
-use crate::tensor::Tensor;
+use crate::tensor::{Tensor, par_map2};
 
 impl<T: Float> Tape<T> {
     pub fn relu(&mut self, x: Var) -> Var {
@@ -19,35 +19,12 @@ impl<T: Float> Tape<T> {
 
 pub(crate) fn backward<T: Float>(c: &Ctx<T>, x: Var) -> Contribs<T> {
     let z = T::zero();
-    let pass = |g: T, x: T| match c.rule {
-        BackwardRule::Standard => {
-            if x > z {
-                g
-            } else {
-                z
-            }
-        }
-        BackwardRule::GuidedBackprop => {
-            if x > z && g > z {
-                g
-            } else {
-                z
-            }
-        }
-        BackwardRule::Deconvnet => {
-            if g > z {
-                g
-            } else {
-                z
-            }
-        }
+    let (g, xs) = (c.g.data(), c.val(x).data());
+    let data = match c.rule {
+        BackwardRule::Standard => par_map2(g, xs, |g, x| if x > z { g } else { z }),
+        BackwardRule::GuidedBackprop => par_map2(g, xs, |g, x| if x > z && g > z { g } else { z }),
+        BackwardRule::Deconvnet => par_map2(g, xs, |g, _| if g > z { g } else { z }),
     };
-    let data =
-        c.g.data()
-            .iter()
-            .zip(c.val(x).data())
-            .map(|(&g, &x)| pass(g, x))
-            .collect();
     Ok(vec![(x, Tensor::new(c.g.shape(), data)?)])
 }
 

@@ -94,7 +94,11 @@ fn for_each_offset(
 }
 
 /// `f(a, b)` with broadcasting.
-pub fn binary<T: Float>(a: &Tensor<T>, b: &Tensor<T>, f: impl Fn(T, T) -> T) -> Result<Tensor<T>> {
+pub fn binary<T: Float>(
+    a: &Tensor<T>,
+    b: &Tensor<T>,
+    f: impl Fn(T, T) -> T + Sync,
+) -> Result<Tensor<T>> {
     if a.shape() == b.shape() {
         return a.zip(b, f);
     }

@@ -164,17 +164,7 @@ impl<T: Float> Tensor<T> {
     /// Elementwise `f(x)`; large tensors are split over threads (the result does not
     /// depend on the split).
     pub fn map(&self, f: impl Fn(T) -> T + Sync) -> Self {
-        let data = if self.data.len() >= PAR_ELEMS {
-            let mut out = vec![T::zero(); self.data.len()];
-            out.par_chunks_mut(PAR_CHUNK)
-                .zip(self.data.par_chunks(PAR_CHUNK))
-                .for_each(|(o, x)| {
-                    o.iter_mut().zip(x).for_each(|(o, &x)| *o = f(x));
-                });
-            out
-        } else {
-            self.data.iter().map(|&v| f(v)).collect()
-        };
+        let data = par_map2(&self.data, &self.data, |x, _| f(x));
         Tensor {
             shape: self.shape.clone(),
             data,
@@ -182,7 +172,7 @@ impl<T: Float> Tensor<T> {
     }
 
     /// Elementwise combination of two tensors of exactly the same shape.
-    pub fn zip(&self, other: &Self, f: impl Fn(T, T) -> T) -> Result<Self> {
+    pub fn zip(&self, other: &Self, f: impl Fn(T, T) -> T + Sync) -> Result<Self> {
         if self.shape != other.shape {
             return shape_err(format!(
                 "elementwise op needs equal shapes, got {} and {}",
@@ -190,15 +180,9 @@ impl<T: Float> Tensor<T> {
                 fmt_shape(&other.shape)
             ));
         }
-        let data = self
-            .data
-            .iter()
-            .zip(&other.data)
-            .map(|(&a, &b)| f(a, b))
-            .collect();
         Ok(Tensor {
             shape: self.shape.clone(),
-            data,
+            data: par_map2(&self.data, &other.data, f),
         })
     }
 
@@ -322,6 +306,36 @@ impl<T: Float> Tensor<T> {
             })
             .collect())
     }
+}
+
+/// `f(a[i], b[i])` for every i; inputs of at least [`PAR_ELEMS`] elements are split
+/// over threads in fixed chunks (elementwise, so the result does not depend on it).
+pub fn par_map2<T: Float>(a: &[T], b: &[T], f: impl Fn(T, T) -> T + Sync) -> Vec<T> {
+    par_map3(a, b, a, |x, y, _| f(x, y))
+}
+
+/// `f(a[i], b[i], c[i])` for every i, split over threads like [`par_map2`].
+pub fn par_map3<T: Float>(a: &[T], b: &[T], c: &[T], f: impl Fn(T, T, T) -> T + Sync) -> Vec<T> {
+    let n = a.len().min(b.len()).min(c.len());
+    let mut out = vec![T::zero(); n];
+    let run = |o: &mut [T], start: usize| {
+        let (a, b, c) = (
+            &a[start..start + o.len()],
+            &b[start..start + o.len()],
+            &c[start..start + o.len()],
+        );
+        for i in 0..o.len() {
+            o[i] = f(a[i], b[i], c[i]);
+        }
+    };
+    if n >= PAR_ELEMS {
+        out.par_chunks_mut(PAR_CHUNK)
+            .enumerate()
+            .for_each(|(k, o)| run(o, k * PAR_CHUNK));
+    } else {
+        run(&mut out, 0);
+    }
+    out
 }
 
 /// Row-major strides of a shape.
