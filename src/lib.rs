@@ -36,6 +36,7 @@ pub mod autodiff;
 pub mod cli;
 pub mod data;
 pub mod error;
+pub mod explain;
 pub mod fit;
 pub mod float;
 pub mod io;
