@@ -4,6 +4,7 @@
 use crate::data::source::{DataSpec, Loaded, load};
 use crate::data::{Dataset, mnist};
 use crate::error::{Error, Result};
+use crate::explain::surrogate::experiment::{SweepOptions, Task, run_sweep, write_sweep};
 use crate::fit::{EpochLog, Evaluation, TrainConfig, evaluate, fit};
 use crate::io::{load_model, read_tensors, save_model};
 use crate::nn::{Arch, Model};
@@ -371,6 +372,37 @@ pub fn run_tour(opts: &TourOptions) -> Result<()> {
         model_section(&mut r, &opts.out, name, t, &data.test.classes)?;
         r.paragraph(&format!("Data: {}.", spec.describe()));
     }
+    // tree regularization on the signal-and-noise HMM
+    let sweep = run_sweep(&SweepOptions {
+        task: Task::Hmm,
+        lambdas: None,
+        seed: 0,
+        quick: opts.quick,
+    })?;
+    write_sweep(
+        &sweep,
+        &opts.out.join("treereg"),
+        "Tree regularization: signal-and-noise HMM",
+    )?;
+    r.heading("Tree regularization (Wu et al. 2018)");
+    r.paragraph(
+        "A GRU trained on the signal-and-noise HMM with tree regularization (blue), L1 (orange) and L2 (green) penalties of \
+         growing strength, and decision trees fit to the labels (pink): test AUC against the average path length of the tree \
+         that mimics each model.",
+    );
+    r.figure(
+        "treereg/auc-vs-apl.png",
+        "Test AUC (y) against average path length in decision nodes (x).",
+    );
+    if let Some(i) = sweep.shown {
+        let run = &sweep.runs[i];
+        let caption = format!(
+            "The tree that mimics the tree-regularized GRU (λ = {}): APL {:.2}, test AUC {:.3}. Left branch: yes.",
+            run.strength, run.apl, run.test_auc
+        );
+        r.figure("treereg/tree.png", &caption);
+    }
+    r.html("<p><a href=\"treereg/index.html\">All runs</a></p>");
     r.paragraph(&format!("Tour took {:.1}s.", start.elapsed().as_secs_f64()));
     r.write(&index)?;
     eprintln!(

@@ -289,6 +289,7 @@ fn quick_tour_writes_its_report() {
             && html.contains("curve-mnist-gru.png")
     );
     assert!(d.join("t/pokedigi-samples.png").exists());
+    assert!(d.join("t/treereg/auc-vs-apl.png").exists() && html.contains("Tree regularization"));
     // a second run refuses to overwrite, then reuses the cached models with --force
     assert!(
         !run(&["tour", "--quick", "--out", "t", "--cache", "c"], &d)
@@ -314,5 +315,35 @@ fn synthetic_dataset_command_writes_the_folder_layout() {
     assert!(o.status.success(), "{}", stderr(&o));
     let count = |sub: &str| std::fs::read_dir(d.join("p").join(sub)).unwrap().count();
     assert_eq!((count("pokemon"), count("digimon")), (5, 5));
+    std::fs::remove_dir_all(d).unwrap();
+}
+
+#[test]
+fn treereg_quick_writes_csv_plot_and_tree() {
+    let d = tmp("treereg");
+    let o = run(
+        &[
+            "treereg",
+            "--task",
+            "parabola",
+            "--quick",
+            "--lambdas",
+            "0,0.01,1",
+            "--out",
+            "r",
+        ],
+        &d,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = std::fs::read_to_string(d.join("r/results.csv")).unwrap();
+    assert!(csv.starts_with("method,strength,apl,apl_leaf_index,test_auc"));
+    assert_eq!(csv.lines().filter(|l| l.starts_with("tree,")).count(), 3);
+    assert!(
+        d.join("r/auc-vs-apl.png").exists()
+            && d.join("r/tree.png").exists()
+            && d.join("r/tree.dot").exists()
+    );
+    let bad = run(&["treereg", "--task", "circles", "--out", "x"], &d);
+    assert!(stderr(&bad).contains("unknown task"));
     std::fs::remove_dir_all(d).unwrap();
 }

@@ -5,6 +5,7 @@ use crate::data::inject_label_noise;
 use crate::data::source::{DataSpec, Loaded, load};
 use crate::data::synth::write_pokedigi;
 use crate::error::{Error, Result};
+use crate::explain::surrogate::experiment::{SweepOptions, Task, run_sweep, write_sweep};
 use crate::fit::{TrainConfig, evaluate, fit};
 use crate::io::safetensors_file::check_overwrite;
 use crate::io::{load_model, read_tensors, save_model, write_tensors};
@@ -82,6 +83,14 @@ pub fn run(cmd: Command) -> Result<()> {
             );
             Ok(())
         }
+        Command::Treereg {
+            task,
+            lambdas,
+            seed,
+            out,
+            quick,
+            force,
+        } => treereg(&task, lambdas, seed, &out, quick, force),
         Command::Tour {
             out,
             quick,
@@ -293,5 +302,39 @@ fn eval(model_path: &Path, data: Option<&Path>, cache: &Path) -> Result<()> {
         let cells: Vec<String> = row.iter().map(|n| format!("{n:>6}")).collect();
         println!("  {:<8}{}", classes[c], cells.join(""));
     }
+    Ok(())
+}
+
+fn treereg(
+    task: &str,
+    lambdas: Option<Vec<f64>>,
+    seed: u64,
+    out: &Path,
+    quick: bool,
+    force: bool,
+) -> Result<()> {
+    let opts = SweepOptions {
+        task: Task::parse(task)?,
+        lambdas,
+        seed,
+        quick,
+    };
+    check_overwrite(&out.join("index.html"), force)?;
+    let sweep = run_sweep(&opts)?;
+    write_sweep(&sweep, out, &format!("Tree regularization: {task}"))?;
+    for m in ["tree", "l1", "l2", "decision-tree"] {
+        let pts: Vec<String> = sweep
+            .runs
+            .iter()
+            .filter(|r| r.method == m)
+            .map(|r| format!("({:.1}, {:.3})", r.apl, r.test_auc))
+            .collect();
+        println!("{m:>13}: (APL, AUC) {}", pts.join(" "));
+    }
+    println!(
+        "wrote {}/results.csv, auc-vs-apl.png, tree.png, index.html in {:.1}s",
+        out.display(),
+        sweep.seconds
+    );
     Ok(())
 }

@@ -104,6 +104,25 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Tree regularization (Wu et al. 2018): sweep λ for tree, L1 and L2 regularizers and a
+    /// plain decision tree; write results.csv, auc-vs-apl.png and the tree that mimics the model.
+    Treereg {
+        /// hmm (signal-and-noise HMM, GRU) or parabola (2-D toy, MLP)
+        #[arg(long, default_value = "hmm")]
+        task: String,
+        /// Strengths for every regularizer, comma-separated (default: a grid per regularizer).
+        #[arg(long, value_delimiter = ',')]
+        lambdas: Option<Vec<f64>>,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        #[arg(long)]
+        out: PathBuf,
+        /// Smaller data, fewer strengths and iterations.
+        #[arg(long)]
+        quick: bool,
+        #[arg(long)]
+        force: bool,
+    },
     /// Describe a model file: architecture, parameters, metadata.
     Info {
         #[arg(long)]

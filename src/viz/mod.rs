@@ -5,6 +5,7 @@ pub mod font;
 pub mod grid;
 pub mod plot;
 pub mod report;
+pub mod tree_png;
 
 use crate::error::{Error, Result};
 use image::RgbImage;
