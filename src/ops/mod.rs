@@ -95,7 +95,7 @@ pub(crate) fn keepdim_shape(shape: &[usize], axes: &[usize]) -> Result<Vec<usize
 }
 
 /// Checks that a tensor is 4-D `[N,C,H,W]`, naming the op in the error.
-pub(crate) fn expect_4d(shape: &[usize], op: &str) -> Result<(usize, usize, usize, usize)> {
+pub fn expect_4d(shape: &[usize], op: &str) -> Result<(usize, usize, usize, usize)> {
     match shape {
         &[n, c, h, w] => Ok((n, c, h, w)),
         _ => shape_err(format!(

@@ -1,0 +1,141 @@
+//! Occlusion (Zeiler & Fergus 2014).
+//!
+//! *Question:* if this patch were hidden, how much would the class score drop?
+//! A window of shape `(c, h, w)` slides with the given strides (positions `k·stride`,
+//! `k = 0 … ⌈(D − W)/s⌉`, clipped at the border) and is filled with a value; each input
+//! value's attribution is the mean, over the windows covering it, of
+//! `y_c(x) − y_c(x with the window filled)` (Captum's `Occlusion`). The lecture's
+//! probability map, `P(c)` with the patch at each position, is the extra
+//! `probability_map` (`[N, positions_h, positions_w]`, channel windows averaged).
+//!
+//! Pinned by `tests/captum.rs` (Captum's `Occlusion`, window (1,4,4), strides (1,2,2), to 1e-5).
+
+use super::{Attribution, AttributionMethod, check_batch};
+use crate::error::{Result, invalid};
+use crate::float::Float;
+use crate::nn::Model;
+use crate::tensor::Tensor;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Occlusion {
+    /// Window over (channels, height, width).
+    pub window: [usize; 3],
+    pub strides: [usize; 3],
+    pub fill: f64,
+}
+
+impl Default for Occlusion {
+    fn default() -> Self {
+        Occlusion {
+            window: [1, 4, 4],
+            strides: [1, 2, 2],
+            fill: 0.0,
+        }
+    }
+}
+
+/// Window start positions along an axis of length `d`.
+fn starts(d: usize, w: usize, s: usize) -> Vec<usize> {
+    (0..(d - w).div_ceil(s) + 1).map(|k| k * s).collect()
+}
+
+impl<T: Float> AttributionMethod<T> for Occlusion {
+    fn name(&self) -> &'static str {
+        "occlusion"
+    }
+    fn attribute(
+        &self,
+        model: &Model<T>,
+        x: &Tensor<T>,
+        targets: &[usize],
+    ) -> Result<Attribution<T>> {
+        check_batch(model, x, targets)?;
+        let (n, c, h, w) = crate::ops::expect_4d(x.shape(), "occlusion")?;
+        let dims = [c, h, w];
+        for k in 0..3 {
+            if self.window[k] == 0 || self.window[k] > dims[k] || self.strides[k] == 0 {
+                return invalid(format!(
+                    "occlusion window {:?} / strides {:?} do not fit input [{c}, {h}, {w}]",
+                    self.window, self.strides
+                ));
+            }
+        }
+        let pos: Vec<Vec<usize>> = (0..3)
+            .map(|k| starts(dims[k], self.window[k], self.strides[k]))
+            .collect();
+        let mut windows: Vec<[usize; 3]> = Vec::new();
+        for &a in &pos[0] {
+            for &b in &pos[1] {
+                windows.extend(pos[2].iter().map(|&d| [a, b, d]));
+            }
+        }
+        let per = c * h * w;
+        let logits = model.predict(x)?;
+        let k = logits.shape()[1];
+        let fill = T::from_f64_lossy(self.fill);
+        let (mut total, mut count) = (vec![T::zero(); x.len()], vec![0usize; per]);
+        let mut prob = vec![T::zero(); n * pos[1].len() * pos[2].len()];
+        let inside = |o: &[usize; 3], ch: usize, i: usize, j: usize| {
+            ch >= o[0]
+                && ch < o[0] + self.window[0]
+                && i >= o[1]
+                && i < o[1] + self.window[1]
+                && j >= o[2]
+                && j < o[2] + self.window[2]
+        };
+        let per_pass = (256 / n).max(1);
+        for group in windows.chunks(per_pass) {
+            let mut data = Vec::with_capacity(group.len() * x.len());
+            for o in group {
+                for ex in 0..n {
+                    let src = &x.data()[ex * per..(ex + 1) * per];
+                    data.extend((0..per).map(|f| {
+                        if inside(o, f / (h * w), f / w % h, f % w) {
+                            fill
+                        } else {
+                            src[f]
+                        }
+                    }));
+                }
+            }
+            let mut shape = x.shape().to_vec();
+            shape[0] = group.len() * n;
+            let out = model.predict(&Tensor::new(&shape, data)?)?;
+            for (gi, o) in group.iter().enumerate() {
+                for ex in 0..n {
+                    let row = &out.data()[(gi * n + ex) * k..(gi * n + ex + 1) * k];
+                    let drop = logits.data()[ex * k + targets[ex]] - row[targets[ex]];
+                    let p = softmax_at(row, targets[ex]);
+                    let (pi, pj) = (o[1] / self.strides[1], o[2] / self.strides[2]);
+                    let cell = &mut prob[(ex * pos[1].len() + pi) * pos[2].len() + pj];
+                    *cell += p / T::from_usize(pos[0].len()).unwrap_or(T::one());
+                    for f in 0..per {
+                        if inside(o, f / (h * w), f / w % h, f % w) {
+                            total[ex * per + f] += drop;
+                            if ex == 0 {
+                                count[f] += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let attr: Vec<T> = total
+            .iter()
+            .enumerate()
+            .map(|(i, &t)| t / T::from_usize(count[i % per].max(1)).unwrap_or(T::one()))
+            .collect();
+        let map = Tensor::new(x.shape(), attr)?;
+        let pm = Tensor::new(&[n, pos[1].len(), pos[2].len()], prob)?;
+        Ok(Attribution {
+            map,
+            extras: vec![("probability_map".into(), pm)],
+        })
+    }
+}
+
+fn softmax_at<T: Float>(row: &[T], c: usize) -> T {
+    let m = row.iter().fold(row[0], |m, &v| m.max_of(v));
+    let s: T = row.iter().map(|&v| (v - m).exp()).sum();
+    (row[c] - m).exp() / s
+}
