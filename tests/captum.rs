@@ -22,6 +22,7 @@ fn dir() -> PathBuf {
 }
 
 /// The model in f64 (as Captum ran it) and Captum's float64 attributions.
+#[allow(clippy::type_complexity)]
 fn golden(
     stem: &str,
 ) -> (
@@ -145,6 +146,7 @@ fn grad_cam_equals_cam_over_hw_on_mnist_gap() {
     assert!(d <= 1e-6 * scaled.max_abs(), "Grad-CAM vs CAM/49: {d:e}");
     let logits = model.predict(&x).unwrap();
     let bias = &model.params().last().unwrap().1;
+    #[allow(clippy::needless_range_loop)]
     for i in 0..3 {
         let mean: f64 = cam.data()[i * 49..(i + 1) * 49].iter().sum::<f64>() / 49.0;
         assert!(
@@ -169,6 +171,7 @@ fn integrated_gradients_completeness_on_mnist_cnn() {
             baseline: Baseline::Zero,
         };
         let a = ig.attribute(&model, &x, &targets).unwrap();
+        #[allow(clippy::needless_range_loop)]
         for i in 0..3 {
             let change =
                 (logits.data()[i * 10 + targets[i]] - zero.data()[i * 10 + targets[i]]).abs();

@@ -52,13 +52,13 @@ impl<T: Float> AttributionMethod<T> for Occlusion {
         check_batch(model, x, targets)?;
         let (n, c, h, w) = crate::ops::expect_4d(x.shape(), "occlusion")?;
         let dims = [c, h, w];
-        for k in 0..3 {
-            if self.window[k] == 0 || self.window[k] > dims[k] || self.strides[k] == 0 {
-                return invalid(format!(
-                    "occlusion window {:?} / strides {:?} do not fit input [{c}, {h}, {w}]",
-                    self.window, self.strides
-                ));
-            }
+        let fits =
+            (0..3).all(|k| self.window[k] > 0 && self.window[k] <= dims[k] && self.strides[k] > 0);
+        if !fits {
+            return invalid(format!(
+                "occlusion window {:?} / strides {:?} do not fit input [{c}, {h}, {w}]",
+                self.window, self.strides
+            ));
         }
         let pos: Vec<Vec<usize>> = (0..3)
             .map(|k| starts(dims[k], self.window[k], self.strides[k]))
