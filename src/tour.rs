@@ -2,13 +2,18 @@
 //! default data, evaluates it, and writes `DIR/index.html` with the results.
 
 use crate::data::source::{DataSpec, Loaded, load};
+use crate::data::synth::{creature_mask, index_from_name};
 use crate::data::{Dataset, mnist};
 use crate::error::{Error, Result};
+use crate::explain::local::grad_cam::{Interpolation, upsample};
+use crate::explain::local::{METHODS, MethodOptions, build_method};
 use crate::explain::surrogate::experiment::{SweepOptions, Task, run_sweep, write_sweep};
 use crate::fit::{EpochLog, Evaluation, TrainConfig, evaluate, fit};
 use crate::io::{load_model, read_tensors, save_model};
 use crate::nn::{Arch, Model};
+use crate::tensor::Tensor;
 use crate::viz::grid::{image_grid, tensor_to_image};
+use crate::viz::heatmap::{heatmap, overlay, per_pixel};
 use crate::viz::plot::{COLORS, Series, line_plot};
 use crate::viz::report::{Report, esc};
 use crate::viz::save_png;
@@ -228,6 +233,87 @@ fn samples(
     Ok(())
 }
 
+/// One row per method, one column per example: the attribution over the input.
+fn gallery(
+    model: &Model<f32>,
+    x: &Tensor<f32>,
+    targets: &[usize],
+    methods: &[&str],
+    to_unit: fn(f32) -> f32,
+) -> Result<image::RgbImage> {
+    let (n, h, w) = (x.shape()[0], x.shape()[2], x.shape()[3]);
+    let mut tiles = Vec::new();
+    for name in methods {
+        let m = build_method::<f32>(name, &MethodOptions::default(), model)?;
+        let a = m.attribute(model, x, targets)?;
+        for i in 0..n {
+            let (mh, mw, v) = per_pixel(&a.map, i)?;
+            let v = if (mh, mw) == (h, w) {
+                v
+            } else {
+                upsample(
+                    &Tensor::new(&[1, mh, mw], v)?,
+                    h,
+                    w,
+                    Interpolation::Bilinear,
+                )?
+                .into_data()
+            };
+            let base = tensor_to_image(&x.select_rows(&[i])?, to_unit)?;
+            tiles.push(overlay(&base, &heatmap(h, w, &v), 0.6));
+        }
+    }
+    Ok(image_grid(&tiles, n, if h < 40 { 3 } else { 2 }, 2))
+}
+
+/// Fraction of the attribution mass (absolute values, channels summed) on background
+/// pixels of the synthetic test images, averaged over images.
+pub fn background_fraction(model: &Model<f32>, data: &Dataset, method: &str) -> Result<f64> {
+    let targets = model.predict(&data.x)?.argmax_rows()?;
+    let m = build_method::<f32>(method, &MethodOptions::default(), model)?;
+    let (mut total, mut count) = (0.0, 0);
+    for start in (0..data.len()).step_by(64) {
+        let idx: Vec<usize> = (start..(start + 64).min(data.len())).collect();
+        let x = data.x.select_rows(&idx)?;
+        let t: Vec<usize> = idx.iter().map(|&i| targets[i]).collect();
+        let a = m.attribute(model, &x, &t)?;
+        for (r, &i) in idx.iter().enumerate() {
+            let Some(k) = index_from_name(&data.names[i]) else {
+                continue;
+            };
+            let mask = creature_mask(k, 0, 64);
+            let (mh, mw, v) = per_pixel(&a.map, r)?;
+            let v = if (mh, mw) == (64, 64) {
+                v
+            } else {
+                upsample(
+                    &Tensor::new(&[1, mh, mw], v)?,
+                    64,
+                    64,
+                    Interpolation::Bilinear,
+                )?
+                .into_data()
+            };
+            let all: f64 = v.iter().map(|x| x.abs() as f64).sum();
+            if all > 0.0 {
+                let bg: f64 = v
+                    .iter()
+                    .zip(&mask)
+                    .filter(|(_, c)| !**c)
+                    .map(|(x, _)| x.abs() as f64)
+                    .sum();
+                total += bg / all;
+                count += 1;
+            }
+        }
+    }
+    Ok(if count == 0 {
+        f64::NAN
+    } else {
+        total / count as f64
+    })
+}
+
 /// Runs the tour.
 pub fn run_tour(opts: &TourOptions) -> Result<()> {
     let index = opts.out.join("index.html");
@@ -304,6 +390,87 @@ pub fn run_tour(opts: &TourOptions) -> Result<()> {
         ]);
         poke.push((spec, data, t));
     }
+
+    // explanations, side by side
+    r.heading("Why this prediction? Local explanations");
+    let digits: Vec<usize> = (0..4).collect();
+    let (xd, _) = mn.test.batch(&digits)?;
+    let cnn = &mnist_models[0].1.model;
+    let td = cnn.predict(&xd)?.argmax_rows()?;
+    let cnn_methods: Vec<&str> = METHODS.iter().copied().filter(|m| *m != "cam").collect();
+    save_png(
+        &gallery(cnn, &xd, &td, &cnn_methods, mnist::denormalize)?,
+        &opts.out.join("explain-mnist-cnn.png"),
+    )?;
+    r.figure("explain-mnist-cnn.png", &format!("mnist-cnn on four test digits, one row per method: {}. Red: evidence for the predicted class, blue: against (signed maps); viridis for non-negative maps.", cnn_methods.join(", ")));
+    let gap = &mnist_models[1].1.model;
+    let tg = gap.predict(&xd)?.argmax_rows()?;
+    save_png(
+        &gallery(
+            gap,
+            &xd,
+            &tg,
+            &["cam", "grad-cam", "score-cam"],
+            mnist::denormalize,
+        )?,
+        &opts.out.join("explain-mnist-gap.png"),
+    )?;
+    r.figure(
+        "explain-mnist-gap.png",
+        "mnist-gap: CAM, Grad-CAM and Score-CAM at conv3 (the maps the global average pool reads).",
+    );
+    for (spec, data, t) in &poke {
+        let mut idx: Vec<usize> = (0..data.test.len())
+            .filter(|&i| data.test.y[i] == 0)
+            .take(2)
+            .collect();
+        idx.extend(
+            (0..data.test.len())
+                .filter(|&i| data.test.y[i] == 1)
+                .take(2),
+        );
+        let (xp, _) = data.test.batch(&idx)?;
+        let tp = t.model.predict(&xp)?.argmax_rows()?;
+        let file = if spec.describe().contains("debias") {
+            "explain-pokedigi-debias.png"
+        } else {
+            "explain-pokedigi.png"
+        };
+        save_png(
+            &gallery(&t.model, &xp, &tp, &METHODS, |v| v)?,
+            &opts.out.join(file),
+        )?;
+        r.figure(
+            file,
+            &format!(
+                "pokedigi-gap ({}), two Pokémon then two Digimon, one row per method: {}.",
+                spec.describe(),
+                METHODS.join(", ")
+            ),
+        );
+    }
+    let mut story = Vec::new();
+    for (spec, data, t) in &poke {
+        let s = background_fraction(&t.model, &data.test, "saliency")?;
+        let g = background_fraction(&t.model, &data.test, "grad-cam")?;
+        eprintln!(
+            "{}: {:.1}% of saliency and {:.1}% of Grad-CAM mass on the background",
+            spec.describe(),
+            100.0 * s,
+            100.0 * g
+        );
+        story.push(vec![spec.describe(), pct(t.eval.accuracy), pct(s), pct(g)]);
+    }
+    r.heading("Where does the Pokémon/Digimon classifier look?");
+    r.table(
+        &[
+            "model's data".into(),
+            "test accuracy".into(),
+            "saliency mass on background".into(),
+            "Grad-CAM mass on background".into(),
+        ],
+        &story,
+    );
 
     r.heading("Summary");
     r.table(

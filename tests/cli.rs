@@ -347,3 +347,129 @@ fn treereg_quick_writes_csv_plot_and_tree() {
     assert!(stderr(&bad).contains("unknown task"));
     std::fs::remove_dir_all(d).unwrap();
 }
+
+#[test]
+fn explain_writes_attributions_with_provenance_and_pictures() {
+    let d = tmp("explain");
+    assert!(
+        run(
+            &["init", "mnist-gap", "--seed", "2", "--out", "g.safetensors"],
+            &d
+        )
+        .status
+        .success()
+    );
+    let x = lamppost::Tensor::<f32>::randn(
+        &[2, 1, 28, 28],
+        1.0,
+        &mut <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(1),
+    );
+    lamppost::io::write_tensors(
+        &d.join("x.safetensors"),
+        &[("x".into(), x)],
+        Default::default(),
+        false,
+    )
+    .unwrap();
+    for (method, key_shape) in [
+        ("integrated-gradients", vec![2, 1, 28, 28]),
+        ("cam", vec![2, 7, 7]),
+        ("occlusion", vec![2, 1, 28, 28]),
+    ] {
+        let out = format!("out-{method}");
+        let o = run(
+            &[
+                "explain",
+                method,
+                "--model",
+                "g.safetensors",
+                "--input",
+                "x.safetensors",
+                "--target",
+                "3",
+                "--out",
+                &out,
+            ],
+            &d,
+        );
+        assert!(o.status.success(), "{method}: {}", stderr(&o));
+        let (t, meta) =
+            lamppost::io::read_tensors::<f32>(&d.join(&out).join("attributions.safetensors"))
+                .unwrap();
+        let attr = t.iter().find(|t| t.0 == "attribution").unwrap();
+        assert_eq!(attr.1.shape(), key_shape.as_slice(), "{method}");
+        assert_eq!(meta["method"], method);
+        assert!(meta.contains_key("model_fnv1a64") && meta["targets"] == "[3, 3]");
+        if method == "integrated-gradients" {
+            assert!(t.iter().any(|t| t.0 == "delta"));
+        }
+        assert!(
+            d.join(&out).join("heatmap.png").exists() && d.join(&out).join("overlay.png").exists()
+        );
+    }
+    let again = run(
+        &[
+            "explain",
+            "cam",
+            "--model",
+            "g.safetensors",
+            "--input",
+            "x.safetensors",
+            "--out",
+            "out-cam",
+        ],
+        &d,
+    );
+    assert!(stderr(&again).contains("--force"));
+    let bad = run(
+        &[
+            "explain",
+            "magic",
+            "--model",
+            "g.safetensors",
+            "--input",
+            "x.safetensors",
+            "--out",
+            "o",
+        ],
+        &d,
+    );
+    assert!(stderr(&bad).contains("unknown method"));
+    let bad = run(
+        &[
+            "explain",
+            "grad-cam",
+            "--layer",
+            "conv9",
+            "--model",
+            "g.safetensors",
+            "--input",
+            "x.safetensors",
+            "--out",
+            "o",
+        ],
+        &d,
+    );
+    assert!(
+        stderr(&bad).contains("no layer named 'conv9'"),
+        "{}",
+        stderr(&bad)
+    );
+    let bad = run(
+        &[
+            "explain",
+            "saliency",
+            "--model",
+            "g.safetensors",
+            "--input",
+            "x.safetensors",
+            "--target",
+            "12",
+            "--out",
+            "o",
+        ],
+        &d,
+    );
+    assert!(stderr(&bad).contains("out of range"));
+    std::fs::remove_dir_all(d).unwrap();
+}

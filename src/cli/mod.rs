@@ -2,6 +2,7 @@
 //! and exits non-zero; no existing output is replaced without `--force`.
 
 mod commands;
+pub mod explain;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -120,6 +121,65 @@ pub enum Command {
         /// Smaller data, fewer strengths and iterations.
         #[arg(long)]
         quick: bool,
+        #[arg(long)]
+        force: bool,
+    },
+    /// Explain predictions: saliency, grad-x-input, smoothgrad, integrated-gradients,
+    /// guided-backprop, deconvnet, occlusion, cam, grad-cam, guided-grad-cam, score-cam.
+    Explain {
+        method: String,
+        #[arg(long)]
+        model: PathBuf,
+        /// A safetensors file with the batch under key x.
+        #[arg(long, conflicts_with_all = ["image", "index"])]
+        input: Option<PathBuf>,
+        /// One PNG/JPEG image.
+        #[arg(long, conflicts_with = "index")]
+        image: Option<PathBuf>,
+        /// A test example of the model's default data (or of --data).
+        #[arg(long)]
+        index: Option<usize>,
+        #[arg(long)]
+        data: Option<PathBuf>,
+        #[arg(long, default_value = ".lamppost-cache")]
+        cache: PathBuf,
+        /// Class to explain (default: the predicted class).
+        #[arg(long)]
+        target: Option<usize>,
+        #[arg(long)]
+        out: PathBuf,
+        /// Integrated gradients: number of points.
+        #[arg(long, default_value_t = 50)]
+        steps: usize,
+        /// Integrated gradients: left, right, middle, trapezoid, captum-trapezoid, gauss-legendre.
+        #[arg(long, default_value = "gauss-legendre")]
+        rule: String,
+        /// Integrated gradients: zero, constant:V, blur:R, noise[:SEED].
+        #[arg(long, default_value = "zero")]
+        baseline: String,
+        /// Grad-CAM, guided Grad-CAM, Score-CAM: layer name (default: last conv's ReLU).
+        #[arg(long)]
+        layer: Option<String>,
+        /// Occlusion window: 4, 4,4 or C,4,4.
+        #[arg(long, default_value = "4")]
+        window: String,
+        /// Occlusion strides: 2, 2,2 or C,2,2.
+        #[arg(long, default_value = "2")]
+        stride: String,
+        /// Occlusion fill value.
+        #[arg(long, default_value_t = 0.0)]
+        fill: f64,
+        /// SmoothGrad: number of noisy samples.
+        #[arg(long, default_value_t = 50)]
+        samples: usize,
+        /// SmoothGrad: noise σ as a fraction of the input's range.
+        #[arg(long, default_value_t = 0.15)]
+        sigma: f64,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Saliency: absolute values.
+        #[arg(long)]
+        abs: bool,
         #[arg(long)]
         force: bool,
     },

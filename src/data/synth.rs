@@ -225,6 +225,29 @@ fn over(bg: &mut RgbImage, sprite: &RgbaImage) {
     }
 }
 
+/// The creature's pixels in image `i` of a set made with `seed`, resized to `size × size`
+/// (the same for the plain and the debiased set: the sprite is drawn first from the
+/// image's own seed). `true` = creature.
+pub fn creature_mask(i: usize, seed: u64, size: u32) -> Vec<bool> {
+    let mut rng = image_rng(seed, i);
+    let digimon = i % 2 == 1;
+    let s = 64 + rng.gen_range(0..=10);
+    let sprite = draw_creature(&mut rng, s, digimon);
+    let resized =
+        image::imageops::resize(&sprite, size, size, image::imageops::FilterType::Triangle);
+    resized.pixels().map(|p| p[3] > 127).collect()
+}
+
+/// The index `i` of a synthetic image from its file name (`pokemon/0042 kit.png` → 42).
+pub fn index_from_name(name: &str) -> Option<usize> {
+    let file = name.rsplit('/').next()?;
+    file.split(' ').next()?.parse().ok()
+}
+
+fn image_rng(seed: u64, i: usize) -> StdRng {
+    StdRng::seed_from_u64(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ i as u64)
+}
+
 /// Writes `n` sprites (half per class) as `DIR/pokemon/*.png` and `DIR/digimon/*.jpg`.
 /// Each image has its own seed (`seed`, index), so the result does not depend on threads.
 pub fn write_pokedigi(dir: &Path, n: usize, seed: u64, debias: bool, force: bool) -> Result<()> {
@@ -248,7 +271,7 @@ pub fn write_pokedigi(dir: &Path, n: usize, seed: u64, debias: bool, force: bool
         std::fs::create_dir_all(&d).map_err(|e| Error::Io(format!("{}: {e}", d.display())))?;
     }
     (0..n).into_par_iter().try_for_each(|i| -> Result<()> {
-        let mut rng = StdRng::seed_from_u64(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ i as u64);
+        let mut rng = image_rng(seed, i);
         let digimon = i % 2 == 1;
         let size = 64 + rng.gen_range(0..=10);
         let sprite = draw_creature(&mut rng, size, digimon);

@@ -31,7 +31,7 @@ pub fn tensor_to_image(x: &Tensor<f32>, to_unit: impl Fn(f32) -> f32) -> Result<
 /// Images side by side, `cols` per row, each scaled up `scale` times (nearest neighbour),
 /// with a `gap`-pixel grey border.
 pub fn image_grid(images: &[RgbImage], cols: usize, scale: u32, gap: u32) -> RgbImage {
-    let cols = cols.max(1);
+    let cols = cols.min(images.len()).max(1);
     let cw = images.iter().map(|i| i.width()).max().unwrap_or(1) * scale;
     let ch = images.iter().map(|i| i.height()).max().unwrap_or(1) * scale;
     let rows = images.len().div_ceil(cols).max(1);

@@ -3,6 +3,7 @@
 
 pub mod font;
 pub mod grid;
+pub mod heatmap;
 pub mod plot;
 pub mod report;
 pub mod tree_png;

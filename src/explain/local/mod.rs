@@ -14,6 +14,8 @@ pub mod guided_grad_cam;
 pub mod integrated_gradients;
 pub mod occlusion;
 pub mod saliency;
+pub mod score_cam;
+pub mod smoothgrad;
 
 use crate::autodiff::{BackwardRule, Tape};
 use crate::error::{Result, invalid, shape_err};
@@ -126,4 +128,121 @@ pub(crate) fn target_scores<T: Float>(
         .enumerate()
         .map(|(i, &t)| logits.data()[i * k + t])
         .collect())
+}
+
+/// Options shared by the command line and the tour; each method reads the ones it has.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MethodOptions {
+    pub steps: usize,
+    pub rule: String,
+    pub baseline: integrated_gradients::Baseline,
+    pub layer: Option<String>,
+    pub window: [usize; 3],
+    pub stride: [usize; 3],
+    pub fill: f64,
+    pub samples: usize,
+    pub sigma: f64,
+    pub seed: u64,
+    pub abs: bool,
+}
+
+impl Default for MethodOptions {
+    fn default() -> Self {
+        MethodOptions {
+            steps: 50,
+            rule: "gauss-legendre".into(),
+            baseline: integrated_gradients::Baseline::Zero,
+            layer: None,
+            window: [1, 4, 4],
+            stride: [1, 2, 2],
+            fill: 0.0,
+            samples: 50,
+            sigma: 0.15,
+            seed: 0,
+            abs: false,
+        }
+    }
+}
+
+/// The method names, in the order the tour shows them.
+pub const METHODS: [&str; 11] = [
+    "saliency",
+    "grad-x-input",
+    "smoothgrad",
+    "integrated-gradients",
+    "guided-backprop",
+    "deconvnet",
+    "occlusion",
+    "cam",
+    "grad-cam",
+    "guided-grad-cam",
+    "score-cam",
+];
+
+/// The output of the last convolution's ReLU, where Grad-CAM and Score-CAM look by default.
+pub fn default_layer<T: Float>(model: &Model<T>) -> Result<String> {
+    use crate::nn::LayerSpec;
+    let layers = &model.arch.layers;
+    (1..layers.len())
+        .rev()
+        .find(|&i| {
+            matches!(layers[i], LayerSpec::Relu { .. })
+                && matches!(layers[i - 1], LayerSpec::Conv2d { .. })
+        })
+        .map(|i| layers[i].name().to_string())
+        .ok_or_else(|| {
+            crate::error::Error::Invalid(format!(
+                "'{}' has no convolutional layer for CAM methods",
+                model.arch.name
+            ))
+        })
+}
+
+/// A method by name.
+pub fn build_method<T: Float>(
+    name: &str,
+    o: &MethodOptions,
+    model: &Model<T>,
+) -> Result<Box<dyn AttributionMethod<T>>> {
+    let layer = || o.layer.clone().map_or_else(|| default_layer(model), Ok);
+    Ok(match name {
+        "saliency" => Box::new(saliency::Saliency { abs: o.abs }),
+        "grad-x-input" => Box::new(grad_x_input::GradXInput),
+        "smoothgrad" => Box::new(smoothgrad::SmoothGrad {
+            samples: o.samples,
+            sigma: o.sigma,
+            seed: o.seed,
+            kind: smoothgrad::SmoothGradKind::Mean,
+        }),
+        "integrated-gradients" => Box::new(integrated_gradients::IntegratedGradients {
+            steps: o.steps,
+            rule: integrated_gradients::PathRule::parse(&o.rule)?,
+            baseline: o.baseline.clone(),
+        }),
+        "guided-backprop" => Box::new(guided_backprop::GuidedBackprop),
+        "deconvnet" => Box::new(deconvnet::Deconvnet),
+        "occlusion" => Box::new(occlusion::Occlusion {
+            window: o.window,
+            strides: o.stride,
+            fill: o.fill,
+        }),
+        "cam" => Box::new(cam::Cam),
+        "grad-cam" => Box::new(grad_cam::GradCam {
+            layer: layer()?,
+            relu: true,
+        }),
+        "guided-grad-cam" => Box::new(guided_grad_cam::GuidedGradCam { layer: layer()? }),
+        "score-cam" => Box::new(score_cam::ScoreCam { layer: layer()? }),
+        "lime" | "normlime" => {
+            return invalid(format!(
+                "'{name}' is not implemented yet in this version of lamppost"
+            ));
+        }
+        _ => {
+            return invalid(format!(
+                "unknown method '{name}': use one of {}",
+                METHODS.join(", ")
+            ));
+        }
+    })
 }
