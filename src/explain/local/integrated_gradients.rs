@@ -295,6 +295,31 @@ mod tests {
     use super::*;
     use crate::nn::Arch;
 
+    /// The lecture's elephant: "trunk length" matters, but past a length of 1 the score
+    /// saturates, `F(x) = 1 − ReLU(1 − x₁)`. At `x₁ = 2` the gradient is 0 (saliency sees
+    /// nothing) while Integrated Gradients gives the trunk its full effect `F(x) − F(0) = 1`.
+    #[test]
+    fn gradient_saturation_is_recovered_by_integrated_gradients() {
+        use crate::explain::local::saliency::Saliency;
+        let arch = Arch::from_name("seq:flatten,linear(2,1),relu,linear(1,1)").unwrap();
+        let t = |s: &[usize], v: &[f64]| Tensor::from_f64(s, v).unwrap();
+        let named = vec![
+            ("1.weight".to_string(), t(&[1, 2], &[-1.0, 0.0])),
+            ("1.bias".to_string(), t(&[1], &[1.0])),
+            ("3.weight".to_string(), t(&[1, 1], &[-1.0])),
+            ("3.bias".to_string(), t(&[1], &[1.0])),
+        ];
+        let model = Model::<f64>::from_named(arch, named).unwrap();
+        let x = t(&[1, 2], &[2.0, 0.5]);
+        let grad = Saliency { abs: false }.attribute(&model, &x, &[0]).unwrap().map;
+        assert_eq!(grad.data(), &[0.0, 0.0], "saturated: no gradient");
+        for rule in [PathRule::GaussLegendre, PathRule::RiemannTrapezoid] {
+            let ig = IntegratedGradients { steps: 50, rule, baseline: Baseline::Zero }.attribute(&model, &x, &[0]).unwrap();
+            assert!((ig.map.data()[0] - 1.0).abs() < 0.02, "{rule:?}: trunk gets {}", ig.map.data()[0]);
+            assert_eq!(ig.map.data()[1], 0.0);
+        }
+    }
+
     #[test]
     fn gauss_legendre_integrates_polynomials_exactly() {
         for n in [2usize, 5, 16, 50] {
