@@ -311,11 +311,24 @@ mod tests {
         ];
         let model = Model::<f64>::from_named(arch, named).unwrap();
         let x = t(&[1, 2], &[2.0, 0.5]);
-        let grad = Saliency { abs: false }.attribute(&model, &x, &[0]).unwrap().map;
+        let grad = Saliency { abs: false }
+            .attribute(&model, &x, &[0])
+            .unwrap()
+            .map;
         assert_eq!(grad.data(), &[0.0, 0.0], "saturated: no gradient");
         for rule in [PathRule::GaussLegendre, PathRule::RiemannTrapezoid] {
-            let ig = IntegratedGradients { steps: 50, rule, baseline: Baseline::Zero }.attribute(&model, &x, &[0]).unwrap();
-            assert!((ig.map.data()[0] - 1.0).abs() < 0.02, "{rule:?}: trunk gets {}", ig.map.data()[0]);
+            let ig = IntegratedGradients {
+                steps: 50,
+                rule,
+                baseline: Baseline::Zero,
+            }
+            .attribute(&model, &x, &[0])
+            .unwrap();
+            assert!(
+                (ig.map.data()[0] - 1.0).abs() < 0.02,
+                "{rule:?}: trunk gets {}",
+                ig.map.data()[0]
+            );
             assert_eq!(ig.map.data()[1], 0.0);
         }
     }

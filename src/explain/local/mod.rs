@@ -12,9 +12,11 @@ pub mod grad_x_input;
 pub mod guided_backprop;
 pub mod guided_grad_cam;
 pub mod integrated_gradients;
+pub mod lime;
 pub mod occlusion;
 pub mod saliency;
 pub mod score_cam;
+pub mod segmentation;
 pub mod smoothgrad;
 
 use crate::autodiff::{BackwardRule, Tape};
@@ -165,7 +167,7 @@ impl Default for MethodOptions {
 }
 
 /// The method names, in the order the tour shows them.
-pub const METHODS: [&str; 11] = [
+pub const METHODS: [&str; 12] = [
     "saliency",
     "grad-x-input",
     "smoothgrad",
@@ -177,6 +179,7 @@ pub const METHODS: [&str; 11] = [
     "grad-cam",
     "guided-grad-cam",
     "score-cam",
+    "lime",
 ];
 
 /// The output of the last convolution's ReLU, where Grad-CAM and Score-CAM look by default.
@@ -233,10 +236,19 @@ pub fn build_method<T: Float>(
         }),
         "guided-grad-cam" => Box::new(guided_grad_cam::GuidedGradCam { layer: layer()? }),
         "score-cam" => Box::new(score_cam::ScoreCam { layer: layer()? }),
-        "lime" | "normlime" => {
-            return invalid(format!(
-                "'{name}' is not implemented yet in this version of lamppost"
-            ));
+        "lime" => Box::new(lime::Lime {
+            samples: if o.samples == 50 { 1000 } else { o.samples },
+            seed: o.seed,
+            fill: (o.fill != 0.0).then_some(o.fill),
+            to_unit: if model.arch.input.as_deref() == Some(&[1, 28, 28]) {
+                |v| crate::data::mnist::denormalize(v as f32) as f64
+            } else {
+                |v| v
+            },
+            ..lime::Lime::default()
+        }),
+        "normlime" => {
+            return invalid("'normlime' is not implemented yet in this version of lamppost");
         }
         _ => {
             return invalid(format!(
