@@ -166,9 +166,9 @@ pub enum Command {
         /// Occlusion strides: 2, 2,2 or C,2,2.
         #[arg(long, default_value = "2")]
         stride: String,
-        /// Occlusion fill value.
-        #[arg(long, default_value_t = 0.0)]
-        fill: f64,
+        /// Value of hidden inputs (occlusion: default 0; LIME: default each superpixel's mean colour).
+        #[arg(long)]
+        fill: Option<f64>,
         /// SmoothGrad: number of noisy samples.
         #[arg(long, default_value_t = 50)]
         samples: usize,

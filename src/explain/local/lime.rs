@@ -9,8 +9,10 @@
 //! chosen (`forward`, `highest_weights`, or `auto`: forward for ≤ 6 features, else
 //! highest weights) and a weighted ridge regression (α = 1, unpenalized intercept) of
 //! `P(target | image(z))` on `z` is the explanation; its weighted R² (`score`) and its
-//! prediction at `z = 1` (`local_pred`) are returned. Seeded. (`lasso_path` selection is
-//! not written yet.)
+//! prediction at `z = 1` (`local_pred`) are returned. Seeded. For sequences, each image
+//! row (time step) can be a feature ([`Segmenter::Rows`]); a fixed grid
+//! ([`Segmenter::Grid`]) gives features that line up across images, for NormLIME.
+//! (`lasso_path` selection is not written yet.)
 //!
 //! Pinned by the tests below: the weighted ridge recovers a known linear model's
 //! coefficients; every pixel of a segment gets the segment's weight.
@@ -162,8 +164,33 @@ pub fn select_features(
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Segmenter {
-    Slic { n_segments: usize },
+    Slic {
+        n_segments: usize,
+    },
     Quickshift,
+    /// Square cells of this side (features that line up across images, for NormLIME).
+    Grid {
+        cell: usize,
+    },
+    /// One feature per image row: the time steps of a sequence model such as mnist-gru.
+    Rows,
+}
+
+/// Segment labels of an `h × w` image for the fixed segmenters.
+pub fn fixed_segments(seg: Segmenter, h: usize, w: usize) -> Option<Vec<usize>> {
+    match seg {
+        Segmenter::Grid { cell } => {
+            let cell = cell.max(1);
+            let cols = w.div_ceil(cell);
+            Some(
+                (0..h * w)
+                    .map(|p| (p / w / cell) * cols + (p % w) / cell)
+                    .collect(),
+            )
+        }
+        Segmenter::Rows => Some((0..h * w).map(|p| p / w).collect()),
+        _ => None,
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -226,6 +253,7 @@ impl<T: Float> AttributionMethod<T> for Lime {
             let labels = match self.segmenter {
                 Segmenter::Slic { n_segments } => slic(&img, c, h, w, n_segments, 10.0)?,
                 Segmenter::Quickshift => quickshift(&img, c, h, w, 4.0, 200.0, 0.2)?,
+                fixed => fixed_segments(fixed, h, w).expect("fixed segmenter"),
             };
             let k = labels.iter().max().map_or(0, |m| m + 1);
             kmax = kmax.max(k);

@@ -13,6 +13,7 @@ pub mod guided_backprop;
 pub mod guided_grad_cam;
 pub mod integrated_gradients;
 pub mod lime;
+pub mod normlime;
 pub mod occlusion;
 pub mod saliency;
 pub mod score_cam;
@@ -141,7 +142,8 @@ pub struct MethodOptions {
     pub layer: Option<String>,
     pub window: [usize; 3],
     pub stride: [usize; 3],
-    pub fill: f64,
+    /// Value of hidden inputs (occlusion: 0 if unset; LIME: each superpixel's mean colour if unset).
+    pub fill: Option<f64>,
     pub samples: usize,
     pub sigma: f64,
     pub seed: u64,
@@ -157,7 +159,7 @@ impl Default for MethodOptions {
             layer: None,
             window: [1, 4, 4],
             stride: [1, 2, 2],
-            fill: 0.0,
+            fill: None,
             samples: 50,
             sigma: 0.15,
             seed: 0,
@@ -167,7 +169,7 @@ impl Default for MethodOptions {
 }
 
 /// The method names, in the order the tour shows them.
-pub const METHODS: [&str; 12] = [
+pub const METHODS: [&str; 13] = [
     "saliency",
     "grad-x-input",
     "smoothgrad",
@@ -180,6 +182,7 @@ pub const METHODS: [&str; 12] = [
     "guided-grad-cam",
     "score-cam",
     "lime",
+    "normlime",
 ];
 
 /// The output of the last convolution's ReLU, where Grad-CAM and Score-CAM look by default.
@@ -227,7 +230,7 @@ pub fn build_method<T: Float>(
         "occlusion" => Box::new(occlusion::Occlusion {
             window: o.window,
             strides: o.stride,
-            fill: o.fill,
+            fill: o.fill.unwrap_or(0.0),
         }),
         "cam" => Box::new(cam::Cam),
         "grad-cam" => Box::new(grad_cam::GradCam {
@@ -236,19 +239,49 @@ pub fn build_method<T: Float>(
         }),
         "guided-grad-cam" => Box::new(guided_grad_cam::GuidedGradCam { layer: layer()? }),
         "score-cam" => Box::new(score_cam::ScoreCam { layer: layer()? }),
-        "lime" => Box::new(lime::Lime {
-            samples: if o.samples == 50 { 1000 } else { o.samples },
-            seed: o.seed,
-            fill: (o.fill != 0.0).then_some(o.fill),
-            to_unit: if model.arch.input.as_deref() == Some(&[1, 28, 28]) {
+        "lime" => {
+            // a sequence model's features are its time steps (the image rows)
+            let segmenter = if model.arch.name == "mnist-gru" {
+                lime::Segmenter::Rows
+            } else {
+                lime::Segmenter::Quickshift
+            };
+            let to_unit: fn(f64) -> f64 = if model.arch.input.as_deref() == Some(&[1, 28, 28]) {
                 |v| crate::data::mnist::denormalize(v as f32) as f64
             } else {
                 |v| v
-            },
-            ..lime::Lime::default()
-        }),
+            };
+            let samples = if o.samples == 50 { 1000 } else { o.samples };
+            Box::new(lime::Lime {
+                samples,
+                seed: o.seed,
+                fill: o.fill,
+                segmenter,
+                to_unit,
+                ..lime::Lime::default()
+            })
+        }
         "normlime" => {
-            return invalid("'normlime' is not implemented yet in this version of lamppost");
+            let cell = if model.arch.input.as_deref() == Some(&[3, 64, 64]) {
+                8
+            } else {
+                4
+            };
+            let segmenter = if model.arch.name == "mnist-gru" {
+                lime::Segmenter::Rows
+            } else {
+                lime::Segmenter::Grid { cell }
+            };
+            let samples = if o.samples == 50 { 1000 } else { o.samples };
+            Box::new(normlime::NormLime {
+                lime: lime::Lime {
+                    samples,
+                    seed: o.seed,
+                    fill: o.fill,
+                    segmenter,
+                    ..lime::Lime::default()
+                },
+            })
         }
         _ => {
             return invalid(format!(
