@@ -5,7 +5,6 @@ use crate::data::source::{DataSpec, Loaded, load};
 use crate::data::synth::{creature_mask, index_from_name};
 use crate::data::{Dataset, mnist};
 use crate::error::{Error, Result};
-use crate::explain::local::grad_cam::{Interpolation, upsample};
 use crate::explain::local::{METHODS, MethodOptions, build_method};
 use crate::explain::surrogate::experiment::{SweepOptions, Task, run_sweep, write_sweep};
 use crate::fit::{EpochLog, Evaluation, TrainConfig, evaluate, fit};
@@ -13,7 +12,7 @@ use crate::io::{load_model, read_tensors, save_model};
 use crate::nn::{Arch, Model};
 use crate::tensor::Tensor;
 use crate::viz::grid::{image_grid, tensor_to_image};
-use crate::viz::heatmap::{heatmap, overlay, per_pixel};
+use crate::viz::heatmap::{pictures, pixel_map};
 use crate::viz::plot::{COLORS, Series, line_plot};
 use crate::viz::report::{Report, esc};
 use crate::viz::save_png;
@@ -241,26 +240,13 @@ fn gallery(
     methods: &[&str],
     to_unit: fn(f32) -> f32,
 ) -> Result<image::RgbImage> {
-    let (n, h, w) = (x.shape()[0], x.shape()[2], x.shape()[3]);
+    let (n, h) = (x.shape()[0], x.shape()[2]);
     let mut tiles = Vec::new();
     for name in methods {
         let m = build_method::<f32>(name, &MethodOptions::default(), model)?;
         let a = m.attribute(model, x, targets)?;
         for i in 0..n {
-            let (mh, mw, v) = per_pixel(&a.map, i)?;
-            let v = if (mh, mw) == (h, w) {
-                v
-            } else {
-                upsample(
-                    &Tensor::new(&[1, mh, mw], v)?,
-                    h,
-                    w,
-                    Interpolation::Bilinear,
-                )?
-                .into_data()
-            };
-            let base = tensor_to_image(&x.select_rows(&[i])?, to_unit)?;
-            tiles.push(overlay(&base, &heatmap(h, w, &v), 0.6));
+            tiles.push(pictures(x, &a.map, i, to_unit, 0.6)?.1);
         }
     }
     Ok(image_grid(&tiles, n, if h < 40 { 3 } else { 2 }, 2))
@@ -282,18 +268,7 @@ pub fn background_fraction(model: &Model<f32>, data: &Dataset, method: &str) -> 
                 continue;
             };
             let mask = creature_mask(k, 0, 64);
-            let (mh, mw, v) = per_pixel(&a.map, r)?;
-            let v = if (mh, mw) == (64, 64) {
-                v
-            } else {
-                upsample(
-                    &Tensor::new(&[1, mh, mw], v)?,
-                    64,
-                    64,
-                    Interpolation::Bilinear,
-                )?
-                .into_data()
-            };
+            let v = pixel_map(&a.map, r, 64, 64)?;
             let all: f64 = v.iter().map(|x| x.abs() as f64).sum();
             if all > 0.0 {
                 let bg: f64 = v

@@ -5,7 +5,6 @@ use crate::data::folder::load_image;
 use crate::data::mnist;
 use crate::data::source::{DataSpec, load};
 use crate::error::{Error, Result};
-use crate::explain::local::grad_cam::{Interpolation, upsample};
 use crate::explain::local::integrated_gradients::Baseline;
 use crate::explain::local::{MethodOptions, build_method};
 use crate::io::safetensors_file::check_overwrite;
@@ -13,8 +12,8 @@ use crate::io::{load_model, read_tensors, write_tensors};
 use crate::nn::Model;
 use crate::tensor::Tensor;
 use crate::tour::stable_hash;
-use crate::viz::grid::{image_grid, tensor_to_image};
-use crate::viz::heatmap::{heatmap, overlay, per_pixel};
+use crate::viz::grid::image_grid;
+use crate::viz::heatmap::pictures;
 use crate::viz::save_png;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -164,25 +163,12 @@ pub fn explain(
     let mut tensors = vec![("attribution".to_string(), a.map.clone())];
     tensors.extend(a.extras.iter().cloned());
     write_tensors(&file, &tensors, meta, force)?;
-    let (n, h, w) = (x.shape()[0], x.shape()[2], x.shape()[3]);
+    let (n, h) = (x.shape()[0], x.shape()[2]);
     let (mut heats, mut overlays) = (Vec::new(), Vec::new());
     for i in 0..n {
-        let (mh, mw, v) = per_pixel(&a.map, i)?;
-        let v = if (mh, mw) == (h, w) {
-            v
-        } else {
-            upsample(
-                &Tensor::new(&[1, mh, mw], v)?,
-                h,
-                w,
-                Interpolation::Bilinear,
-            )?
-            .into_data()
-        };
-        let heat = heatmap(h, w, &v);
-        let base = tensor_to_image(&x.select_rows(&[i])?, to_unit)?;
-        overlays.push(overlay(&base, &heat, 0.55));
+        let (heat, over) = pictures(&x, &a.map, i, to_unit, 0.55)?;
         heats.push(heat);
+        overlays.push(over);
     }
     let scale = if h < 40 { 6 } else { 3 };
     save_png(&image_grid(&heats, 8, scale, 2), &out.join("heatmap.png"))?;

@@ -2,8 +2,10 @@
 //! diverging map for signed ones (white = 0, scaled by the largest magnitude), and
 //! overlays on the input.
 
+use super::grid::tensor_to_image;
 use super::viridis;
 use crate::error::{Result, shape_err};
+use crate::explain::local::grad_cam::{Interpolation, upsample};
 use crate::tensor::{Tensor, fmt_shape};
 use image::{Rgb, RgbImage};
 
@@ -40,6 +42,37 @@ pub fn per_pixel(a: &Tensor<f32>, example: usize) -> Result<(usize, usize, Vec<f
             fmt_shape(s)
         )),
     }
+}
+
+/// Example `i`'s attribution as one value per input pixel (`h × w`): channels summed,
+/// and low-resolution maps (CAMs) upsampled bilinearly.
+pub fn pixel_map(a: &Tensor<f32>, i: usize, h: usize, w: usize) -> Result<Vec<f32>> {
+    let (mh, mw, v) = per_pixel(a, i)?;
+    if (mh, mw) == (h, w) {
+        return Ok(v);
+    }
+    Ok(upsample(
+        &Tensor::new(&[1, mh, mw], v)?,
+        h,
+        w,
+        Interpolation::Bilinear,
+    )?
+    .into_data())
+}
+
+/// Heatmap and overlay of example `i` of a batch `x` (`to_unit` maps inputs to [0, 1]).
+pub fn pictures(
+    x: &Tensor<f32>,
+    a: &Tensor<f32>,
+    i: usize,
+    to_unit: fn(f32) -> f32,
+    alpha: f32,
+) -> Result<(RgbImage, RgbImage)> {
+    let (h, w) = (x.shape()[2], x.shape()[3]);
+    let heat = heatmap(h, w, &pixel_map(a, i, h, w)?);
+    let base = tensor_to_image(&x.select_rows(&[i])?, to_unit)?;
+    let over = overlay(&base, &heat, alpha);
+    Ok((heat, over))
 }
 
 /// The map as colours: diverging if it has negative values, else viridis from 0 to its max.
