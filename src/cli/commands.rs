@@ -114,6 +114,8 @@ pub fn run(cmd: Command) -> Result<()> {
             sigma,
             seed,
             abs,
+            selection,
+            num_features,
             force,
         } => {
             let src =
@@ -138,6 +140,8 @@ pub fn run(cmd: Command) -> Result<()> {
                 sigma,
                 seed,
                 abs,
+                selection,
+                num_features,
             };
             explain(&method, &model, src, target, &opts, &out, force)
         }

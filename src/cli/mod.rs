@@ -19,6 +19,7 @@ pub struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
+#[allow(clippy::large_enum_variant)] // parsed once; boxing the options would only add noise
 pub enum Command {
     /// Write a model file with fresh (PyTorch-style) initial weights.
     Init {
@@ -180,6 +181,12 @@ pub enum Command {
         /// Saliency: absolute values.
         #[arg(long)]
         abs: bool,
+        /// LIME: feature selection (forward, highest-weights, lasso-path, auto).
+        #[arg(long, default_value = "auto")]
+        selection: String,
+        /// LIME: number of superpixels in the explanation.
+        #[arg(long, default_value_t = 10)]
+        num_features: usize,
         #[arg(long)]
         force: bool,
     },

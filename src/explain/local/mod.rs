@@ -148,6 +148,10 @@ pub struct MethodOptions {
     pub sigma: f64,
     pub seed: u64,
     pub abs: bool,
+    /// LIME's feature selection: forward, highest-weights, lasso-path, auto.
+    pub selection: String,
+    /// LIME's number of features.
+    pub num_features: usize,
 }
 
 impl Default for MethodOptions {
@@ -164,6 +168,8 @@ impl Default for MethodOptions {
             sigma: 0.15,
             seed: 0,
             abs: false,
+            selection: "auto".into(),
+            num_features: 10,
         }
     }
 }
@@ -258,6 +264,8 @@ pub fn build_method<T: Float>(
                 fill: o.fill,
                 segmenter,
                 to_unit,
+                selection: lime::Selection::parse(&o.selection)?,
+                num_features: o.num_features,
                 ..lime::Lime::default()
             })
         }
