@@ -114,8 +114,8 @@ pub fn run_sweep(opts: &SweepOptions) -> Result<Sweep> {
     for &m in leaves.iter().filter(|&&m| m <= train.n * train.t) {
         runs.push(tree_baseline(&train, &test, m)?);
     }
-    // the tree drawn: the simplest tree-regularized model that still ranks well
-    // (smallest APL > 0 with test AUC ≥ 0.85), else the best AUC
+    // the tree drawn: the simplest tree-regularized model that still ranks well and whose
+    // tree predicts both classes (smallest APL > 0, test AUC ≥ 0.85), else the best AUC
     let tree_runs: Vec<usize> = (0..runs.len())
         .filter(|&i| runs[i].method == "tree")
         .collect();
@@ -124,6 +124,13 @@ pub fn run_sweep(opts: &SweepOptions) -> Result<Sweep> {
         .iter()
         .copied()
         .filter(|&i| runs[i].apl > 0.0 && runs[i].test_auc >= 0.85)
+        .filter(|&i| {
+            runs[i]
+                .tree
+                .nodes
+                .iter()
+                .any(|n| n.split.is_none() && n.class() == 1)
+        })
         .min_by(|&a, &b| runs[a].apl.total_cmp(&runs[b].apl))
         .or_else(|| tree_runs.iter().copied().max_by(by_auc));
     Ok(Sweep {
