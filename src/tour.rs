@@ -3,7 +3,7 @@
 
 use crate::data::source::{DataSpec, Loaded, load};
 use crate::data::synth::{creature_mask, index_from_name};
-use crate::data::{Dataset, mnist};
+use crate::data::{Dataset, mnist, to_unit_fn};
 use crate::error::{Error, Result};
 use crate::explain::local::{METHODS, MethodOptions, build_method};
 use crate::explain::surrogate::experiment::{SweepOptions, Task, run_sweep, write_sweep};
@@ -198,7 +198,6 @@ fn model_section(
 }
 
 /// A grid of test examples with their true and predicted class, as HTML captions.
-#[allow(clippy::too_many_arguments)]
 fn samples(
     r: &mut Report,
     out: &Path,
@@ -206,9 +205,9 @@ fn samples(
     data: &Dataset,
     model: &Model<f32>,
     idx: &[usize],
-    to_unit: fn(f32) -> f32,
     caption: &str,
 ) -> Result<()> {
+    let to_unit = to_unit_fn(&model.arch);
     let (x, y) = data.batch(idx)?;
     let pred = model.predict(&x)?.argmax_rows()?;
     let imgs = idx
@@ -238,8 +237,8 @@ fn gallery(
     x: &Tensor<f32>,
     targets: &[usize],
     methods: &[&str],
-    to_unit: fn(f32) -> f32,
 ) -> Result<image::RgbImage> {
+    let to_unit = to_unit_fn(&model.arch);
     let (n, h) = (x.shape()[0], x.shape()[2]);
     let mut tiles = Vec::new();
     for name in methods {
@@ -374,20 +373,14 @@ pub fn run_tour(opts: &TourOptions) -> Result<()> {
     let td = cnn.predict(&xd)?.argmax_rows()?;
     let cnn_methods: Vec<&str> = METHODS.iter().copied().filter(|m| *m != "cam").collect();
     save_png(
-        &gallery(cnn, &xd, &td, &cnn_methods, mnist::denormalize)?,
+        &gallery(cnn, &xd, &td, &cnn_methods)?,
         &opts.out.join("explain-mnist-cnn.png"),
     )?;
     r.figure("explain-mnist-cnn.png", &format!("mnist-cnn on four test digits, one row per method: {}. Red: evidence for the predicted class, blue: against (signed maps); viridis for non-negative maps.", cnn_methods.join(", ")));
     let gap = &mnist_models[1].1.model;
     let tg = gap.predict(&xd)?.argmax_rows()?;
     save_png(
-        &gallery(
-            gap,
-            &xd,
-            &tg,
-            &["cam", "grad-cam", "score-cam"],
-            mnist::denormalize,
-        )?,
+        &gallery(gap, &xd, &tg, &["cam", "grad-cam", "score-cam"])?,
         &opts.out.join("explain-mnist-gap.png"),
     )?;
     r.figure(
@@ -412,7 +405,7 @@ pub fn run_tour(opts: &TourOptions) -> Result<()> {
             "explain-pokedigi.png"
         };
         save_png(
-            &gallery(&t.model, &xp, &tp, &METHODS, |v| v)?,
+            &gallery(&t.model, &xp, &tp, &METHODS)?,
             &opts.out.join(file),
         )?;
         r.figure(
@@ -473,7 +466,6 @@ pub fn run_tour(opts: &TourOptions) -> Result<()> {
         &mn.test,
         &mnist_models[0].1.model,
         &first16,
-        mnist::denormalize,
         "MNIST test digits, mnist-cnn",
     )?;
     for (spec, data, t) in &poke {
@@ -498,7 +490,6 @@ pub fn run_tour(opts: &TourOptions) -> Result<()> {
             &data.test,
             &t.model,
             &idx,
-            |v| v,
             &esc(&spec.describe()),
         )?;
     }

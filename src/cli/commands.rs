@@ -1,12 +1,11 @@
 //! What each subcommand does.
 
 use super::{Command, DatasetCommand};
-use crate::cli::explain::{Source, explain, parse_baseline, parse_triple};
+use crate::cli::explain::explain;
 use crate::data::inject_label_noise;
 use crate::data::source::{DataSpec, Loaded, load};
 use crate::data::synth::write_pokedigi;
 use crate::error::{Error, Result};
-use crate::explain::local::MethodOptions;
 use crate::explain::surrogate::experiment::{SweepOptions, Task, run_sweep, write_sweep};
 use crate::fit::{TrainConfig, evaluate, fit};
 use crate::io::safetensors_file::check_overwrite;
@@ -93,58 +92,7 @@ pub fn run(cmd: Command) -> Result<()> {
             quick,
             force,
         } => treereg(&task, lambdas, seed, &out, quick, force),
-        Command::Explain {
-            method,
-            model,
-            input,
-            image,
-            index,
-            data,
-            cache,
-            target,
-            out,
-            steps,
-            rule,
-            baseline,
-            layer,
-            window,
-            stride,
-            fill,
-            samples,
-            sigma,
-            seed,
-            abs,
-            selection,
-            num_features,
-            force,
-        } => {
-            let src =
-                match (input, image, index) {
-                    (Some(p), _, _) => Source::Tensor(p),
-                    (_, Some(p), _) => Source::Image(p),
-                    (_, _, Some(index)) => Source::Index { index, data, cache },
-                    _ => return Err(Error::Invalid(
-                        "give the inputs with --input X.safetensors, --image FILE.png or --index N"
-                            .into(),
-                    )),
-                };
-            let opts = MethodOptions {
-                steps,
-                rule,
-                baseline: parse_baseline(&baseline)?,
-                layer,
-                window: parse_triple(&window, "window")?,
-                stride: parse_triple(&stride, "stride")?,
-                fill,
-                samples,
-                sigma,
-                seed,
-                abs,
-                selection,
-                num_features,
-            };
-            explain(&method, &model, src, target, &opts, &out, force)
-        }
+        Command::Explain(args) => explain(&args),
         Command::Tour {
             out,
             quick,

@@ -1,6 +1,7 @@
 //! `lamppost explain <method>`: attributions for one or more inputs, as safetensors
 //! (with provenance in the metadata) and pictures.
 
+use super::ExplainArgs;
 use crate::data::folder::load_image;
 use crate::data::mnist;
 use crate::data::source::{DataSpec, load};
@@ -16,7 +17,7 @@ use crate::viz::grid::image_grid;
 use crate::viz::heatmap::pictures;
 use crate::viz::save_png;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Where the inputs come from.
 pub enum Source {
@@ -86,7 +87,7 @@ type Batch = (Tensor<f32>, fn(f32) -> f32);
 /// The batch to explain and how to show it.
 fn inputs(model: &Model<f32>, src: &Source) -> Result<Batch> {
     let rgb = model.arch.input.as_deref() == Some(&[3, 64, 64]);
-    let to_unit: fn(f32) -> f32 = if rgb { |v| v } else { mnist::denormalize };
+    let to_unit = crate::data::to_unit_fn(&model.arch);
     let x = match src {
         Source::Tensor(p) => {
             let (t, _) = read_tensors::<f32>(p)?;
@@ -127,16 +128,56 @@ fn inputs(model: &Model<f32>, src: &Source) -> Result<Batch> {
     Ok((x, to_unit))
 }
 
-#[allow(clippy::too_many_arguments)]
-pub fn explain(
-    method: &str,
-    model_path: &Path,
-    src: Source,
-    target: Option<usize>,
-    opts: &MethodOptions,
-    out: &Path,
-    force: bool,
-) -> Result<()> {
+impl ExplainArgs {
+    /// Where the inputs come from.
+    fn source(&self) -> Result<Source> {
+        Ok(match (&self.input, &self.image, self.index) {
+            (Some(p), _, _) => Source::Tensor(p.clone()),
+            (_, Some(p), _) => Source::Image(p.clone()),
+            (_, _, Some(index)) => Source::Index {
+                index,
+                data: self.data.clone(),
+                cache: self.cache.clone(),
+            },
+            _ => {
+                return Err(Error::Invalid(
+                    "give the inputs with --input X.safetensors, --image FILE.png or --index N"
+                        .into(),
+                ));
+            }
+        })
+    }
+
+    /// The method options named on the command line.
+    fn options(&self) -> Result<MethodOptions> {
+        Ok(MethodOptions {
+            steps: self.steps,
+            rule: self.rule.clone(),
+            baseline: parse_baseline(&self.baseline)?,
+            layer: self.layer.clone(),
+            window: parse_triple(&self.window, "window")?,
+            stride: parse_triple(&self.stride, "stride")?,
+            fill: self.fill,
+            samples: self.samples,
+            sigma: self.sigma,
+            seed: self.seed,
+            abs: self.abs,
+            selection: self.selection.clone(),
+            num_features: self.num_features,
+        })
+    }
+}
+
+pub fn explain(args: &ExplainArgs) -> Result<()> {
+    let (method, model_path, out, force) = (
+        args.method.as_str(),
+        args.model.as_path(),
+        args.out.as_path(),
+        args.force,
+    );
+    let (src, opts) = (args.source()?, args.options()?);
+    let opts = &opts;
+    let target = args.target;
     let file = out.join("attributions.safetensors");
     check_overwrite(&file, force)?;
     let model = load_model::<f32>(model_path)?;

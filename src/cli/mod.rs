@@ -4,7 +4,7 @@
 mod commands;
 pub mod explain;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
@@ -19,7 +19,6 @@ pub struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
-#[allow(clippy::large_enum_variant)] // parsed once; boxing the options would only add noise
 pub enum Command {
     /// Write a model file with fresh (PyTorch-style) initial weights.
     Init {
@@ -127,74 +126,78 @@ pub enum Command {
     },
     /// Explain predictions: saliency, grad-x-input, smoothgrad, integrated-gradients,
     /// guided-backprop, deconvnet, occlusion, cam, grad-cam, guided-grad-cam, score-cam.
-    Explain {
-        method: String,
-        #[arg(long)]
-        model: PathBuf,
-        /// A safetensors file with the batch under key x.
-        #[arg(long, conflicts_with_all = ["image", "index"])]
-        input: Option<PathBuf>,
-        /// One PNG/JPEG image.
-        #[arg(long, conflicts_with = "index")]
-        image: Option<PathBuf>,
-        /// A test example of the model's default data (or of --data).
-        #[arg(long)]
-        index: Option<usize>,
-        #[arg(long)]
-        data: Option<PathBuf>,
-        #[arg(long, default_value = ".lamppost-cache")]
-        cache: PathBuf,
-        /// Class to explain (default: the predicted class).
-        #[arg(long)]
-        target: Option<usize>,
-        #[arg(long)]
-        out: PathBuf,
-        /// Integrated gradients: number of points.
-        #[arg(long, default_value_t = 50)]
-        steps: usize,
-        /// Integrated gradients: left, right, middle, trapezoid, captum-trapezoid, gauss-legendre.
-        #[arg(long, default_value = "gauss-legendre")]
-        rule: String,
-        /// Integrated gradients: zero, constant:V, blur:R, noise[:SEED].
-        #[arg(long, default_value = "zero")]
-        baseline: String,
-        /// Grad-CAM, guided Grad-CAM, Score-CAM: layer name (default: last conv's ReLU).
-        #[arg(long)]
-        layer: Option<String>,
-        /// Occlusion window: 4, 4,4 or C,4,4.
-        #[arg(long, default_value = "4")]
-        window: String,
-        /// Occlusion strides: 2, 2,2 or C,2,2.
-        #[arg(long, default_value = "2")]
-        stride: String,
-        /// Value of hidden inputs (occlusion: default 0; LIME: default each superpixel's mean colour).
-        #[arg(long)]
-        fill: Option<f64>,
-        /// SmoothGrad: number of noisy samples.
-        #[arg(long, default_value_t = 50)]
-        samples: usize,
-        /// SmoothGrad: noise σ as a fraction of the input's range.
-        #[arg(long, default_value_t = 0.15)]
-        sigma: f64,
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
-        /// Saliency: absolute values.
-        #[arg(long)]
-        abs: bool,
-        /// LIME: feature selection (forward, highest-weights, lasso-path, auto).
-        #[arg(long, default_value = "auto")]
-        selection: String,
-        /// LIME: number of superpixels in the explanation.
-        #[arg(long, default_value_t = 10)]
-        num_features: usize,
-        #[arg(long)]
-        force: bool,
-    },
+    Explain(Box<ExplainArgs>),
     /// Describe a model file: architecture, parameters, metadata.
     Info {
         #[arg(long)]
         model: PathBuf,
     },
+}
+
+/// The options of `lamppost explain`.
+#[derive(Args, Debug)]
+pub struct ExplainArgs {
+    pub method: String,
+    #[arg(long)]
+    pub model: PathBuf,
+    /// A safetensors file with the batch under key x.
+    #[arg(long, conflicts_with_all = ["image", "index"])]
+    pub input: Option<PathBuf>,
+    /// One PNG/JPEG image.
+    #[arg(long, conflicts_with = "index")]
+    pub image: Option<PathBuf>,
+    /// A test example of the model's default data (or of --data).
+    #[arg(long)]
+    pub index: Option<usize>,
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    #[arg(long, default_value = ".lamppost-cache")]
+    pub cache: PathBuf,
+    /// Class to explain (default: the predicted class).
+    #[arg(long)]
+    pub target: Option<usize>,
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Integrated gradients: number of points.
+    #[arg(long, default_value_t = 50)]
+    pub steps: usize,
+    /// Integrated gradients: left, right, middle, trapezoid, captum-trapezoid, gauss-legendre.
+    #[arg(long, default_value = "gauss-legendre")]
+    pub rule: String,
+    /// Integrated gradients: zero, constant:V, blur:R, noise[:SEED].
+    #[arg(long, default_value = "zero")]
+    pub baseline: String,
+    /// Grad-CAM, guided Grad-CAM, Score-CAM: layer name (default: last conv's ReLU).
+    #[arg(long)]
+    pub layer: Option<String>,
+    /// Occlusion window: 4, 4,4 or C,4,4.
+    #[arg(long, default_value = "4")]
+    pub window: String,
+    /// Occlusion strides: 2, 2,2 or C,2,2.
+    #[arg(long, default_value = "2")]
+    pub stride: String,
+    /// Value of hidden inputs (occlusion: default 0; LIME: default each superpixel's mean colour).
+    #[arg(long)]
+    pub fill: Option<f64>,
+    /// SmoothGrad's noisy copies (default 50) or LIME's perturbations (default 1000).
+    #[arg(long)]
+    pub samples: Option<usize>,
+    /// SmoothGrad: noise σ as a fraction of the input's range.
+    #[arg(long, default_value_t = 0.15)]
+    pub sigma: f64,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Saliency: absolute values.
+    #[arg(long)]
+    pub abs: bool,
+    /// LIME: feature selection (forward, highest-weights, lasso-path, auto).
+    #[arg(long, default_value = "auto")]
+    pub selection: String,
+    /// LIME: number of superpixels in the explanation.
+    #[arg(long, default_value_t = 10)]
+    pub num_features: usize,
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Subcommand, Debug)]

@@ -63,6 +63,17 @@ impl Dataset {
     }
 }
 
+/// Maps an architecture's input values back to [0, 1] for pictures and segmentation:
+/// MNIST inputs are normalized (see [`mnist::normalize`]), Pokémon/Digimon inputs already
+/// are in [0, 1].
+pub fn to_unit_fn(arch: &crate::nn::Arch) -> fn(f32) -> f32 {
+    if arch.input.as_deref() == Some(&[1, 28, 28]) {
+        mnist::denormalize
+    } else {
+        |v: f32| v.clamp(0.0, 1.0)
+    }
+}
+
 /// A deterministic stratified split: each class is shuffled with `seed` and its first
 /// `round(test_fraction · n_class)` examples go to the test set. Returns (train, test)
 /// index lists, each in increasing order.

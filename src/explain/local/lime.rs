@@ -19,7 +19,7 @@
 //! coefficients; every pixel of a segment gets the segment's weight.
 
 use super::segmentation::{quickshift, slic};
-use super::{Attribution, AttributionMethod, check_batch};
+use super::{Attribution, AttributionMethod, check_batch, softmax_prob};
 use crate::error::{Result, invalid};
 use crate::float::Float;
 use crate::nn::Model;
@@ -290,7 +290,7 @@ pub struct Lime {
     pub fill: Option<f64>,
     pub seed: u64,
     /// Maps model inputs to [0, 1] for segmentation.
-    pub to_unit: fn(f64) -> f64,
+    pub to_unit: fn(f32) -> f32,
 }
 
 impl Default for Lime {
@@ -331,10 +331,10 @@ impl<T: Float> AttributionMethod<T> for Lime {
         let (mut maps, mut segs, mut all_w, mut scores, mut preds) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let mut kmax = 0;
-        for i in 0..n {
+        for (i, &target) in targets.iter().enumerate() {
             let img: Vec<f64> = x.data()[i * per..(i + 1) * per]
                 .iter()
-                .map(|v| (self.to_unit)(v.to_f64()))
+                .map(|v| f64::from((self.to_unit)(v.to_f64() as f32)))
                 .collect();
             let labels = match self.segmenter {
                 Segmenter::Slic { n_segments } => slic(&img, c, h, w, n_segments, 10.0)?,
@@ -386,9 +386,7 @@ impl<T: Float> AttributionMethod<T> for Lime {
                 let logits = model.predict(&Tensor::new(&[chunk.len(), c, h, w], data)?)?;
                 let kc = logits.shape()[1];
                 for row in logits.data().chunks(kc) {
-                    let m = row.iter().fold(row[0], |a, &b| a.max_of(b)).to_f64();
-                    let s: f64 = row.iter().map(|v| (v.to_f64() - m).exp()).sum();
-                    probs.push((row[targets[i]].to_f64() - m).exp() / s);
+                    probs.push(softmax_prob(row, target).to_f64());
                 }
             }
             let wts: Vec<f64> = z

@@ -118,6 +118,13 @@ pub(crate) fn layer_gradient<T: Float>(
     Ok((tape.value(a).clone(), g.get(a)))
 }
 
+/// `softmax(row)[c]`, computed stably.
+pub(crate) fn softmax_prob<T: Float>(row: &[T], c: usize) -> T {
+    let m = row.iter().fold(row[0], |a, &b| a.max_of(b));
+    let s: T = row.iter().map(|&v| (v - m).exp()).sum();
+    (row[c] - m).exp() / s
+}
+
 /// `logit[target]` of each example, without gradients.
 pub(crate) fn target_scores<T: Float>(
     model: &Model<T>,
@@ -144,7 +151,8 @@ pub struct MethodOptions {
     pub stride: [usize; 3],
     /// Value of hidden inputs (occlusion: 0 if unset; LIME: each superpixel's mean colour if unset).
     pub fill: Option<f64>,
-    pub samples: usize,
+    /// SmoothGrad's noisy copies (default 50) or LIME's perturbations (default 1000).
+    pub samples: Option<usize>,
     pub sigma: f64,
     pub seed: u64,
     pub abs: bool,
@@ -164,7 +172,7 @@ impl Default for MethodOptions {
             window: [1, 4, 4],
             stride: [1, 2, 2],
             fill: None,
-            samples: 50,
+            samples: None,
             sigma: 0.15,
             seed: 0,
             abs: false,
@@ -221,7 +229,7 @@ pub fn build_method<T: Float>(
         "saliency" => Box::new(saliency::Saliency { abs: o.abs }),
         "grad-x-input" => Box::new(grad_x_input::GradXInput),
         "smoothgrad" => Box::new(smoothgrad::SmoothGrad {
-            samples: o.samples,
+            samples: o.samples.unwrap_or(50),
             sigma: o.sigma,
             seed: o.seed,
             kind: smoothgrad::SmoothGradKind::Mean,
@@ -252,12 +260,8 @@ pub fn build_method<T: Float>(
             } else {
                 lime::Segmenter::Quickshift
             };
-            let to_unit: fn(f64) -> f64 = if model.arch.input.as_deref() == Some(&[1, 28, 28]) {
-                |v| crate::data::mnist::denormalize(v as f32) as f64
-            } else {
-                |v| v
-            };
-            let samples = if o.samples == 50 { 1000 } else { o.samples };
+            let to_unit = crate::data::to_unit_fn(&model.arch);
+            let samples = o.samples.unwrap_or(1000);
             Box::new(lime::Lime {
                 samples,
                 seed: o.seed,
@@ -280,7 +284,7 @@ pub fn build_method<T: Float>(
             } else {
                 lime::Segmenter::Grid { cell }
             };
-            let samples = if o.samples == 50 { 1000 } else { o.samples };
+            let samples = o.samples.unwrap_or(1000);
             Box::new(normlime::NormLime {
                 lime: lime::Lime {
                     samples,

@@ -10,7 +10,7 @@
 //!
 //! Pinned by `tests/captum.rs` (Captum's `Occlusion`, window (1,4,4), strides (1,2,2), to 1e-5).
 
-use super::{Attribution, AttributionMethod, check_batch};
+use super::{Attribution, AttributionMethod, check_batch, softmax_prob};
 use crate::error::{Result, invalid};
 use crate::float::Float;
 use crate::nn::Model;
@@ -105,7 +105,7 @@ impl<T: Float> AttributionMethod<T> for Occlusion {
                 for ex in 0..n {
                     let row = &out.data()[(gi * n + ex) * k..(gi * n + ex + 1) * k];
                     let drop = logits.data()[ex * k + targets[ex]] - row[targets[ex]];
-                    let p = softmax_at(row, targets[ex]);
+                    let p = softmax_prob(row, targets[ex]);
                     let (pi, pj) = (o[1] / self.strides[1], o[2] / self.strides[2]);
                     let cell = &mut prob[(ex * pos[1].len() + pi) * pos[2].len() + pj];
                     *cell += p / T::from_usize(pos[0].len()).unwrap_or(T::one());
@@ -132,10 +132,4 @@ impl<T: Float> AttributionMethod<T> for Occlusion {
             extras: vec![("probability_map".into(), pm)],
         })
     }
-}
-
-fn softmax_at<T: Float>(row: &[T], c: usize) -> T {
-    let m = row.iter().fold(row[0], |m, &v| m.max_of(v));
-    let s: T = row.iter().map(|&v| (v - m).exp()).sum();
-    (row[c] - m).exp() / s
 }

@@ -12,7 +12,7 @@
 //! region gets its map there).
 
 use super::grad_cam::{Interpolation, normalize, upsample};
-use super::{Attribution, AttributionMethod, check_batch};
+use super::{Attribution, AttributionMethod, check_batch, softmax_prob};
 use crate::autodiff::Tape;
 use crate::error::{Result, shape_err};
 use crate::float::Float;
@@ -65,9 +65,7 @@ impl<T: Float> AttributionMethod<T> for ScoreCam {
                 let logits = model.predict(&Tensor::new(&shape, data)?)?;
                 let kc = logits.shape()[1];
                 for row in logits.data().chunks(kc) {
-                    let mx = row.iter().fold(row[0], |a, &b| a.max_of(b));
-                    let s: T = row.iter().map(|&v| (v - mx).exp()).sum();
-                    scores.push((row[targets[i]] - mx).exp() / s);
+                    scores.push(softmax_prob(row, targets[i]));
                 }
             }
             for (m, &s) in scores.iter().enumerate() {
