@@ -10,7 +10,7 @@ use lamppost::explain::local::lime::{Lime, Segmenter};
 use lamppost::explain::local::segmentation::{quickshift, slic};
 use lamppost::explain::local::{AttributionMethod, MethodOptions, build_method};
 use lamppost::io::{load_model, read_tensors};
-use lamppost::nn::Model;
+use lamppost::nn::{Arch, Model};
 use lamppost::tensor::Tensor;
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -76,6 +76,15 @@ fn per_image(c: &mut Criterion) {
     };
     g.bench_function("lime_1000_quickshift", |b| {
         b.iter(|| black_box(lime.attribute(&poke, &xi, &[0]).unwrap()))
+    });
+    // LIME's own work (segmentation, sampling, masking, kernel, ridge) with a model whose
+    // forward pass costs nothing: mean colour → linear, the same on the Python side.
+    let tiny = Model::<f32>::init(
+        Arch::from_name("seq:adaptiveavgpool2d(1),flatten,linear(3,2)").unwrap(),
+        0,
+    );
+    g.bench_function("lime_1000_quickshift_tiny_model", |b| {
+        b.iter(|| black_box(lime.attribute(&tiny, &xi, &[0]).unwrap()))
     });
     g.finish();
 }

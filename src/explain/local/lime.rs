@@ -26,6 +26,7 @@ use crate::nn::Model;
 use crate::tensor::Tensor;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use rayon::prelude::*;
 
 /// Weighted ridge regression with an unpenalized intercept:
 /// `min Σᵢ wᵢ (yᵢ − b − xᵢᵀβ)² + α‖β‖²`. Returns `(β, b)`.
@@ -368,21 +369,16 @@ impl<T: Float> AttributionMethod<T> for Lime {
                         .collect()
                 })
                 .collect();
+            let image = &x.data()[i * per..(i + 1) * per];
+            let hidden: Vec<T> = (0..per)
+                .map(|j| T::from_f64_lossy(hide[labels[j % (h * w)] * c + j / (h * w)]))
+                .collect();
             let mut probs = Vec::with_capacity(self.samples);
-            for chunk in z.chunks(256) {
-                let mut data = Vec::with_capacity(chunk.len() * per);
-                for zr in chunk {
-                    for ch in 0..c {
-                        for p in 0..h * w {
-                            let v = if zr[labels[p]] == 1.0 {
-                                x.data()[i * per + ch * h * w + p]
-                            } else {
-                                T::from_f64_lossy(hide[labels[p] * c + ch])
-                            };
-                            data.push(v);
-                        }
-                    }
-                }
+            for chunk in z.chunks(64) {
+                let mut data = vec![T::zero(); chunk.len() * per];
+                data.par_chunks_mut(per)
+                    .zip(chunk)
+                    .for_each(|(out, zr)| perturb(out, image, &hidden, &labels, zr));
                 let logits = model.predict(&Tensor::new(&[chunk.len(), c, h, w], data)?)?;
                 let kc = logits.shape()[1];
                 for row in logits.data().chunks(kc) {
@@ -435,6 +431,25 @@ impl<T: Float> AttributionMethod<T> for Lime {
                 ("local_pred".into(), Tensor::new(&[n], cast(preds))?),
             ],
         })
+    }
+}
+
+/// One perturbed image: pixels of kept segments (`z[s] = 1`) from `image`, the others from
+/// `hidden` (the same image with every segment hidden); `labels` is per pixel, shared by
+/// all channels.
+fn perturb<T: Float>(out: &mut [T], image: &[T], hidden: &[T], labels: &[usize], z: &[f64]) {
+    let hw = labels.len();
+    let keep: Vec<bool> = labels.iter().map(|&s| z[s] == 1.0).collect();
+    for ch in 0..out.len() / hw {
+        let r = ch * hw..(ch + 1) * hw;
+        for (((o, &a), &b), &k) in out[r.clone()]
+            .iter_mut()
+            .zip(&image[r.clone()])
+            .zip(&hidden[r])
+            .zip(&keep)
+        {
+            *o = if k { a } else { b };
+        }
     }
 }
 

@@ -13,6 +13,7 @@
 //! Pinned by the tests below: segments are connected and cover every pixel.
 
 use crate::error::{Result, invalid};
+use rayon::prelude::*;
 
 /// sRGB in [0, 1] → CIELAB (D65).
 pub fn rgb_to_lab(r: f64, g: f64, b: f64) -> [f64; 3] {
@@ -200,6 +201,31 @@ pub fn slic(
     Ok(connected(&labels, h, w, ((s * s) / 4.0) as usize))
 }
 
+/// Calls `f(q, d²)` for every pixel `q` of the clipped `(2r+1)²` window around `p`, with
+/// `d²` the squared distance in `(scaled Lab, y, x)`.
+#[inline(always)]
+fn window_distances<F: FnMut(usize, f64) + ?Sized>(
+    lab: &[[f64; 3]],
+    h: usize,
+    w: usize,
+    r: usize,
+    p: usize,
+    f: &mut F,
+) {
+    let (y, x) = (p / w, p % w);
+    let lp = lab[p];
+    for yy in y.saturating_sub(r)..=(y + r).min(h - 1) {
+        let dy = yy as f64 - y as f64;
+        for xx in x.saturating_sub(r)..=(x + r).min(w - 1) {
+            let q = yy * w + xx;
+            let lq = lab[q];
+            let dx = xx as f64 - x as f64;
+            let (d0, d1, d2) = (lp[0] - lq[0], lp[1] - lq[1], lp[2] - lq[2]);
+            f(q, d0 * d0 + d1 * d1 + d2 * d2 + dy * dy + dx * dx);
+        }
+    }
+}
+
 /// Quickshift superpixels of a `[c, h, w]` image (values in [0, 1]).
 pub fn quickshift(
     img: &[f64],
@@ -217,44 +243,33 @@ pub fn quickshift(
         .into_iter()
         .map(|v| v.map(|x| x * ratio))
         .collect();
-    let r = (3.0 * kernel_size).ceil() as isize;
-    let dist2 = |p: usize, q: usize| {
-        let d: f64 = (0..3).map(|i| (lab[p][i] - lab[q][i]).powi(2)).sum();
-        let (dy, dx) = (
-            (p / w) as f64 - (q / w) as f64,
-            (p % w) as f64 - (q % w) as f64,
-        );
-        d + dy * dy + dx * dx
-    };
-    let window = |p: usize| {
-        let (y, x) = ((p / w) as isize, (p % w) as isize);
-        let (ylo, yhi, xlo, xhi) = (
-            (y - r).max(0),
-            (y + r).min(h as isize - 1),
-            (x - r).max(0),
-            (x + r).min(w as isize - 1),
-        );
-        (ylo..=yhi).flat_map(move |yy| (xlo..=xhi).map(move |xx| yy as usize * w + xx as usize))
-    };
-    let density: Vec<f64> = (0..h * w)
-        .map(|p| {
-            window(p)
-                .map(|q| (-dist2(p, q) / (2.0 * kernel_size * kernel_size)).exp())
-                .sum()
-        })
-        .collect();
-    let parent: Vec<usize> = (0..h * w)
-        .map(|p| {
+    let r = (3.0 * kernel_size).ceil() as usize;
+    let inv_two_k2 = 1.0 / (2.0 * kernel_size * kernel_size);
+    // Both passes visit the same clipped square window; each pixel's result depends on
+    // its own loop only, so splitting rows over threads cannot change a bit.
+    let mut density = vec![0.0; h * w];
+    density.par_chunks_mut(w).enumerate().for_each(|(y, row)| {
+        for (x, out) in row.iter_mut().enumerate() {
+            let mut sum = 0.0;
+            window_distances(&lab, h, w, r, y * w + x, &mut |_, d2| {
+                sum += (-d2 * inv_two_k2).exp()
+            });
+            *out = sum;
+        }
+    });
+    let mut parent = vec![0usize; h * w];
+    parent.par_chunks_mut(w).enumerate().for_each(|(y, row)| {
+        for (x, out) in row.iter_mut().enumerate() {
+            let p = y * w + x;
             let mut best = (max_dist * max_dist, p);
-            for q in window(p) {
-                let d = dist2(p, q);
-                if density[q] > density[p] && d < best.0 {
-                    best = (d, q);
+            window_distances(&lab, h, w, r, p, &mut |q, d2| {
+                if density[q] > density[p] && d2 < best.0 {
+                    best = (d2, q);
                 }
-            }
-            best.1
-        })
-        .collect();
+            });
+            *out = best.1;
+        }
+    });
     let roots: Vec<usize> = (0..h * w)
         .map(|mut p| {
             while parent[p] != p {
