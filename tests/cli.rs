@@ -473,3 +473,63 @@ fn explain_writes_attributions_with_provenance_and_pictures() {
     assert!(stderr(&bad).contains("out of range"));
     std::fs::remove_dir_all(d).unwrap();
 }
+
+#[test]
+fn lime_and_saliency_explain_feature_rows() {
+    let d = tmp("tabular");
+    let arch = "seq:linear(4,8),relu,linear(8,2)";
+    assert!(
+        run(&["init", arch, "--seed", "1", "--out", "t.safetensors"], &d)
+            .status
+            .success()
+    );
+    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(2);
+    for (file, rows) in [("x.safetensors", 3), ("train.safetensors", 200)] {
+        let x = lamppost::Tensor::<f32>::randn(&[rows, 4], 1.0, &mut rng);
+        lamppost::io::write_tensors(&d.join(file), &[("x".into(), x)], Default::default(), false)
+            .unwrap();
+    }
+    let explain = |method: &str, extra: &[&str], out: &str| {
+        let mut args = vec![
+            "explain",
+            method,
+            "--model",
+            "t.safetensors",
+            "--input",
+            "x.safetensors",
+            "--out",
+            out,
+        ];
+        args.extend_from_slice(extra);
+        run(&args, &d)
+    };
+    // LIME needs the training rows for the features' means and scales
+    let o = explain("lime", &[], "o-missing");
+    assert!(
+        !o.status.success() && stderr(&o).contains("--background"),
+        "{}",
+        stderr(&o)
+    );
+    for (method, extra) in [
+        (
+            "lime",
+            vec!["--background", "train.safetensors", "--samples", "500"],
+        ),
+        ("saliency", vec![]),
+    ] {
+        let out = format!("o-{method}");
+        let o = explain(method, &extra, &out);
+        assert!(o.status.success(), "{method}: {}", stderr(&o));
+        let (t, _) =
+            lamppost::io::read_tensors::<f32>(&d.join(&out).join("attributions.safetensors"))
+                .unwrap();
+        let attr = t.iter().find(|t| t.0 == "attribution").unwrap();
+        assert_eq!(attr.1.shape(), &[3, 4], "{method}");
+        assert!(attr.1.data().iter().any(|&v| v != 0.0), "{method}");
+        assert!(d.join(&out).join("bars.png").exists());
+        if method == "lime" {
+            assert!(t.iter().any(|t| t.0 == "score" && t.1.shape() == [3]));
+        }
+    }
+    std::fs::remove_dir_all(d).unwrap();
+}

@@ -7,6 +7,7 @@ use crate::data::mnist;
 use crate::data::source::{DataSpec, load};
 use crate::error::{Error, Result};
 use crate::explain::local::integrated_gradients::Baseline;
+use crate::explain::local::lime_tabular::FeatureStats;
 use crate::explain::local::{MethodOptions, build_method};
 use crate::io::safetensors_file::check_overwrite;
 use crate::io::{load_model, read_tensors, write_tensors};
@@ -15,9 +16,10 @@ use crate::tensor::Tensor;
 use crate::tour::stable_hash;
 use crate::viz::grid::image_grid;
 use crate::viz::heatmap::pictures;
+use crate::viz::plot::bar_chart;
 use crate::viz::save_png;
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Where the inputs come from.
 pub enum Source {
@@ -84,18 +86,21 @@ pub fn parse_triple(s: &str, what: &str) -> Result<[usize; 3]> {
 /// A batch and how to turn its values into [0, 1] for pictures.
 type Batch = (Tensor<f32>, fn(f32) -> f32);
 
+/// The tensor named `x` of a safetensors file.
+fn tensor_x(p: &Path) -> Result<Tensor<f32>> {
+    let (t, _) = read_tensors::<f32>(p)?;
+    t.into_iter()
+        .find(|t| t.0 == "x")
+        .map(|t| t.1)
+        .ok_or_else(|| Error::Io(format!("{}: no tensor named 'x'", p.display())))
+}
+
 /// The batch to explain and how to show it.
 fn inputs(model: &Model<f32>, src: &Source) -> Result<Batch> {
     let rgb = model.arch.input.as_deref() == Some(&[3, 64, 64]);
     let to_unit = crate::data::to_unit_fn(&model.arch);
     let x = match src {
-        Source::Tensor(p) => {
-            let (t, _) = read_tensors::<f32>(p)?;
-            t.into_iter()
-                .find(|t| t.0 == "x")
-                .map(|t| t.1)
-                .ok_or_else(|| Error::Io(format!("{}: no tensor named 'x'", p.display())))?
-        }
+        Source::Tensor(p) => tensor_x(p)?,
         Source::Image(p) => {
             if rgb {
                 load_image(p, 64)?.reshape(&[1, 3, 64, 64])?
@@ -164,6 +169,10 @@ impl ExplainArgs {
             abs: self.abs,
             selection: self.selection.clone(),
             num_features: self.num_features,
+            background: match &self.background {
+                Some(p) => Some(FeatureStats::from_rows(&tensor_x(p)?)?),
+                None => None,
+            },
         })
     }
 }
@@ -204,23 +213,47 @@ pub fn explain(args: &ExplainArgs) -> Result<()> {
     let mut tensors = vec![("attribution".to_string(), a.map.clone())];
     tensors.extend(a.extras.iter().cloned());
     write_tensors(&file, &tensors, meta, force)?;
-    let (n, h) = (x.shape()[0], x.shape()[2]);
+    let pictures_written = if x.shape().len() == 4 {
+        write_pictures(&x, &a.map, to_unit, out)?;
+        "heatmap.png, overlay.png"
+    } else {
+        save_png(&bar_rows(&a.map)?, &out.join("bars.png"))?;
+        "bars.png"
+    };
+    println!(
+        "{method}: {} example(s), targets {targets:?} (predicted {pred:?}); wrote {}, {pictures_written}",
+        x.shape()[0],
+        file.display()
+    );
+    Ok(())
+}
+
+/// Heatmaps and overlays of image attributions, one tile per example.
+fn write_pictures(
+    x: &Tensor<f32>,
+    map: &Tensor<f32>,
+    to_unit: fn(f32) -> f32,
+    out: &Path,
+) -> Result<()> {
     let (mut heats, mut overlays) = (Vec::new(), Vec::new());
-    for i in 0..n {
-        let (heat, over) = pictures(&x, &a.map, i, to_unit, 0.55)?;
+    for i in 0..x.shape()[0] {
+        let (heat, over) = pictures(x, map, i, to_unit, 0.55)?;
         heats.push(heat);
         overlays.push(over);
     }
-    let scale = if h < 40 { 6 } else { 3 };
+    let scale = if x.shape()[2] < 40 { 6 } else { 3 };
     save_png(&image_grid(&heats, 8, scale, 2), &out.join("heatmap.png"))?;
     save_png(
         &image_grid(&overlays, 8, scale, 2),
         &out.join("overlay.png"),
-    )?;
-    println!(
-        "{method}: {} example(s), targets {targets:?} (predicted {pred:?}); wrote {}, heatmap.png, overlay.png",
-        n,
-        file.display()
-    );
-    Ok(())
+    )
+}
+
+/// Attributions of feature rows `[N, F]` (or any other shape, flattened per example) as
+/// one bar chart per example, stacked.
+fn bar_rows(map: &Tensor<f32>) -> Result<image::RgbImage> {
+    let n = map.shape()[0].max(1);
+    let per = map.len() / n;
+    let charts: Vec<image::RgbImage> = map.data().chunks(per.max(1)).map(bar_chart).collect();
+    Ok(image_grid(&charts, 1, 1, 4))
 }

@@ -125,7 +125,8 @@ pub enum Command {
         force: bool,
     },
     /// Explain predictions: saliency, grad-x-input, smoothgrad, integrated-gradients,
-    /// guided-backprop, deconvnet, occlusion, cam, grad-cam, guided-grad-cam, score-cam.
+    /// guided-backprop, deconvnet, occlusion, cam, grad-cam, guided-grad-cam, score-cam,
+    /// lime, normlime.
     Explain(Box<ExplainArgs>),
     /// Describe a model file: architecture, parameters, metadata.
     Info {
@@ -193,9 +194,13 @@ pub struct ExplainArgs {
     /// LIME: feature selection (forward, highest-weights, lasso-path, auto).
     #[arg(long, default_value = "auto")]
     pub selection: String,
-    /// LIME: number of superpixels in the explanation.
+    /// LIME: number of superpixels (or features) in the explanation.
     #[arg(long, default_value_t = 10)]
     pub num_features: usize,
+    /// LIME on a model of feature rows: training rows [M, F] under key x, for the
+    /// features' means and scales.
+    #[arg(long)]
+    pub background: Option<PathBuf>,
     #[arg(long)]
     pub force: bool,
 }

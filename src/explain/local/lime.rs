@@ -105,7 +105,7 @@ pub fn weighted_r2(x: &[Vec<f64>], y: &[f64], wts: &[f64], beta: &[f64], b: f64)
     }
 }
 
-fn columns(x: &[Vec<f64>], cols: &[usize]) -> Vec<Vec<f64>> {
+pub(crate) fn columns(x: &[Vec<f64>], cols: &[usize]) -> Vec<Vec<f64>> {
     x.iter()
         .map(|r| cols.iter().map(|&c| r[c]).collect())
         .collect()

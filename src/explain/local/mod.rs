@@ -13,6 +13,7 @@ pub mod guided_backprop;
 pub mod guided_grad_cam;
 pub mod integrated_gradients;
 pub mod lime;
+pub mod lime_tabular;
 pub mod normlime;
 pub mod occlusion;
 pub mod saliency;
@@ -21,7 +22,7 @@ pub mod segmentation;
 pub mod smoothgrad;
 
 use crate::autodiff::{BackwardRule, Tape};
-use crate::error::{Result, invalid, shape_err};
+use crate::error::{Error, Result, invalid, shape_err};
 use crate::float::Float;
 use crate::nn::Model;
 use crate::tensor::Tensor;
@@ -160,6 +161,8 @@ pub struct MethodOptions {
     pub selection: String,
     /// LIME's number of features.
     pub num_features: usize,
+    /// Tabular LIME: the training rows' feature means and scales.
+    pub background: Option<lime_tabular::FeatureStats>,
 }
 
 impl Default for MethodOptions {
@@ -178,7 +181,19 @@ impl Default for MethodOptions {
             abs: false,
             selection: "auto".into(),
             num_features: 10,
+            background: None,
         }
+    }
+}
+
+/// Whether the model reads rows of features `[N, F]` (its first layer is linear).
+pub fn takes_rows<T: Float>(model: &Model<T>) -> bool {
+    match &model.arch.input {
+        Some(shape) => shape.len() == 1,
+        None => matches!(
+            model.arch.layers.first(),
+            Some(crate::nn::LayerSpec::Linear { .. })
+        ),
     }
 }
 
@@ -253,6 +268,22 @@ pub fn build_method<T: Float>(
         }),
         "guided-grad-cam" => Box::new(guided_grad_cam::GuidedGradCam { layer: layer()? }),
         "score-cam" => Box::new(score_cam::ScoreCam { layer: layer()? }),
+        "lime" if takes_rows(model) => {
+            let stats = o.background.clone().ok_or_else(|| {
+                Error::Invalid(
+                    "lime on a model of feature rows needs the training rows' means and scales: \
+                     pass --background TRAIN.safetensors (training rows [M, F] under key x)"
+                        .into(),
+                )
+            })?;
+            Box::new(lime_tabular::LimeTabular {
+                samples: o.samples.unwrap_or(5000),
+                seed: o.seed,
+                selection: lime::Selection::parse(&o.selection)?,
+                num_features: o.num_features,
+                ..lime_tabular::LimeTabular::new(stats)
+            })
+        }
         "lime" => {
             // a sequence model's features are its time steps (the image rows)
             let segmenter = if model.arch.name == "mnist-gru" {
