@@ -477,9 +477,10 @@ pub fn run_tour(opts: &TourOptions) -> Result<()> {
     );
     r.table(&head, &story);
     r.html(&format!(
-        "<p>Both models are accurate on their own test sets, and accuracy alone cannot tell them apart. The \
-         explanations can: the model trained with the shortcut puts most of its attribution on the background. \
+        "<p>Both models are accurate on their own test sets; accuracy alone cannot tell them apart. \
          The creature covers {} of each picture, so a map that ignored the image would put {} on the background. \
+         Compare each column between the two rows: a method that sees the shortcut puts clearly more of the first \
+         model's attribution on the background (Grad-CAM does; plain gradients follow the creature's edges in both). \
          The check that settles it: the shortcut model scores <b>{}</b> on the debiased test pictures, where the \
          background carries no class. Integrated gradients and occlusion use black (0) as their baseline and fill, which \
          is exactly the Pokémon background: replacing black by black changes nothing, so these two cannot see this \

@@ -43,7 +43,8 @@ impl DataSpec {
             DataSpec::Mnist(_) => "mnist".into(),
             DataSpec::Folder(d) => format!("folder:{}", d.display()),
             DataSpec::Synth { n, seed, debias } => format!(
-                "pokedigi-synth n={n} seed={seed}{}",
+                "pokedigi-synth v{} n={n} seed={seed}{}",
+                synth::VERSION,
                 if *debias { " debias" } else { "" }
             ),
         }
@@ -60,7 +61,8 @@ pub struct Loaded {
 /// Writes the synthetic set into `cache` unless it is already complete there; returns its folder.
 pub fn synth_folder(cache: &Path, n: usize, seed: u64, debias: bool) -> Result<PathBuf> {
     let dir = cache.join(format!(
-        "pokedigi-synth-n{n}-s{seed}{}",
+        "pokedigi-synth-v{}-n{n}-s{seed}{}",
+        synth::VERSION,
         if debias { "-debias" } else { "" }
     ));
     let done = dir.join(".complete");

@@ -18,6 +18,9 @@ use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
 use std::path::Path;
 
+/// Changes whenever the drawing changes, so that caches of older sets are not reused.
+pub const VERSION: u32 = 2;
+
 /// Creature names, some with the awkward characters real downloads have.
 const NAMES: [&str; 12] = [
     "sprout",
