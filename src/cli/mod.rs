@@ -191,7 +191,7 @@ pub struct ExplainArgs {
     /// Saliency: absolute values.
     #[arg(long)]
     pub abs: bool,
-    /// LIME: feature selection (forward, highest-weights, lasso-path, auto).
+    /// LIME: feature selection (forward, highest-weights, lasso-path, none, auto).
     #[arg(long, default_value = "auto")]
     pub selection: String,
     /// LIME: number of superpixels (or features) in the explanation.

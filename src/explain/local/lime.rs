@@ -6,17 +6,20 @@
 //! hide superpixels (hidden = the superpixel's mean colour, or a fill value); the first
 //! sample keeps everything. Each is weighted by `π(z) = √(exp(−d²/w²))` with `d` the
 //! cosine distance between `z` and the all-ones vector and `w = 0.25`. Features are
-//! chosen (`forward`, `highest_weights`, `lasso_path`, or `auto`: forward for ≤ 6
+//! chosen (`forward`, `highest_weights`, `lasso_path`, `none`, or `auto`: forward for ≤ 6
 //! features, else highest weights) and a weighted ridge regression (α = 1, unpenalized intercept) of
 //! `P(target | image(z))` on `z` is the explanation; its weighted R² (`score`) and its
 //! prediction at `z = 1` (`local_pred`) are returned. Seeded. For sequences, each image
 //! row (time step) can be a feature ([`Segmenter::Rows`]); a fixed grid
 //! ([`Segmenter::Grid`]) gives features that line up across images, for NormLIME.
 //! `lasso_path` selection takes the largest active set of at most k features on the
-//! weighted lasso path (coordinate descent here, LARS in the lime package).
+//! weighted lasso path (least-angle regression, as the lime package through scikit-learn).
 //!
-//! Pinned by the tests below: the weighted ridge recovers a known linear model's
-//! coefficients; every pixel of a segment gets the segment's weight.
+//! Pinned by the tests below (the weighted ridge recovers a known linear model's
+//! coefficients; every pixel of a segment gets the segment's weight) and by
+//! `tests/lime_package.rs`: on the same samples, labels and distances, the kernel weights,
+//! chosen features (every selection rule), coefficients, intercept, score and local
+//! prediction equal the lime package's to 1e-8.
 
 use super::segmentation::{quickshift, slic};
 use super::{Attribution, AttributionMethod, check_batch, softmax_prob};
@@ -105,10 +108,54 @@ pub fn weighted_r2(x: &[Vec<f64>], y: &[f64], wts: &[f64], beta: &[f64], b: f64)
     }
 }
 
-pub(crate) fn columns(x: &[Vec<f64>], cols: &[usize]) -> Vec<Vec<f64>> {
+fn columns(x: &[Vec<f64>], cols: &[usize]) -> Vec<Vec<f64>> {
     x.iter()
         .map(|r| cols.iter().map(|&c| r[c]).collect())
         .collect()
+}
+
+/// LIME's proximity kernel `√exp(−d²/w²)`.
+pub fn kernel(d: f64, width: f64) -> f64 {
+    (-(d * d) / (width * width)).exp().sqrt()
+}
+
+/// The local surrogate LIME reports: chosen features, their ridge coefficients, the
+/// intercept, the weighted R² and the prediction at the explained row (the first sample).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Surrogate {
+    pub features: Vec<usize>,
+    pub coef: Vec<f64>,
+    pub intercept: f64,
+    pub score: f64,
+    pub local_pred: f64,
+}
+
+/// Selects features, then fits the weighted ridge (α = 1) of `y` on them, as the lime
+/// package's `explain_instance_with_data`. `x[0]` is the explained row.
+pub fn fit_surrogate(
+    x: &[Vec<f64>],
+    y: &[f64],
+    wts: &[f64],
+    num_features: usize,
+    selection: Selection,
+) -> Result<Surrogate> {
+    if x.is_empty() || x.len() != y.len() || y.len() != wts.len() {
+        return invalid(
+            "LIME's surrogate needs as many samples, labels and weights (and at least one)",
+        );
+    }
+    let features = select_features(x, y, wts, num_features, selection)?;
+    let xs = columns(x, &features);
+    let (coef, intercept) = weighted_ridge(&xs, y, wts, 1.0)?;
+    let score = weighted_r2(&xs, y, wts, &coef, intercept);
+    let local_pred = intercept + coef.iter().zip(&xs[0]).map(|(c, v)| c * v).sum::<f64>();
+    Ok(Surrogate {
+        features,
+        coef,
+        intercept,
+        score,
+        local_pred,
+    })
 }
 
 /// Feature selection, as the lime package does it.
@@ -118,6 +165,8 @@ pub enum Selection {
     HighestWeights,
     /// The largest active set of at most k features on the weighted lasso path.
     LassoPath,
+    /// Every feature.
+    None,
     Auto,
 }
 
@@ -127,52 +176,105 @@ impl Selection {
             "forward" => Selection::Forward,
             "highest-weights" | "highest_weights" => Selection::HighestWeights,
             "lasso-path" | "lasso_path" => Selection::LassoPath,
+            "none" => Selection::None,
             "auto" => Selection::Auto,
             _ => {
                 return invalid(format!(
-                    "unknown feature selection '{s}': use forward, highest-weights, lasso-path or auto"
+                    "unknown feature selection '{s}': use forward, highest-weights, lasso-path, none or auto"
                 ));
             }
         })
     }
 }
 
-/// The lasso regularization path of `(1/2n)‖y − Xβ‖² + α‖β‖₁` by coordinate descent on
-/// a geometric grid of 100 α from `max|Xᵀy|/n` down to 10⁻⁴ of it (warm starts); returns
-/// the active set at each α. The lime package takes the same sets from LARS.
+/// The active sets along the lasso path of `‖y − Xβ‖²/2 + α‖β‖₁`, one per breakpoint,
+/// by least-angle regression with the lasso modification (Efron, Hastie, Johnstone,
+/// Tibshirani 2004), as scikit-learn's `lars_path(method="lasso")`, which the lime
+/// package calls. Each step moves the active coefficients along the direction that
+/// keeps their correlations with the residual equal, until an inactive feature's
+/// correlation catches up (it joins) or an active coefficient reaches 0 (it leaves).
 pub fn lasso_path_active_sets(x: &[Vec<f64>], y: &[f64]) -> Vec<Vec<usize>> {
-    let (n, d) = (x.len(), x.first().map_or(0, Vec::len));
-    let nf = n.max(1) as f64;
-    let col_sq: Vec<f64> = (0..d)
-        .map(|j| x.iter().map(|r| r[j] * r[j]).sum::<f64>() / nf)
-        .collect();
-    let amax = (0..d)
-        .map(|j| (x.iter().zip(y).map(|(r, v)| r[j] * v).sum::<f64>() / nf).abs())
-        .fold(0.0, f64::max);
+    let d = x.first().map_or(0, Vec::len);
     let mut beta = vec![0.0; d];
-    let mut resid = y.to_vec();
-    let mut sets = Vec::new();
-    for step in 0..100 {
-        let alpha = amax * 10f64.powf(-4.0 * step as f64 / 99.0);
-        for _ in 0..200 {
-            let mut change = 0.0f64;
-            for j in 0..d {
-                if col_sq[j] == 0.0 {
-                    continue;
-                }
-                let rho = x.iter().zip(&resid).map(|(r, e)| r[j] * e).sum::<f64>() / nf
-                    + col_sq[j] * beta[j];
-                let new = rho.signum() * (rho.abs() - alpha).max(0.0) / col_sq[j];
-                let delta = new - beta[j];
-                if delta != 0.0 {
-                    for (e, r) in resid.iter_mut().zip(x) {
-                        *e -= delta * r[j];
-                    }
-                    beta[j] = new;
-                    change = change.max(delta.abs());
+    let mut sets: Vec<Vec<usize>> = vec![Vec::new()];
+    let corr = |beta: &[f64]| -> Vec<f64> {
+        let resid: Vec<f64> = x
+            .iter()
+            .zip(y)
+            .map(|(r, v)| v - r.iter().zip(beta).map(|(a, b)| a * b).sum::<f64>())
+            .collect();
+        (0..d)
+            .map(|j| x.iter().zip(&resid).map(|(r, e)| r[j] * e).sum())
+            .collect()
+    };
+    let c0 = corr(&beta);
+    let Some(first) = (0..d).max_by(|&a, &b| c0[a].abs().total_cmp(&c0[b].abs())) else {
+        return sets;
+    };
+    if c0[first].abs() < 1e-12 {
+        return sets;
+    }
+    let mut active = vec![first];
+    for _ in 0..8 * d + 8 {
+        let c = corr(&beta);
+        let cmax = active.iter().map(|&j| c[j].abs()).fold(0.0, f64::max);
+        if cmax < 1e-12 {
+            break;
+        }
+        let sign: Vec<f64> = active.iter().map(|&j| c[j].signum()).collect();
+        // Gram matrix of the sign-adjusted active columns; equiangular weights q = G⁻¹1
+        let gram: Vec<Vec<f64>> = active
+            .iter()
+            .zip(&sign)
+            .map(|(&j, sj)| {
+                active
+                    .iter()
+                    .zip(&sign)
+                    .map(|(&k, sk)| sj * sk * x.iter().map(|r| r[j] * r[k]).sum::<f64>())
+                    .collect()
+            })
+            .collect();
+        let Ok(q) = solve_spd(gram, vec![1.0; active.len()]) else {
+            break;
+        };
+        let aa = 1.0 / q.iter().sum::<f64>().sqrt();
+        let dir: Vec<f64> = q.iter().zip(&sign).map(|(qi, s)| aa * qi * s).collect();
+        // correlation of every feature with the equiangular direction u = X_A·dir
+        let u: Vec<f64> = x
+            .iter()
+            .map(|r| active.iter().zip(&dir).map(|(&j, dj)| r[j] * dj).sum())
+            .collect();
+        let a: Vec<f64> = (0..d)
+            .map(|j| x.iter().zip(&u).map(|(r, ui)| r[j] * ui).sum())
+            .collect();
+        let mut join = (cmax / aa, None);
+        for j in (0..d).filter(|j| !active.contains(j)) {
+            for g in [(cmax - c[j]) / (aa - a[j]), (cmax + c[j]) / (aa + a[j])] {
+                if g > 1e-12 && g < join.0 {
+                    join = (g, Some(j));
                 }
             }
-            if change < 1e-10 {
+        }
+        let mut leave = (f64::INFINITY, None);
+        for (i, (&j, dj)) in active.iter().zip(&dir).enumerate() {
+            let g = -beta[j] / dj;
+            if g > 1e-12 && g < leave.0 {
+                leave = (g, Some(i));
+            }
+        }
+        let gamma = join.0.min(leave.0);
+        for (&j, dj) in active.iter().zip(&dir) {
+            beta[j] += gamma * dj;
+        }
+        match (leave, join) {
+            ((g, Some(i)), _) if g < join.0 => {
+                beta[active[i]] = 0.0;
+                active.remove(i);
+            }
+            (_, (_, Some(j))) => active.push(j),
+            // every feature active: this step reached the least-squares solution
+            _ => {
+                sets.push((0..d).filter(|&j| beta[j] != 0.0).collect());
                 break;
             }
         }
@@ -190,13 +292,14 @@ pub fn select_features(
     sel: Selection,
 ) -> Result<Vec<usize>> {
     let d = x.first().map_or(0, Vec::len);
-    let k = k.min(d);
     let sel = match sel {
         Selection::Auto if k <= 6 => Selection::Forward,
         Selection::Auto => Selection::HighestWeights,
         s => s,
     };
+    let k = k.min(d);
     Ok(match sel {
+        Selection::None => (0..d).collect(),
         Selection::Forward => {
             let mut used: Vec<usize> = Vec::new();
             for _ in 0..k {
@@ -239,10 +342,11 @@ pub fn select_features(
                 .unwrap_or_default()
         }
         _ => {
+            // rank by |coefficient × the explained row's value| (the first sample)
             let (beta, _) = weighted_ridge(x, y, wts, 0.01)?;
+            let size: Vec<f64> = beta.iter().zip(&x[0]).map(|(b, v)| (b * v).abs()).collect();
             let mut order: Vec<usize> = (0..d).collect();
-            // the first sample is all ones, so coef · x₀ is the coefficient itself
-            order.sort_by(|&a, &b| beta[b].abs().total_cmp(&beta[a].abs()).then(a.cmp(&b)));
+            order.sort_by(|&a, &b| size[b].total_cmp(&size[a]).then(a.cmp(&b)));
             order.truncate(k);
             order
         }
@@ -394,20 +498,15 @@ impl<T: Float> AttributionMethod<T> for Lime {
                     } else {
                         0.0
                     };
-                    let d = 1.0 - cos;
-                    (-(d * d) / (self.kernel_width * self.kernel_width))
-                        .exp()
-                        .sqrt()
+                    kernel(1.0 - cos, self.kernel_width)
                 })
                 .collect();
-            let feats = select_features(&z, &probs, &wts, self.num_features, self.selection)?;
-            let xs = columns(&z, &feats);
-            let (beta, b) = weighted_ridge(&xs, &probs, &wts, 1.0)?;
-            scores.push(weighted_r2(&xs, &probs, &wts, &beta, b));
-            preds.push(b + beta.iter().sum::<f64>());
+            let fit = fit_surrogate(&z, &probs, &wts, self.num_features, self.selection)?;
+            scores.push(fit.score);
+            preds.push(fit.local_pred);
             let mut seg_w = vec![0.0; k];
-            for (f, &bv) in feats.iter().zip(&beta) {
-                seg_w[*f] = bv;
+            for (&f, &c) in fit.features.iter().zip(&fit.coef) {
+                seg_w[f] = c;
             }
             maps.extend(
                 (0..c)
@@ -462,8 +561,19 @@ mod tests {
     fn weighted_ridge_recovers_known_coefficients() {
         let mut rng = StdRng::seed_from_u64(3);
         let truth = [0.8, -0.5, 0.0, 0.3, 0.05, -0.2];
+        // the first sample keeps every feature, as in LIME
         let x: Vec<Vec<f64>> = (0..1000)
-            .map(|_| (0..6).map(|_| f64::from(rng.gen_range(0..2u8))).collect())
+            .map(|i| {
+                (0..6)
+                    .map(|_| {
+                        if i == 0 {
+                            1.0
+                        } else {
+                            f64::from(rng.gen_range(0..2u8))
+                        }
+                    })
+                    .collect()
+            })
             .collect();
         let y: Vec<f64> = x
             .iter()

@@ -15,7 +15,7 @@
 //! Pinned by the tests below: on a nearly linear model the coefficients are the model's
 //! slopes times σ; an irrelevant feature gets (almost) nothing; same seed, same numbers.
 
-use super::lime::{Selection, columns, select_features, weighted_r2, weighted_ridge};
+use super::lime::{Selection, fit_surrogate, kernel};
 use super::{Attribution, AttributionMethod, check_batch, softmax_prob};
 use crate::error::{Result, invalid, shape_err};
 use crate::float::Float;
@@ -171,16 +171,14 @@ impl<T: Float> AttributionMethod<T> for LimeTabular {
                 .iter()
                 .map(|s| {
                     let d2: f64 = s.iter().zip(&scaled[0]).map(|(a, b)| (a - b).powi(2)).sum();
-                    (-d2 / (width * width)).exp().sqrt()
+                    kernel(d2.sqrt(), width)
                 })
                 .collect();
-            let feats = select_features(&scaled, &probs, &wts, self.num_features, self.selection)?;
-            let xs = columns(&scaled, &feats);
-            let (beta, b) = weighted_ridge(&xs, &probs, &wts, 1.0)?;
-            scores.push(weighted_r2(&xs, &probs, &wts, &beta, b));
-            preds.push(b + beta.iter().zip(&xs[0]).map(|(c, v)| c * v).sum::<f64>());
-            intercepts.push(b);
-            for (&j, &c) in feats.iter().zip(&beta) {
+            let fit = fit_surrogate(&scaled, &probs, &wts, self.num_features, self.selection)?;
+            scores.push(fit.score);
+            preds.push(fit.local_pred);
+            intercepts.push(fit.intercept);
+            for (&j, &c) in fit.features.iter().zip(&fit.coef) {
                 map[i * f + j] = c;
             }
         }
