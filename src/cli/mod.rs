@@ -207,7 +207,8 @@ pub struct ExplainArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum DatasetCommand {
-    /// Write the synthetic Pokémon/Digimon set as DIR/pokemon/*.png and DIR/digimon/*.jpg.
+    /// Write the synthetic Pokémon/Digimon set as DIR/pokemon/*.png and DIR/digimon/*.jpg
+    /// (--debias: random backgrounds and JPEG for both).
     SynthPokedigi {
         #[arg(long)]
         out: PathBuf,

@@ -1,5 +1,7 @@
-//! The Pokémon/Digimon folder layout of the homework: `DIR/pokemon/*.png` (class 0) and
-//! `DIR/digimon/*.jpg|*.jpeg` (class 1).
+//! The Pokémon/Digimon folder layout of the homework: `DIR/pokemon/` (class 0) and
+//! `DIR/digimon/` (class 1). The class is the folder; either may hold `.png`, `.jpg` and
+//! `.jpeg` files (in the homework every Pokémon is a PNG and every Digimon a JPEG, which
+//! is the shortcut; a debiased set saves both the same way).
 //!
 //! Every image is decoded whatever its colour type (RGB, RGBA, grayscale, palette,
 //! 16-bit; baseline or progressive JPEG), **composited onto black using its alpha**
@@ -15,8 +17,12 @@ use image::{DynamicImage, RgbImage};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
-/// The class folders, their labels and accepted extensions.
-pub const CLASSES: [(&str, &[&str]); 2] = [("pokemon", &["png"]), ("digimon", &["jpg", "jpeg"])];
+/// The class folders, in label order.
+pub const CLASSES: [&str; 2] = ["pokemon", "digimon"];
+
+/// Extensions of the files that are read (case-insensitive); the format itself is
+/// guessed from the content.
+pub const IMAGE_EXTENSIONS: [&str; 3] = ["png", "jpg", "jpeg"];
 
 /// What happened while loading a folder.
 #[derive(Clone, Debug, Default)]
@@ -99,8 +105,8 @@ pub fn load_folder(dir: &Path, size: usize) -> Result<(Dataset, LoadReport)> {
     }
     let mut report = LoadReport::default();
     let mut files = Vec::new();
-    for (label, (name, exts)) in CLASSES.iter().enumerate() {
-        for f in list(&dir.join(name), exts, &mut report)? {
+    for (label, name) in CLASSES.iter().enumerate() {
+        for f in list(&dir.join(name), &IMAGE_EXTENSIONS, &mut report)? {
             files.push((f, label));
         }
     }
@@ -130,7 +136,7 @@ pub fn load_folder(dir: &Path, size: usize) -> Result<(Dataset, LoadReport)> {
         )));
     }
     let x = Tensor::new(&[y.len(), 3, size, size], data)?;
-    let classes = CLASSES.iter().map(|c| c.0.to_string()).collect();
+    let classes = CLASSES.iter().map(|c| c.to_string()).collect();
     Ok((
         Dataset {
             x,
@@ -181,15 +187,19 @@ mod tests {
         white
             .save_with_format(d.join("digimon/Gabumon (1).JPEG"), ImageFormat::Jpeg)
             .unwrap();
+        // a Pokémon saved as JPEG still counts as a Pokémon
+        white
+            .save_with_format(d.join("pokemon/photo.jpg"), ImageFormat::Jpeg)
+            .unwrap();
         // a corrupt file and a stray file
         std::fs::write(d.join("digimon/broken.jpg"), b"\xff\xd8\xff not really").unwrap();
         std::fs::write(d.join("digimon/notes.txt"), b"hi").unwrap();
         let (ds, rep) = load_folder(&d, 8).unwrap();
-        assert_eq!(ds.len(), 5);
+        assert_eq!(ds.len(), 6);
         assert_eq!(rep.skipped.len(), 1);
         assert!(rep.skipped[0].0.contains("broken.jpg"));
         assert_eq!(rep.ignored, 1);
-        assert_eq!(ds.class_counts(), vec![3, 2]);
+        assert_eq!(ds.class_counts(), vec![4, 2]);
         // the transparent-white image composites to black except its opaque pixel
         let i = ds.names.iter().position(|n| n.contains("Mime")).unwrap();
         let img = ds.x.select_rows(&[i]).unwrap();

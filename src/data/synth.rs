@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use std::path::Path;
 
 /// Changes whenever the drawing changes, so that caches of older sets are not reused.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 /// Creature names, some with the awkward characters real downloads have.
 const NAMES: [&str; 12] = [
@@ -275,7 +275,8 @@ fn image_rng(seed: u64, i: usize) -> StdRng {
     StdRng::seed_from_u64(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ i as u64)
 }
 
-/// Writes `n` sprites (half per class) as `DIR/pokemon/*.png` and `DIR/digimon/*.jpg`.
+/// Writes `n` sprites (half per class) as `DIR/pokemon/*.png` and `DIR/digimon/*.jpg`
+/// (with `debias`, both classes as `.jpg`).
 /// Each image has its own seed (`seed`, index), so the result does not depend on threads.
 pub fn write_pokedigi(dir: &Path, n: usize, seed: u64, debias: bool, force: bool) -> Result<()> {
     if n < 2 {
@@ -374,8 +375,10 @@ mod tests {
                 .contains("--force")
         );
         write_pokedigi(&base.join("c"), 12, 4, true, false).unwrap();
-        let (dc, _) = load_folder(&base.join("c"), 32).unwrap();
+        let (dc, rc) = load_folder(&base.join("c"), 32).unwrap();
         assert_ne!(dc.x, da.x);
+        // the debiased set loads whole: both classes, every file
+        assert_eq!((rc.loaded, dc.class_counts()), (12, vec![6, 6]));
         std::fs::remove_dir_all(base).unwrap();
     }
 }
