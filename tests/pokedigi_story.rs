@@ -64,20 +64,21 @@ fn the_shortcut_model_looks_at_the_background_the_debiased_one_at_the_creature()
     let acc = |m: &Model<f32>, t: &Dataset| evaluate(m, t).unwrap().accuracy;
     let (own, transfer) = (acc(&debiased, &dtest), acc(&biased, &dtest));
     eprintln!("debiased model {own:.3}; shortcut model on debiased pictures {transfer:.3}");
-    assert!(own > 0.75, "debiased model: {own}");
+    assert!(own > 0.85, "debiased model: {own}");
     assert!(
         transfer < 0.6,
         "shortcut model on debiased pictures: {transfer}"
     );
     // Most of the debiased model's saliency lies on the creature, and its Grad-CAM moves
-    // clearly towards it (about half on the background; see the README's results).
+    // clearly towards it (measured 0.47 here and 0.49 in the tour: just under half on the
+    // background, too close to 0.5 to pin across machines; see the README's results).
     assert!(
         d[0] < 0.5,
         "debiased saliency {:.3} on the background",
         d[0]
     );
     assert!(
-        d[1] < b[1] - 0.1,
+        d[1] < b[1] - 0.2,
         "debiased Grad-CAM {:.3} vs biased {:.3}",
         d[1],
         b[1]
