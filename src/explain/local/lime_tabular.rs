@@ -138,7 +138,7 @@ impl<T: Float> AttributionMethod<T> for LimeTabular {
         };
         if f != self.stats.mean.len() {
             return shape_err(format!(
-                "the rows have {f} features but the training statistics {}",
+                "the rows to explain have {f} features but the training rows (--background) have {}",
                 self.stats.mean.len()
             ));
         }
