@@ -48,7 +48,7 @@ fn surrogate_matches_the_lime_package() {
                 "forward_selection" => Selection::Forward,
                 "highest_weights" => Selection::HighestWeights,
                 "lasso_path" => Selection::LassoPath,
-                "none" => Selection::None,
+                "none" => Selection::All,
                 "auto" => Selection::Auto,
                 other => panic!("unknown selection {other}"),
             };

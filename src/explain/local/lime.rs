@@ -165,8 +165,8 @@ pub enum Selection {
     HighestWeights,
     /// The largest active set of at most k features on the weighted lasso path.
     LassoPath,
-    /// Every feature.
-    None,
+    /// Every feature (the lime package's `none`).
+    All,
     Auto,
 }
 
@@ -176,7 +176,7 @@ impl Selection {
             "forward" => Selection::Forward,
             "highest-weights" | "highest_weights" => Selection::HighestWeights,
             "lasso-path" | "lasso_path" => Selection::LassoPath,
-            "none" => Selection::None,
+            "none" => Selection::All,
             "auto" => Selection::Auto,
             _ => {
                 return invalid(format!(
@@ -299,7 +299,7 @@ pub fn select_features(
     };
     let k = k.min(d);
     Ok(match sel {
-        Selection::None => (0..d).collect(),
+        Selection::All => (0..d).collect(),
         Selection::Forward => {
             let mut used: Vec<usize> = Vec::new();
             for _ in 0..k {
@@ -516,18 +516,17 @@ impl<T: Float> AttributionMethod<T> for Lime {
             segs.extend(labels.iter().map(|&s| s as f64));
             all_w.push(seg_w);
         }
-        let cast = |v: Vec<f64>| v.into_iter().map(T::from_f64_lossy).collect::<Vec<T>>();
         let weights: Vec<f64> = all_w
             .iter()
             .flat_map(|r| (0..kmax).map(|j| r.get(j).copied().unwrap_or(0.0)))
             .collect();
         Ok(Attribution {
-            map: Tensor::new(x.shape(), cast(maps))?,
+            map: Tensor::from_f64(x.shape(), &maps)?,
             extras: vec![
-                ("segments".into(), Tensor::new(&[n, h, w], cast(segs))?),
-                ("weights".into(), Tensor::new(&[n, kmax], cast(weights))?),
-                ("score".into(), Tensor::new(&[n], cast(scores))?),
-                ("local_pred".into(), Tensor::new(&[n], cast(preds))?),
+                ("segments".into(), Tensor::from_f64(&[n, h, w], &segs)?),
+                ("weights".into(), Tensor::from_f64(&[n, kmax], &weights)?),
+                ("score".into(), Tensor::from_f64(&[n], &scores)?),
+                ("local_pred".into(), Tensor::from_f64(&[n], &preds)?),
             ],
         })
     }

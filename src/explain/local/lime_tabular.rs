@@ -182,13 +182,12 @@ impl<T: Float> AttributionMethod<T> for LimeTabular {
                 map[i * f + j] = c;
             }
         }
-        let cast = |v: Vec<f64>| v.into_iter().map(T::from_f64_lossy).collect::<Vec<T>>();
         Ok(Attribution {
-            map: Tensor::new(&[n, f], cast(map))?,
+            map: Tensor::from_f64(&[n, f], &map)?,
             extras: vec![
-                ("score".into(), Tensor::new(&[n], cast(scores))?),
-                ("local_pred".into(), Tensor::new(&[n], cast(preds))?),
-                ("intercept".into(), Tensor::new(&[n], cast(intercepts))?),
+                ("score".into(), Tensor::from_f64(&[n], &scores)?),
+                ("local_pred".into(), Tensor::from_f64(&[n], &preds)?),
+                ("intercept".into(), Tensor::from_f64(&[n], &intercepts)?),
             ],
         })
     }

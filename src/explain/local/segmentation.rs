@@ -204,7 +204,7 @@ pub fn slic(
 /// Calls `f(q, d²)` for every pixel `q` of the clipped `(2r+1)²` window around `p`, with
 /// `d²` the squared distance in `(scaled Lab, y, x)`.
 #[inline(always)]
-fn window_distances<F: FnMut(usize, f64) + ?Sized>(
+fn window_distances<F: FnMut(usize, f64)>(
     lab: &[[f64; 3]],
     h: usize,
     w: usize,
