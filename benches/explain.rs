@@ -6,9 +6,10 @@
 //! ```
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use lamppost::explain::attribution::{AttributionMethod, Precision};
 use lamppost::explain::local::lime::{Lime, Segmenter};
 use lamppost::explain::local::segmentation::{quickshift, slic};
-use lamppost::explain::local::{AttributionMethod, MethodOptions, build_method};
+use lamppost::explain::registry::{MethodOptions, build};
 use lamppost::io::{load_model, read_tensors};
 use lamppost::nn::{Arch, Model};
 use lamppost::tensor::Tensor;
@@ -41,9 +42,9 @@ fn per_image(c: &mut Criterion) {
         "grad-cam",
         "score-cam",
     ] {
-        let m = build_method::<f32>(name, &opts, &model).unwrap();
+        let m = build(name, &opts, &model.arch).unwrap();
         g.bench_function(name, |b| {
-            b.iter(|| black_box(m.attribute(&model, &x, &[1]).unwrap()))
+            b.iter(|| black_box(f32::run(m.as_ref(), &model, &x, &[1]).unwrap()))
         });
     }
     g.finish();

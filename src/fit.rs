@@ -2,14 +2,18 @@
 //! schedule, a progress bar, a JSON-lines log, and accuracy with a confusion matrix.
 
 use crate::data::Dataset;
+use crate::data::source::{DataSpec, Loaded};
 use crate::error::{Result, invalid};
+use crate::nn::Arch;
 use crate::nn::Model;
-use crate::nn::train::train_step;
+use crate::nn::train::train_step_logits;
 use crate::optim::{Adam, Optimizer, Schedule};
+use crate::tensor::Tensor;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
+use std::collections::HashMap;
 use std::io::Write;
 use std::time::Instant;
 
@@ -23,30 +27,35 @@ pub struct TrainConfig {
 }
 
 impl TrainConfig {
-    /// The settings the reference models are trained with.
-    pub fn reference(arch: &str) -> TrainConfig {
-        // measured with `lamppost train <arch>`; see the README's table of results
-        let (epochs, batch, lr) = match arch {
-            "mnist-cnn" => (8, 64, 4e-3),
-            "mnist-gap" => (8, 32, 3e-3),
-            "mnist-gru" => (6, 64, 3e-3),
-            "pokedigi-gap" => (12, 32, 2e-3),
-            _ => (3, 64, 1e-3),
-        };
-        TrainConfig {
-            epochs,
-            batch,
-            lr,
-            seed: 0,
-        }
-    }
-
     /// A short description stored in model files and used as a cache key.
     pub fn describe(&self) -> String {
         format!(
             "epochs={} batch={} lr={} seed={} optimizer=adam schedule=cosine",
             self.epochs, self.batch, self.lr, self.seed
         )
+    }
+}
+
+impl TrainConfig {
+    /// As model-file metadata entries (`train.epochs`, ...).
+    pub fn to_metadata(&self) -> Vec<(String, String)> {
+        vec![
+            ("train.epochs".into(), self.epochs.to_string()),
+            ("train.batch".into(), self.batch.to_string()),
+            ("train.lr".into(), format!("{:e}", self.lr)),
+            ("train.seed".into(), self.seed.to_string()),
+        ]
+    }
+
+    /// Reads [`TrainConfig::to_metadata`]'s entries back; `None` if any is missing.
+    pub fn from_metadata(meta: &HashMap<String, String>) -> Option<TrainConfig> {
+        let get = |k: &str| meta.get(k).map(String::as_str);
+        Some(TrainConfig {
+            epochs: get("train.epochs")?.parse().ok()?,
+            batch: get("train.batch")?.parse().ok()?,
+            lr: get("train.lr")?.parse().ok()?,
+            seed: get("train.seed")?.parse().ok()?,
+        })
     }
 }
 
@@ -112,6 +121,29 @@ pub fn progress_bar(len: u64, prefix: &str) -> ProgressBar {
     pb
 }
 
+/// Sees every minibatch before the optimizer updates the weights: the training-set
+/// indices of its examples, their logits from the same forward pass the loss is computed
+/// on (pre-update), and their labels. The hook that training-data methods (forgetting
+/// events, data maps, TracIn checkpoints) record through.
+pub trait Observer {
+    fn minibatch(
+        &mut self,
+        epoch: usize,
+        indices: &[usize],
+        logits: &Tensor<f32>,
+        labels: &[usize],
+    ) -> Result<()>;
+}
+
+/// The observer that records nothing.
+pub struct NoObserver;
+
+impl Observer for NoObserver {
+    fn minibatch(&mut self, _: usize, _: &[usize], _: &Tensor<f32>, _: &[usize]) -> Result<()> {
+        Ok(())
+    }
+}
+
 /// Trains `model` on `train` with `cfg`, evaluating on `test` after every epoch.
 /// Writes one JSON line per epoch to `log`.
 pub fn fit(
@@ -120,6 +152,18 @@ pub fn fit(
     test: Option<&Dataset>,
     cfg: &TrainConfig,
     log: &mut dyn Write,
+) -> Result<Vec<EpochLog>> {
+    fit_observed(model, train, test, cfg, log, &mut NoObserver)
+}
+
+/// [`fit`], with `observer` shown every minibatch.
+pub fn fit_observed(
+    model: &mut Model<f32>,
+    train: &Dataset,
+    test: Option<&Dataset>,
+    cfg: &TrainConfig,
+    log: &mut dyn Write,
+    observer: &mut dyn Observer,
 ) -> Result<Vec<EpochLog>> {
     if train.is_empty() {
         return invalid("the training set is empty");
@@ -149,7 +193,8 @@ pub fn fit(
         for idx in order.chunks(cfg.batch) {
             opt.set_lr(schedule.lr(cfg.lr, step));
             let (x, y) = train.batch(idx)?;
-            let loss = train_step(model, &mut opt, &x, &y)?;
+            let (loss, logits) = train_step_logits(model, &mut opt, &x, &y)?;
+            observer.minibatch(epoch, idx, &logits, &y)?;
             if !loss.is_finite() {
                 return invalid(format!(
                     "training diverged at step {step} (loss {loss}); try a smaller --lr"
@@ -202,4 +247,116 @@ pub fn fit(
     }
     pb.finish_and_clear();
     Ok(logs)
+}
+
+/// A model trained by [`train_new`], with its history and test evaluation.
+pub struct Trained {
+    pub model: Model<f32>,
+    pub history: Vec<EpochLog>,
+    pub eval: Evaluation,
+}
+
+/// The one training entry point (the command line, the tour and the tests use it): a
+/// fresh `arch` model initialized from `cfg.seed`, trained on `data.train` with `cfg`
+/// (one JSON line per epoch to `log`, every minibatch shown to `observer`), and
+/// evaluated on `data.test`.
+pub fn train_new(
+    arch: Arch,
+    data: &Loaded,
+    cfg: &TrainConfig,
+    log: &mut dyn Write,
+    observer: &mut dyn Observer,
+) -> Result<Trained> {
+    let mut model = Model::<f32>::init(arch, cfg.seed);
+    let history = fit_observed(
+        &mut model,
+        &data.train,
+        Some(&data.test),
+        cfg,
+        log,
+        observer,
+    )?;
+    let eval = evaluate(&model, &data.test)?;
+    Ok(Trained {
+        model,
+        history,
+        eval,
+    })
+}
+
+/// Where a trained model came from, as model-file metadata: the data (structured, see
+/// [`DataSpec::to_metadata`]), the split seed, the training settings, changes made to the
+/// data (`notes`, e.g. ` limit=100 label-noise=0.1`), the test accuracy and the history.
+pub struct Provenance {
+    pub data: DataSpec,
+    pub split_seed: u64,
+    pub train: TrainConfig,
+    pub notes: String,
+}
+
+impl Provenance {
+    /// Everything that changes the weights, in one line (the tour's cache key).
+    pub fn settings(&self) -> String {
+        format!(
+            "data={}{} {}",
+            self.data.describe(),
+            self.notes,
+            self.train.describe()
+        )
+    }
+
+    /// The metadata entries of a model trained with these settings.
+    pub fn metadata(&self, t: &Trained) -> Vec<(String, String)> {
+        let mut m = self.data.to_metadata();
+        m.extend(self.train.to_metadata());
+        m.extend([
+            ("settings".to_string(), self.settings()),
+            ("split_seed".to_string(), self.split_seed.to_string()),
+            (
+                "test_accuracy".to_string(),
+                format!("{:.6}", t.eval.accuracy),
+            ),
+            ("history".to_string(), history_to_string(&t.history)),
+        ]);
+        m
+    }
+
+    /// The data spec and split seed a model file records, if it does.
+    pub fn data_of(meta: &HashMap<String, String>) -> Option<(DataSpec, u64)> {
+        let split = meta
+            .get("split_seed")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        Some((DataSpec::from_metadata(meta)?, split))
+    }
+}
+
+/// `epoch:loss:test_accuracy` entries joined by `;`.
+pub fn history_to_string(h: &[EpochLog]) -> String {
+    h.iter()
+        .map(|e| {
+            format!(
+                "{}:{:.6}:{:.6}",
+                e.epoch,
+                e.loss,
+                e.test_accuracy.unwrap_or(f64::NAN)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+/// Reads [`history_to_string`] back (unreadable entries are skipped).
+pub fn history_from_string(s: &str) -> Vec<EpochLog> {
+    s.split(';')
+        .filter_map(|e| {
+            let p: Vec<&str> = e.split(':').collect();
+            Some(EpochLog {
+                epoch: p.first()?.parse().ok()?,
+                loss: p.get(1)?.parse().ok()?,
+                test_accuracy: p.get(2)?.parse().ok().filter(|a: &f64| !a.is_nan()),
+                seconds: 0.0,
+            })
+        })
+        .collect()
 }

@@ -11,7 +11,11 @@
 //! * [`nn`]: layers, PyTorch initialization and the reference architectures.
 //! * [`optim`]: SGD, Adam, AdamW, penalties and learning-rate schedules.
 //! * [`io`]: PyTorch-compatible safetensors model files.
-//! * [`data`], [`fit`], [`tour`], [`viz`]: datasets, training, the tour and its pictures.
+//! * [`data`], [`fit`], [`profile`]: datasets, training (one entry point, provenance,
+//!   an observer of every minibatch) and what each architecture needs.
+//! * [`explain`]: every explanation method, one family per folder, and their registry.
+//! * [`viz`], [`report`]: pictures of tensors, and the tour that assembles them.
+//! * [`cli`]: the `lamppost` command line (the top layer: nothing imports it).
 //!
 //! ```
 //! use lamppost::{BackwardRule, Tape, Tensor};
@@ -43,9 +47,10 @@ pub mod io;
 pub mod nn;
 pub mod ops;
 pub mod optim;
+pub mod profile;
+pub mod report;
 pub mod runtime;
 pub mod tensor;
-pub mod tour;
 pub mod viz;
 
 pub use autodiff::{BackwardRule, Gradients, Tape, Var};

@@ -1,13 +1,13 @@
 //! Agreement with Captum on fixed weights and inputs (numbers generated once by
 //! tests/golden/make_captum_golden.py), and the papers' claims that pin each method.
 
-use lamppost::explain::local::AttributionMethod;
-use lamppost::explain::local::cam::Cam;
+use lamppost::explain::attribution::AttributionMethod;
+use lamppost::explain::cam::cam::Cam;
+use lamppost::explain::cam::grad_cam::{GradCam, GradCamWeights};
+use lamppost::explain::cam::guided_grad_cam::GuidedGradCam;
 use lamppost::explain::local::deconvnet::Deconvnet;
-use lamppost::explain::local::grad_cam::GradCam;
 use lamppost::explain::local::grad_x_input::GradXInput;
 use lamppost::explain::local::guided_backprop::GuidedBackprop;
-use lamppost::explain::local::guided_grad_cam::GuidedGradCam;
 use lamppost::explain::local::integrated_gradients::{Baseline, IntegratedGradients, PathRule};
 use lamppost::explain::local::occlusion::Occlusion;
 use lamppost::explain::local::saliency::Saliency;
@@ -115,6 +115,7 @@ fn grad_cam_and_guided_grad_cam_match_captum() {
             &GradCam {
                 layer: layer.clone(),
                 relu: false,
+                weights: GradCamWeights,
             },
         );
         check(stem, "guided_grad_cam", &GuidedGradCam { layer });
@@ -128,10 +129,15 @@ fn grad_cam_equals_cam_over_hw_on_mnist_gap() {
     let model = load_model::<f64>(&dir().join("models/mnist-gap.safetensors")).unwrap();
     let x = golden("mnist-gap").1["x"].clone();
     let targets = [1, 3, 7];
-    let cam = Cam.attribute(&model, &x, &targets).unwrap().map;
+    let cam = Cam::for_arch(&model.arch)
+        .unwrap()
+        .attribute(&model, &x, &targets)
+        .unwrap()
+        .map;
     let gc = GradCam {
         layer: "conv3.relu".into(),
         relu: false,
+        weights: GradCamWeights,
     }
     .attribute(&model, &x, &targets)
     .unwrap()

@@ -533,3 +533,130 @@ fn lime_and_saliency_explain_feature_rows() {
     }
     std::fs::remove_dir_all(d).unwrap();
 }
+
+#[test]
+fn float64_reference_mode_per_example_targets_and_compare() {
+    let d = tmp("f64");
+    assert!(
+        run(
+            &["init", "mnist-gap", "--seed", "4", "--out", "g.safetensors"],
+            &d
+        )
+        .status
+        .success()
+    );
+    let x = lamppost::Tensor::<f32>::randn(
+        &[2, 1, 28, 28],
+        1.0,
+        &mut <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(2),
+    );
+    lamppost::io::write_tensors(
+        &d.join("x.safetensors"),
+        &[("x".into(), x)],
+        Default::default(),
+        false,
+    )
+    .unwrap();
+    let explain = |dtype: &str, target: &str, out: &str| {
+        run(
+            &[
+                "explain",
+                "grad-x-input",
+                "--model",
+                "g.safetensors",
+                "--input",
+                "x.safetensors",
+                "--target",
+                target,
+                "--dtype",
+                dtype,
+                "--out",
+                out,
+            ],
+            &d,
+        )
+    };
+    let o = explain("f64", "3,1", "o64");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = explain("f32", "3,1", "o32");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let bytes = std::fs::read(d.join("o64/attributions.safetensors")).unwrap();
+    assert!(
+        String::from_utf8_lossy(&bytes).contains("\"dtype\":\"F64\""),
+        "written as F64"
+    );
+    let (a64, meta) =
+        lamppost::io::read_tensors::<f64>(&d.join("o64/attributions.safetensors")).unwrap();
+    let (a32, _) =
+        lamppost::io::read_tensors::<f64>(&d.join("o32/attributions.safetensors")).unwrap();
+    assert_eq!(meta["targets"], "[3, 1]");
+    assert_eq!(meta["dtype"], "f64");
+    let (p, q) = (&a64[0].1, &a32[0].1);
+    let err = p
+        .data()
+        .iter()
+        .zip(q.data())
+        .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+    assert!(err <= 1e-5 * p.max_abs() && err > 0.0, "f64 vs f32: {err}");
+    // a target list of the wrong length, an unknown dtype, an option the method does not read
+    let o = explain("f64", "3,1,7", "bad");
+    assert!(stderr(&o).contains("one per example"), "{}", stderr(&o));
+    let o = explain("f16", "3", "bad");
+    assert!(stderr(&o).contains("use f32 or f64"), "{}", stderr(&o));
+    let o = run(
+        &[
+            "explain",
+            "saliency",
+            "--steps",
+            "9",
+            "--model",
+            "g.safetensors",
+            "--input",
+            "x.safetensors",
+            "--out",
+            "bad",
+        ],
+        &d,
+    );
+    assert!(
+        stderr(&o).contains("does not use --steps"),
+        "{}",
+        stderr(&o)
+    );
+    // compare: our own f64 output agrees; the f32 one is diagnosed as float32
+    let cmp = |theirs: &str| {
+        run(
+            &[
+                "compare",
+                "--method",
+                "grad-x-input",
+                "--model",
+                "g.safetensors",
+                "--input",
+                "x.safetensors",
+                "--target",
+                "3,1",
+                "--theirs",
+                theirs,
+            ],
+            &d,
+        )
+    };
+    let o = cmp("o64/attributions.safetensors");
+    let text = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(
+        o.status.success() && text.contains("they agree"),
+        "{text}{}",
+        stderr(&o)
+    );
+    let o = cmp("o32/attributions.safetensors:attribution");
+    let text = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(text.contains("float32"), "{text}{}", stderr(&o));
+    let o = cmp("o32/attributions.safetensors:nope");
+    assert!(
+        stderr(&o).contains("no tensor named 'nope'"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::remove_dir_all(d).unwrap();
+}

@@ -65,7 +65,7 @@ fn other_reference_archs_are_bit_identical_across_thread_counts() {
 /// forward passes): the same attribution bit for bit with 1 and 2 threads.
 #[test]
 fn lime_is_bit_identical_across_thread_counts() {
-    use lamppost::explain::local::AttributionMethod;
+    use lamppost::explain::attribution::AttributionMethod;
     use lamppost::explain::local::lime::Lime;
     let model = Model::<f32>::init(Arch::from_name("pokedigi-gap").unwrap(), 3);
     let x =
@@ -82,7 +82,7 @@ fn lime_is_bit_identical_across_thread_counts() {
         pool.install(|| lime.attribute(&model, &x, &[0]).unwrap())
     };
     let (one, two) = (run(1), run(2));
-    let bits = |a: &lamppost::explain::local::Attribution<f32>| {
+    let bits = |a: &lamppost::explain::attribution::Attribution<f32>| {
         let mut v: Vec<u32> = a.map.data().iter().map(|v| v.to_bits()).collect();
         for (_, t) in &a.extras {
             v.extend(t.data().iter().map(|v| v.to_bits()));

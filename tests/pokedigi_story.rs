@@ -3,9 +3,10 @@
 
 use lamppost::data::Dataset;
 use lamppost::data::source::{DataSpec, load};
-use lamppost::fit::{TrainConfig, evaluate, fit};
+use lamppost::explain::metrics::mass::{background_fraction, story_methods};
+use lamppost::fit::{evaluate, fit};
 use lamppost::nn::{Arch, Model};
-use lamppost::tour::{background_fraction, story_methods};
+use lamppost::profile::Profile;
 
 fn trained(debias: bool, cache: &std::path::Path) -> (Model<f32>, Dataset) {
     let data = load(
@@ -18,15 +19,10 @@ fn trained(debias: bool, cache: &std::path::Path) -> (Model<f32>, Dataset) {
         0,
     )
     .unwrap();
-    let mut model = Model::<f32>::init(Arch::from_name("pokedigi-gap").unwrap(), 0);
-    fit(
-        &mut model,
-        &data.train,
-        None,
-        &TrainConfig::reference("pokedigi-gap"),
-        &mut std::io::sink(),
-    )
-    .unwrap();
+    let arch = Arch::from_name("pokedigi-gap").unwrap();
+    let cfg = Profile::of(&arch).train;
+    let mut model = Model::<f32>::init(arch, 0);
+    fit(&mut model, &data.train, None, &cfg, &mut std::io::sink()).unwrap();
     (model, data.test)
 }
 

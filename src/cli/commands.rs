@@ -7,11 +7,13 @@ use crate::data::source::{DataSpec, Loaded, load};
 use crate::data::synth::write_pokedigi;
 use crate::error::{Error, Result};
 use crate::explain::surrogate::experiment::{SweepOptions, Task, run_sweep, write_sweep};
-use crate::fit::{TrainConfig, evaluate, fit};
+use crate::fit::{NoObserver, Provenance, TrainConfig, evaluate, train_new};
+use crate::float::Float;
 use crate::io::safetensors_file::check_overwrite;
-use crate::io::{load_model, read_tensors, save_model, write_tensors};
+use crate::io::{FileDtype, load_model, read_tensors, save_model, write_tensors_as};
 use crate::nn::{Arch, Model};
-use crate::tour::{TourOptions, run_tour};
+use crate::profile::Profile;
+use crate::report::{TourOptions, run_tour};
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -27,8 +29,12 @@ pub fn run(cmd: Command) -> Result<()> {
             model,
             input,
             out,
+            dtype,
             force,
-        } => predict(&model, &input, &out, force),
+        } => match super::explain::parse_dtype(&dtype)? {
+            FileDtype::F32 => predict::<f32>(&model, &input, &out, force, FileDtype::F32),
+            FileDtype::F64 => predict::<f64>(&model, &input, &out, force, FileDtype::F64),
+        },
         Command::Info { model } => info(&model),
         Command::Train {
             arch,
@@ -46,12 +52,13 @@ pub fn run(cmd: Command) -> Result<()> {
             force,
         } => {
             let a = Arch::from_name(&arch)?;
-            let mut cfg = TrainConfig::reference(&arch);
+            let profile = Profile::of(&a);
+            let mut cfg = profile.train.clone();
             cfg.seed = seed;
             cfg.epochs = epochs.unwrap_or(cfg.epochs);
             cfg.batch = batch.unwrap_or(cfg.batch);
             cfg.lr = lr.unwrap_or(cfg.lr);
-            let spec = DataSpec::for_arch(&a, data.as_deref(), synth_n, debias);
+            let spec = profile.data_spec(data.as_deref(), synth_n, debias);
             train(
                 a,
                 spec,
@@ -93,6 +100,7 @@ pub fn run(cmd: Command) -> Result<()> {
             force,
         } => treereg(&task, lambdas, seed, &out, quick, force),
         Command::Explain(args) => explain(&args),
+        Command::Compare(args) => super::compare::compare(&args),
         Command::Tour {
             out,
             quick,
@@ -119,10 +127,16 @@ fn init(arch: &str, seed: u64, out: &Path, force: bool) -> Result<()> {
     Ok(())
 }
 
-fn predict(model_path: &Path, input: &Path, out: &Path, force: bool) -> Result<()> {
+fn predict<T: Float>(
+    model_path: &Path,
+    input: &Path,
+    out: &Path,
+    force: bool,
+    dtype: FileDtype,
+) -> Result<()> {
     check_overwrite(out, force)?;
-    let model = load_model::<f32>(model_path)?;
-    let (tensors, _) = read_tensors::<f32>(input)?;
+    let model = load_model::<T>(model_path)?;
+    let (tensors, _) = read_tensors::<T>(input)?;
     let names: Vec<&str> = tensors.iter().map(|t| t.0.as_str()).collect();
     let x = tensors
         .iter()
@@ -138,8 +152,17 @@ fn predict(model_path: &Path, input: &Path, out: &Path, force: bool) -> Result<(
     let logits = model
         .predict(&x)
         .map_err(|e| Error::Invalid(format!("{}: {e}", input.display())))?;
-    let meta = HashMap::from([("arch".to_string(), model.arch.name.clone())]);
-    write_tensors(out, &[("logits".to_string(), logits.clone())], meta, force)?;
+    let meta = HashMap::from([
+        ("arch".to_string(), model.arch.name.clone()),
+        ("dtype".to_string(), T::NAME.to_string()),
+    ]);
+    write_tensors_as(
+        out,
+        &[("logits".to_string(), logits.clone())],
+        meta,
+        force,
+        dtype,
+    )?;
     println!("wrote {} (logits {:?})", out.display(), logits.shape());
     Ok(())
 }
@@ -234,22 +257,20 @@ fn train(
             p.display()
         );
     }
-    let mut model = Model::<f32>::init(arch, cfg.seed);
     let mut log = std::fs::File::create(&log_path)
         .map_err(|e| Error::Io(format!("{}: {e}", log_path.display())))?;
     let start = std::time::Instant::now();
-    fit(&mut model, &data.train, Some(&data.test), cfg, &mut log)?;
-    let e = evaluate(&model, &data.test)?;
-    let meta = [
-        (
-            "settings",
-            format!("data={}{noise_note} {}", spec.describe(), cfg.describe()),
-        ),
-        ("data", spec.describe()),
-        ("split_seed", cfg.seed.to_string()),
-        ("test_accuracy", format!("{:.6}", e.accuracy)),
-    ];
-    save_model(&model, out, &meta, force)?;
+    let t = train_new(arch, &data, cfg, &mut log, &mut NoObserver)?;
+    let prov = Provenance {
+        data: spec,
+        split_seed: cfg.seed,
+        train: cfg.clone(),
+        notes: noise_note,
+    };
+    let meta = prov.metadata(&t);
+    let meta: Vec<(&str, String)> = meta.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+    save_model(&t.model, out, &meta, force)?;
+    let e = &t.eval;
     println!(
         "wrote {} (test accuracy {:.2}% after {} epochs, {:.1}s); log in {}",
         out.display(),
@@ -264,26 +285,14 @@ fn train(
 fn eval(model_path: &Path, data: Option<&Path>, cache: &Path) -> Result<()> {
     let model = load_model::<f32>(model_path)?;
     let (_, meta) = read_tensors::<f32>(model_path)?;
-    let split_seed = meta
-        .get("split_seed")
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let spec = match (data, meta.get("data")) {
-        (Some(d), _) => DataSpec::for_arch(&model.arch, Some(d), 1000, false),
-        (None, Some(desc)) if desc.starts_with("pokedigi-synth") => {
-            let n = desc
-                .split("n=")
-                .nth(1)
-                .and_then(|s| s.split(' ').next())
-                .and_then(|s| s.parse().ok())
-                .unwrap_or(1000);
-            DataSpec::Synth {
-                n,
-                seed: 0,
-                debias: desc.contains("debias"),
-            }
-        }
-        (None, _) => DataSpec::for_arch(&model.arch, None, 1000, false),
+    let profile = Profile::of(&model.arch);
+    let (spec, split_seed) = match (data, Provenance::data_of(&meta)) {
+        (Some(d), rec) => (
+            profile.data_spec(Some(d), 1000, false),
+            rec.map_or(0, |r| r.1),
+        ),
+        (None, Some(rec)) => rec,
+        (None, None) => (profile.data_spec(None, 1000, false), 0),
     };
     let data = load(&spec, cache, split_seed)?;
     report_loading(&data);

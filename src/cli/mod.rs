@@ -2,6 +2,7 @@
 //! and exits non-zero; no existing output is replaced without `--force`.
 
 mod commands;
+pub mod compare;
 pub mod explain;
 
 use clap::{Args, Parser, Subcommand};
@@ -40,6 +41,9 @@ pub enum Command {
         input: PathBuf,
         #[arg(long)]
         out: PathBuf,
+        /// Arithmetic: f32 (default) or f64 (logits written as f64).
+        #[arg(long, default_value = "f32")]
+        dtype: String,
         #[arg(long)]
         force: bool,
     },
@@ -124,10 +128,12 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
-    /// Explain predictions: saliency, grad-x-input, smoothgrad, integrated-gradients,
-    /// guided-backprop, deconvnet, occlusion, cam, grad-cam, guided-grad-cam, score-cam,
-    /// lime, normlime.
+    /// Explain predictions with one attribution method (the list: `lamppost explain --help`).
+    #[command(after_help = explain_help())]
     Explain(Box<ExplainArgs>),
+    /// Our attribution in float64 beside another implementation's, with agreement figures
+    /// and a diagnosis of known convention differences.
+    Compare(Box<CompareArgs>),
     /// Describe a model file: architecture, parameters, metadata.
     Info {
         #[arg(long)]
@@ -135,10 +141,61 @@ pub enum Command {
     },
 }
 
-/// The options of `lamppost explain`.
-#[derive(Args, Debug)]
-pub struct ExplainArgs {
-    pub method: String,
+/// The method options shared by `explain` and `compare` (unset = the method's default;
+/// an option the method does not read is an error).
+#[derive(Args, Debug, Clone)]
+pub struct MethodArgs {
+    /// Integrated gradients: number of points (default 50).
+    #[arg(long)]
+    pub steps: Option<usize>,
+    /// Integrated gradients: left, right, middle, trapezoid, captum-trapezoid, gauss-legendre (default).
+    #[arg(long)]
+    pub rule: Option<String>,
+    /// Integrated gradients: zero (default), constant:V, blur:R, noise[:SEED].
+    #[arg(long)]
+    pub baseline: Option<String>,
+    /// CAM variants and guided Grad-CAM: layer name (default: last conv's ReLU).
+    #[arg(long)]
+    pub layer: Option<String>,
+    /// CAM variants: keep negative values (no final ReLU; Captum's LayerGradCam default).
+    #[arg(long)]
+    pub no_relu: bool,
+    /// Occlusion window: 4, 4,4 or C,4,4 (default 4).
+    #[arg(long)]
+    pub window: Option<String>,
+    /// Occlusion strides: 2, 2,2 or C,2,2 (default 2).
+    #[arg(long)]
+    pub stride: Option<String>,
+    /// Value of hidden inputs (occlusion: default 0; LIME: default each superpixel's mean colour).
+    #[arg(long)]
+    pub fill: Option<f64>,
+    /// SmoothGrad's noisy copies (default 50) or LIME's perturbations (default 1000).
+    #[arg(long)]
+    pub samples: Option<usize>,
+    /// SmoothGrad: noise σ as a fraction of the input's range (default 0.15).
+    #[arg(long)]
+    pub sigma: Option<f64>,
+    /// SmoothGrad, LIME: random seed (default 0).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Saliency: absolute values.
+    #[arg(long)]
+    pub abs: bool,
+    /// LIME: feature selection (forward, highest-weights, lasso-path, none, auto).
+    #[arg(long)]
+    pub selection: Option<String>,
+    /// LIME: number of superpixels (or features) in the explanation (default 10).
+    #[arg(long)]
+    pub num_features: Option<usize>,
+    /// LIME on a model of feature rows: training rows [M, F] under key x, for the
+    /// features' means and scales.
+    #[arg(long)]
+    pub background: Option<PathBuf>,
+}
+
+/// Where the inputs come from, shared by `explain` and `compare`.
+#[derive(Args, Debug, Clone)]
+pub struct InputArgs {
     #[arg(long)]
     pub model: PathBuf,
     /// A safetensors file with the batch under key x.
@@ -154,55 +211,44 @@ pub struct ExplainArgs {
     pub data: Option<PathBuf>,
     #[arg(long, default_value = ".lamppost-cache")]
     pub cache: PathBuf,
-    /// Class to explain (default: the predicted class).
+    /// Class to explain: one for every example (3) or one per example (3,1,7); default:
+    /// the predicted class.
     #[arg(long)]
-    pub target: Option<usize>,
+    pub target: Option<String>,
+}
+
+/// The options of `lamppost explain`.
+#[derive(Args, Debug)]
+pub struct ExplainArgs {
+    /// The method (see `lamppost explain --help` for the list).
+    pub method: String,
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub options: MethodArgs,
+    /// Arithmetic: f32 (default) or f64, the reference precision for checking another
+    /// implementation (the model's f32 weights are exact in f64; outputs are written as f64).
+    #[arg(long, default_value = "f32")]
+    pub dtype: String,
     #[arg(long)]
     pub out: PathBuf,
-    /// Integrated gradients: number of points.
-    #[arg(long, default_value_t = 50)]
-    pub steps: usize,
-    /// Integrated gradients: left, right, middle, trapezoid, captum-trapezoid, gauss-legendre.
-    #[arg(long, default_value = "gauss-legendre")]
-    pub rule: String,
-    /// Integrated gradients: zero, constant:V, blur:R, noise[:SEED].
-    #[arg(long, default_value = "zero")]
-    pub baseline: String,
-    /// Grad-CAM, guided Grad-CAM, Score-CAM: layer name (default: last conv's ReLU).
-    #[arg(long)]
-    pub layer: Option<String>,
-    /// Occlusion window: 4, 4,4 or C,4,4.
-    #[arg(long, default_value = "4")]
-    pub window: String,
-    /// Occlusion strides: 2, 2,2 or C,2,2.
-    #[arg(long, default_value = "2")]
-    pub stride: String,
-    /// Value of hidden inputs (occlusion: default 0; LIME: default each superpixel's mean colour).
-    #[arg(long)]
-    pub fill: Option<f64>,
-    /// SmoothGrad's noisy copies (default 50) or LIME's perturbations (default 1000).
-    #[arg(long)]
-    pub samples: Option<usize>,
-    /// SmoothGrad: noise σ as a fraction of the input's range.
-    #[arg(long, default_value_t = 0.15)]
-    pub sigma: f64,
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
-    /// Saliency: absolute values.
-    #[arg(long)]
-    pub abs: bool,
-    /// LIME: feature selection (forward, highest-weights, lasso-path, none, auto).
-    #[arg(long, default_value = "auto")]
-    pub selection: String,
-    /// LIME: number of superpixels (or features) in the explanation.
-    #[arg(long, default_value_t = 10)]
-    pub num_features: usize,
-    /// LIME on a model of feature rows: training rows [M, F] under key x, for the
-    /// features' means and scales.
-    #[arg(long)]
-    pub background: Option<PathBuf>,
     #[arg(long)]
     pub force: bool,
+}
+
+/// The options of `lamppost compare`.
+#[derive(Args, Debug)]
+pub struct CompareArgs {
+    /// The method whose attributions `--theirs` holds.
+    #[arg(long)]
+    pub method: String,
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub options: MethodArgs,
+    /// Their attributions: FILE.safetensors or FILE.safetensors:KEY (default key: attribution).
+    #[arg(long)]
+    pub theirs: String,
 }
 
 #[derive(Subcommand, Debug)]
@@ -222,6 +268,11 @@ pub enum DatasetCommand {
         #[arg(long)]
         force: bool,
     },
+}
+
+/// The method table for `explain --help`, from the registry.
+fn explain_help() -> String {
+    format!("Methods:\n{}", crate::explain::registry::help())
 }
 
 /// Parses the arguments, runs the command and returns the process exit code.

@@ -4,7 +4,7 @@
 use super::folder::{LoadReport, load_folder};
 use super::{Dataset, mnist, stratified_split, synth};
 use crate::error::{Error, Result};
-use crate::nn::Arch;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// Image side for Pokémon/Digimon inputs.
@@ -21,22 +21,6 @@ pub enum DataSpec {
 }
 
 impl DataSpec {
-    /// The data an architecture uses when `--data` is not given (or the kind of folder given).
-    pub fn for_arch(arch: &Arch, data: Option<&Path>, synth_n: usize, debias: bool) -> DataSpec {
-        match data {
-            Some(d) if d.join("pokemon").is_dir() || d.join("digimon").is_dir() => {
-                DataSpec::Folder(d.to_path_buf())
-            }
-            Some(d) => DataSpec::Mnist(d.to_path_buf()),
-            None if arch.input.as_deref() == Some(&[3, 64, 64]) => DataSpec::Synth {
-                n: synth_n,
-                seed: 0,
-                debias,
-            },
-            None => DataSpec::Mnist(mnist::default_dir()),
-        }
-    }
-
     /// A stable description, stored in model files and used in cache keys.
     pub fn describe(&self) -> String {
         match self {
@@ -48,6 +32,48 @@ impl DataSpec {
                 if *debias { " debias" } else { "" }
             ),
         }
+    }
+}
+
+impl DataSpec {
+    /// As model-file metadata: `data` (the description, for people) and structured
+    /// entries `data.kind`, `data.path`, `data.n`, `data.seed`, `data.debias`.
+    pub fn to_metadata(&self) -> Vec<(String, String)> {
+        let mut m = vec![("data".to_string(), self.describe())];
+        let mut add = |k: &str, v: String| m.push((format!("data.{k}"), v));
+        match self {
+            DataSpec::Mnist(d) => {
+                add("kind", "mnist".into());
+                add("path", d.display().to_string());
+            }
+            DataSpec::Folder(d) => {
+                add("kind", "folder".into());
+                add("path", d.display().to_string());
+            }
+            DataSpec::Synth { n, seed, debias } => {
+                add("kind", "pokedigi-synth".into());
+                add("n", n.to_string());
+                add("seed", seed.to_string());
+                add("debias", debias.to_string());
+            }
+        }
+        m
+    }
+
+    /// Reads [`DataSpec::to_metadata`]'s entries back; `None` if they are missing or
+    /// malformed (files written by other tools).
+    pub fn from_metadata(meta: &HashMap<String, String>) -> Option<DataSpec> {
+        let get = |k: &str| meta.get(&format!("data.{k}")).map(String::as_str);
+        Some(match get("kind")? {
+            "mnist" => DataSpec::Mnist(PathBuf::from(get("path")?)),
+            "folder" => DataSpec::Folder(PathBuf::from(get("path")?)),
+            "pokedigi-synth" => DataSpec::Synth {
+                n: get("n")?.parse().ok()?,
+                seed: get("seed")?.parse().ok()?,
+                debias: get("debias")?.parse().ok()?,
+            },
+            _ => return None,
+        })
     }
 }
 

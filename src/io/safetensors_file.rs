@@ -53,6 +53,28 @@ pub fn serialize_f32<T: Float>(
     tensors: &[(String, Tensor<T>)],
     metadata: &HashMap<String, String>,
 ) -> Vec<u8> {
+    serialize(tensors, metadata, FileDtype::F32)
+}
+
+/// The element type a tensor file is written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileDtype {
+    /// PyTorch's default; model files are always F32.
+    F32,
+    /// Reference results (`--dtype f64`).
+    F64,
+}
+
+/// [`serialize_f32`] in either element type.
+pub fn serialize<T: Float>(
+    tensors: &[(String, Tensor<T>)],
+    metadata: &HashMap<String, String>,
+    dtype: FileDtype,
+) -> Vec<u8> {
+    let (size, tag) = match dtype {
+        FileDtype::F32 => (4, "F32"),
+        FileDtype::F64 => (8, "F64"),
+    };
     let mut meta: Vec<(&String, &String)> = metadata.iter().collect();
     meta.sort();
     let mut header = String::from("{");
@@ -65,13 +87,13 @@ pub fn serialize_f32<T: Float>(
     }
     let mut offset = 0usize;
     for (name, t) in tensors {
-        let end = offset + 4 * t.len();
+        let end = offset + size * t.len();
         let shape: Vec<String> = t.shape().iter().map(|d| d.to_string()).collect();
         if header.len() > 1 {
             header.push(',');
         }
         header += &format!(
-            "{}:{{\"dtype\":\"F32\",\"shape\":[{}],\"data_offsets\":[{offset},{end}]}}",
+            "{}:{{\"dtype\":\"{tag}\",\"shape\":[{}],\"data_offsets\":[{offset},{end}]}}",
             json_str(name),
             shape.join(",")
         );
@@ -86,7 +108,10 @@ pub fn serialize_f32<T: Float>(
     out.extend(header.as_bytes());
     for (_, t) in tensors {
         for v in t.data() {
-            out.extend((v.to_f64() as f32).to_le_bytes());
+            match dtype {
+                FileDtype::F32 => out.extend((v.to_f64() as f32).to_le_bytes()),
+                FileDtype::F64 => out.extend(v.to_f64().to_le_bytes()),
+            }
         }
     }
     out
@@ -99,8 +124,19 @@ pub fn write_tensors<T: Float>(
     metadata: HashMap<String, String>,
     force: bool,
 ) -> Result<()> {
+    write_tensors_as(path, tensors, metadata, force, FileDtype::F32)
+}
+
+/// [`write_tensors`] in the given element type.
+pub fn write_tensors_as<T: Float>(
+    path: &Path,
+    tensors: &[(String, Tensor<T>)],
+    metadata: HashMap<String, String>,
+    force: bool,
+    dtype: FileDtype,
+) -> Result<()> {
     check_overwrite(path, force)?;
-    let data = serialize_f32(tensors, &metadata);
+    let data = serialize(tensors, &metadata, dtype);
     let tmp = path.with_extension("safetensors.tmp");
     std::fs::write(&tmp, data).map_err(|e| io_err(&tmp, e))?;
     std::fs::rename(&tmp, path).map_err(|e| io_err(path, e))
@@ -109,10 +145,15 @@ pub fn write_tensors<T: Float>(
 /// Reads every tensor of a safetensors file (f32 or f64) and its metadata.
 pub fn read_tensors<T: Float>(path: &Path) -> Result<TensorFile<T>> {
     let bytes = std::fs::read(path).map_err(|e| io_err(path, e))?;
+    tensors_from_bytes(&bytes, path)
+}
+
+/// [`read_tensors`] on a file's bytes already read (`path` names it in errors).
+pub fn tensors_from_bytes<T: Float>(bytes: &[u8], path: &Path) -> Result<TensorFile<T>> {
     let corrupt =
         |e: &dyn std::fmt::Display| io_err(path, format!("not a valid safetensors file ({e})"));
-    let (_, meta) = SafeTensors::read_metadata(&bytes).map_err(|e| corrupt(&e))?;
-    let st = SafeTensors::deserialize(&bytes).map_err(|e| corrupt(&e))?;
+    let (_, meta) = SafeTensors::read_metadata(bytes).map_err(|e| corrupt(&e))?;
+    let st = SafeTensors::deserialize(bytes).map_err(|e| corrupt(&e))?;
     let mut out = Vec::new();
     let mut names: Vec<String> = st.names().into_iter().map(String::from).collect();
     names.sort();
@@ -165,12 +206,23 @@ pub fn save_model<T: Float>(
 
 /// Loads a model file; the architecture comes from its `arch` metadata.
 pub fn load_model<T: Float>(path: &Path) -> Result<Model<T>> {
-    let (tensors, meta) = read_tensors::<T>(path)?;
+    let bytes = std::fs::read(path).map_err(|e| io_err(path, e))?;
+    Ok(model_from_bytes(&bytes, path)?.0)
+}
+
+/// A model and its file's metadata from the file's bytes (read once by callers that also
+/// fingerprint the file).
+pub fn model_from_bytes<T: Float>(
+    bytes: &[u8],
+    path: &Path,
+) -> Result<(Model<T>, HashMap<String, String>)> {
+    let (tensors, meta) = tensors_from_bytes::<T>(bytes, path)?;
     let arch_name = meta.get("arch").ok_or_else(|| {
         io_err(path, "no 'arch' entry in the metadata; save with metadata={'arch': 'mnist-cnn'} (or a seq: list)")
     })?;
     let arch = Arch::from_name(arch_name).map_err(|e| io_err(path, e))?;
-    Model::from_named(arch, tensors).map_err(|e| io_err(path, e))
+    let model = Model::from_named(arch, tensors).map_err(|e| io_err(path, e))?;
+    Ok((model, meta))
 }
 
 #[cfg(test)]

@@ -173,11 +173,35 @@ impl<T: Float> Model<T> {
                 self.params.len()
             ));
         }
+        let mut acts = Vec::with_capacity(self.arch.layers.len());
+        let h = self.run_layers(tape, x, params, 0, &mut acts)?;
+        Ok(Forward {
+            logits: h,
+            activations: acts,
+        })
+    }
+
+    /// Runs layers `from..` on `h` (the output of layer `from − 1`, or the input), pushing
+    /// each layer's output to `acts`; returns the logits.
+    fn run_layers(
+        &self,
+        tape: &mut Tape<T>,
+        x: Var,
+        params: &[Var],
+        from: usize,
+        acts: &mut Vec<(String, Var)>,
+    ) -> Result<Var> {
         let mut h = x;
         let mut p = params.iter().copied();
         let mut next = || p.next().expect("parameter count checked above");
-        let mut acts = Vec::with_capacity(self.arch.layers.len());
-        for layer in &self.arch.layers {
+        for (i, layer) in self.arch.layers.iter().enumerate() {
+            if i < from {
+                // bind order: skip the parameters of layers before `from`
+                layer.params().iter().for_each(|_| {
+                    next();
+                });
+                continue;
+            }
             h = match layer {
                 LayerSpec::Conv2d { stride, pad, .. } => {
                     let (w, b) = (next(), next());
@@ -221,10 +245,41 @@ impl<T: Float> Model<T> {
             };
             acts.push((layer.name().to_string(), h));
         }
-        Ok(Forward {
-            logits: h,
-            activations: acts,
-        })
+        Ok(h)
+    }
+
+    /// The logits computed from the output `h` of the named layer onwards (the rest of
+    /// the network after it): Ablation-CAM edits a layer's maps and re-runs the head.
+    pub fn forward_from(
+        &self,
+        tape: &mut Tape<T>,
+        layer: &str,
+        h: Var,
+        params: &[Var],
+    ) -> Result<Var> {
+        let at = self
+            .arch
+            .layers
+            .iter()
+            .position(|l| l.name() == layer)
+            .ok_or_else(|| Error::Invalid(format!("no layer named '{layer}'")))?;
+        if params.len() != self.params.len() {
+            return invalid(format!(
+                "{} parameter vars given, model has {}",
+                params.len(),
+                self.params.len()
+            ));
+        }
+        self.run_layers(tape, h, params, at + 1, &mut Vec::new())
+    }
+
+    /// Logits from a batch of the named layer's outputs, without recording gradients.
+    pub fn predict_from(&self, layer: &str, h: &Tensor<T>) -> Result<Tensor<T>> {
+        let mut tape = Tape::no_grad();
+        let hv = tape.constant(h.clone());
+        let params = self.bind(&mut tape, false);
+        let logits = self.forward_from(&mut tape, layer, hv, &params)?;
+        Ok(tape.value(logits).clone())
     }
 
     /// Logits for a batch, without recording gradients, in chunks of 256 examples.

@@ -14,14 +14,26 @@ pub fn train_step<T: Float>(
     x: &Tensor<T>,
     y: &[usize],
 ) -> Result<f64> {
+    Ok(train_step_logits(model, opt, x, y)?.0)
+}
+
+/// [`train_step`], also returning the batch's logits from the forward pass the loss was
+/// computed on (before the update).
+pub fn train_step_logits<T: Float>(
+    model: &mut Model<T>,
+    opt: &mut impl Optimizer<T>,
+    x: &Tensor<T>,
+    y: &[usize],
+) -> Result<(f64, Tensor<T>)> {
     let mut tape = Tape::new();
     let xv = tape.constant(x.clone());
     let params = model.bind(&mut tape, true);
     let f = model.forward(&mut tape, xv, &params)?;
     let loss = tape.cross_entropy(f.logits, y)?;
     let value = tape.value(loss).item()?.to_f64();
+    let logits = tape.value(f.logits).clone();
     let mut grads = tape.backward(loss)?;
     let grads: Vec<Tensor<T>> = params.iter().map(|&p| grads.take(p)).collect();
     opt.step(&mut model.param_tensors_mut(), &grads)?;
-    Ok(value)
+    Ok((value, logits))
 }

@@ -3,6 +3,8 @@
 
 pub mod broadcast;
 pub mod conv;
+pub mod image;
+pub mod linalg;
 pub mod matmul;
 pub mod pool;
 

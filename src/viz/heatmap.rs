@@ -4,9 +4,9 @@
 
 use super::grid::tensor_to_image;
 use super::viridis;
-use crate::error::{Result, shape_err};
-use crate::explain::local::grad_cam::{Interpolation, upsample};
-use crate::tensor::{Tensor, fmt_shape};
+use crate::error::Result;
+use crate::tensor::Tensor;
+use crate::tensor::image::pixel_map;
 use image::{Rgb, RgbImage};
 
 /// Blue (−1) – white (0) – red (+1).
@@ -16,48 +16,6 @@ pub fn diverging(t: f32) -> [u8; 3] {
     let c = if t < 0.0 { blue } else { red };
     let a = t.abs();
     [0, 1, 2].map(|k| (255.0 * (1.0 - a) + c[k] * a).round() as u8)
-}
-
-/// Reduces an example's attribution to one value per pixel: `[C,H,W]` summed over
-/// channels (signed) or `[H,W]` as is.
-pub fn per_pixel(a: &Tensor<f32>, example: usize) -> Result<(usize, usize, Vec<f32>)> {
-    match a.shape() {
-        &[_, c, h, w] => {
-            let base = example * c * h * w;
-            Ok((
-                h,
-                w,
-                (0..h * w)
-                    .map(|p| (0..c).map(|k| a.data()[base + k * h * w + p]).sum())
-                    .collect(),
-            ))
-        }
-        &[_, h, w] => Ok((
-            h,
-            w,
-            a.data()[example * h * w..(example + 1) * h * w].to_vec(),
-        )),
-        s => shape_err(format!(
-            "cannot draw an attribution of shape {}",
-            fmt_shape(s)
-        )),
-    }
-}
-
-/// Example `i`'s attribution as one value per input pixel (`h × w`): channels summed,
-/// and low-resolution maps (CAMs) upsampled bilinearly.
-pub fn pixel_map(a: &Tensor<f32>, i: usize, h: usize, w: usize) -> Result<Vec<f32>> {
-    let (mh, mw, v) = per_pixel(a, i)?;
-    if (mh, mw) == (h, w) {
-        return Ok(v);
-    }
-    Ok(upsample(
-        &Tensor::new(&[1, mh, mw], v)?,
-        h,
-        w,
-        Interpolation::Bilinear,
-    )?
-    .into_data())
 }
 
 /// Heatmap and overlay of example `i` of a batch `x` (`to_unit` maps inputs to [0, 1]).

@@ -6,7 +6,6 @@ pub mod grid;
 pub mod heatmap;
 pub mod plot;
 pub mod report;
-pub mod tree_png;
 
 use crate::error::{Error, Result};
 use image::RgbImage;

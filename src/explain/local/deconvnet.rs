@@ -7,9 +7,9 @@
 //!
 //! Pinned by `tests/captum.rs` (Captum's `Deconvolution` to 1e-5).
 
-use super::{Attribution, AttributionMethod, check_batch, input_gradient};
 use crate::autodiff::BackwardRule;
 use crate::error::Result;
+use crate::explain::attribution::{Attribution, AttributionMethod, check_batch, input_gradient};
 use crate::float::Float;
 use crate::nn::Model;
 use crate::tensor::Tensor;

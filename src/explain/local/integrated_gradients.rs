@@ -13,9 +13,10 @@
 //! Pinned by `tests/captum.rs` (Captum, trapezoid and Gauss–Legendre, to 1e-5) and by the
 //! completeness tests there and below (exact for linear models and low-degree paths).
 
-use super::{Attribution, AttributionMethod, check_batch, input_gradient, target_scores};
 use crate::autodiff::BackwardRule;
 use crate::error::{Result, invalid, shape_err};
+use crate::explain::attribution::{Attribution, AttributionMethod, check_batch, target_scores};
+use crate::explain::batched::gradient_rows;
 use crate::float::Float;
 use crate::nn::Model;
 use crate::tensor::Tensor;
@@ -222,9 +223,6 @@ impl Default for IntegratedGradients {
     }
 }
 
-/// Largest number of path points evaluated in one batched backward pass.
-const ROWS_PER_PASS: usize = 512;
-
 impl<T: Float> AttributionMethod<T> for IntegratedGradients {
     fn name(&self) -> &'static str {
         "integrated-gradients"
@@ -242,35 +240,31 @@ impl<T: Float> AttributionMethod<T> for IntegratedGradients {
         let per = x.len() / n;
         let diff = x.zip(&base, |a, b| a - b)?;
         let mut total = vec![T::zero(); x.len()];
-        // the path points of every example, batched: row (k, i) = x′ᵢ + αₖ(xᵢ − x′ᵢ)
-        let points: Vec<(usize, usize)> = (0..alphas.len())
-            .flat_map(|k| (0..n).map(move |i| (k, i)))
-            .collect();
-        for chunk in points.chunks(ROWS_PER_PASS.max(n)) {
-            let mut data = Vec::with_capacity(chunk.len() * per);
-            for &(k, i) in chunk {
-                let a = T::from_f64_lossy(alphas[k]);
+        // the path points of every example, in shared batched passes:
+        // row r = (k, i) = x′ᵢ + αₖ(xᵢ − x′ᵢ) with k = r / n, i = r % n
+        gradient_rows(
+            model,
+            &x.shape()[1..],
+            alphas.len() * n,
+            |r, row| {
+                let (a, i) = (T::from_f64_lossy(alphas[r / n]), r % n);
                 let (b, d) = (
                     &base.data()[i * per..(i + 1) * per],
                     &diff.data()[i * per..(i + 1) * per],
                 );
-                data.extend(b.iter().zip(d).map(|(&b, &d)| b + a * d));
-            }
-            let mut shape = x.shape().to_vec();
-            shape[0] = chunk.len();
-            let batch = Tensor::new(&shape, data)?;
-            let t: Vec<usize> = chunk.iter().map(|&(_, i)| targets[i]).collect();
-            let (_, g) = input_gradient(model, &batch, &t, BackwardRule::Standard)?;
-            for (r, &(k, i)) in chunk.iter().enumerate() {
-                let w = T::from_f64_lossy(weights[k]);
-                for (acc, &gv) in total[i * per..(i + 1) * per]
-                    .iter_mut()
-                    .zip(&g.data()[r * per..(r + 1) * per])
-                {
+                row.iter_mut()
+                    .zip(b.iter().zip(d))
+                    .for_each(|(o, (&b, &d))| *o = b + a * d);
+            },
+            |r| targets[r % n],
+            BackwardRule::Standard,
+            |r, g| {
+                let (w, i) = (T::from_f64_lossy(weights[r / n]), r % n);
+                for (acc, &gv) in total[i * per..(i + 1) * per].iter_mut().zip(g) {
                     *acc += w * gv;
                 }
-            }
-        }
+            },
+        )?;
         let attr = Tensor::new(x.shape(), total)?.zip(&diff, |g, d| g * d)?;
         let fx = target_scores(model, x, targets)?;
         let fb = target_scores(model, &base, targets)?;

@@ -22,14 +22,14 @@
 //! prediction equal the lime package's to 1e-8.
 
 use super::segmentation::{quickshift, slic};
-use super::{Attribution, AttributionMethod, check_batch, softmax_prob};
 use crate::error::{Result, invalid};
+use crate::explain::attribution::{Attribution, AttributionMethod, check_batch};
+use crate::explain::batched::{predict_rows, probabilities};
 use crate::float::Float;
 use crate::nn::Model;
 use crate::tensor::Tensor;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use rayon::prelude::*;
 
 /// Weighted ridge regression with an unpenalized intercept:
 /// `min Σᵢ wᵢ (yᵢ − b − xᵢᵀβ)² + α‖β‖²`. Returns `(β, b)`.
@@ -477,18 +477,13 @@ impl<T: Float> AttributionMethod<T> for Lime {
             let hidden: Vec<T> = (0..per)
                 .map(|j| T::from_f64_lossy(hide[labels[j % (h * w)] * c + j / (h * w)]))
                 .collect();
-            let mut probs = Vec::with_capacity(self.samples);
-            for chunk in z.chunks(64) {
-                let mut data = vec![T::zero(); chunk.len() * per];
-                data.par_chunks_mut(per)
-                    .zip(chunk)
-                    .for_each(|(out, zr)| perturb(out, image, &hidden, &labels, zr));
-                let logits = model.predict(&Tensor::new(&[chunk.len(), c, h, w], data)?)?;
-                let kc = logits.shape()[1];
-                for row in logits.data().chunks(kc) {
-                    probs.push(softmax_prob(row, target).to_f64());
-                }
-            }
+            let logits = predict_rows(model, &[c, h, w], z.len(), |r, out| {
+                perturb(out, image, &hidden, &labels, &z[r])
+            })?;
+            let probs: Vec<f64> = probabilities(&logits, |_| target)
+                .into_iter()
+                .map(|p| p.to_f64())
+                .collect();
             let wts: Vec<f64> = z
                 .iter()
                 .map(|zr| {

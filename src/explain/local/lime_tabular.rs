@@ -16,8 +16,9 @@
 //! slopes times σ; an irrelevant feature gets (almost) nothing; same seed, same numbers.
 
 use super::lime::{Selection, fit_surrogate, kernel};
-use super::{Attribution, AttributionMethod, check_batch, softmax_prob};
 use crate::error::{Result, invalid, shape_err};
+use crate::explain::attribution::{Attribution, AttributionMethod, check_batch};
+use crate::explain::batched::{predict_rows, probabilities};
 use crate::float::Float;
 use crate::nn::Model;
 use crate::tensor::Tensor;
@@ -155,17 +156,14 @@ impl<T: Float> AttributionMethod<T> for LimeTabular {
                 .map(|v| v.to_f64())
                 .collect();
             let (raw, scaled) = self.sample(&row, &mut rng);
-            let batch: Vec<T> = raw
-                .iter()
-                .flatten()
-                .map(|&v| T::from_f64_lossy(v))
-                .collect();
-            let logits = model.predict(&Tensor::new(&[raw.len(), f], batch)?)?;
-            let k = logits.shape()[1];
-            let probs: Vec<f64> = logits
-                .data()
-                .chunks(k)
-                .map(|r| softmax_prob(r, target).to_f64())
+            let logits = predict_rows(model, &[f], raw.len(), |r, out| {
+                out.iter_mut()
+                    .zip(&raw[r])
+                    .for_each(|(o, &v)| *o = T::from_f64_lossy(v))
+            })?;
+            let probs: Vec<f64> = probabilities(&logits, |_| target)
+                .into_iter()
+                .map(|p| p.to_f64())
                 .collect();
             let wts: Vec<f64> = scaled
                 .iter()

@@ -9,8 +9,8 @@
 //! Pinned by the test below: a model that only reads one region gets its importance there.
 
 use super::lime::{Lime, fixed_segments};
-use super::{AttributionMethod, check_batch};
 use crate::error::{Result, invalid};
+use crate::explain::attribution::{AttributionMethod, check_batch};
 use crate::float::Float;
 use crate::nn::Model;
 use crate::tensor::Tensor;
@@ -67,14 +67,14 @@ impl<T: Float> AttributionMethod<T> for NormLime {
         model: &Model<T>,
         x: &Tensor<T>,
         targets: &[usize],
-    ) -> Result<super::Attribution<T>> {
+    ) -> Result<crate::explain::attribution::Attribution<T>> {
         let (imp, labels) = normlime(model, x, targets, &self.lime)?;
         let (n, _, h, w) = crate::ops::expect_4d(x.shape(), "normlime")?;
         let map: Vec<T> = (0..n)
             .flat_map(|_| labels.iter().map(|&s| T::from_f64_lossy(imp[s])))
             .collect();
         let k = imp.len();
-        Ok(super::Attribution {
+        Ok(crate::explain::attribution::Attribution {
             map: Tensor::new(&[n, h, w], map)?,
             extras: vec![(
                 "importance".into(),

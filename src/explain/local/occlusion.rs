@@ -10,8 +10,9 @@
 //!
 //! Pinned by `tests/captum.rs` (Captum's `Occlusion`, window (1,4,4), strides (1,2,2), to 1e-5).
 
-use super::{Attribution, AttributionMethod, check_batch, softmax_prob};
 use crate::error::{Result, invalid};
+use crate::explain::attribution::{Attribution, AttributionMethod, check_batch, softmax_prob};
+use crate::explain::batched::predict_rows;
 use crate::float::Float;
 use crate::nn::Model;
 use crate::tensor::Tensor;
@@ -83,38 +84,31 @@ impl<T: Float> AttributionMethod<T> for Occlusion {
                 && j >= o[2]
                 && j < o[2] + self.window[2]
         };
-        let per_pass = (256 / n).max(1);
-        for group in windows.chunks(per_pass) {
-            let mut data = Vec::with_capacity(group.len() * x.len());
-            for o in group {
-                for ex in 0..n {
-                    let src = &x.data()[ex * per..(ex + 1) * per];
-                    data.extend((0..per).map(|f| {
-                        if inside(o, f / (h * w), f / w % h, f % w) {
-                            fill
-                        } else {
-                            src[f]
-                        }
-                    }));
-                }
+        // one row per (window, example), in shared batched passes
+        let out = predict_rows(model, &x.shape()[1..], windows.len() * n, |r, row| {
+            let (o, ex) = (&windows[r / n], r % n);
+            let src = &x.data()[ex * per..(ex + 1) * per];
+            for (f, v) in row.iter_mut().enumerate() {
+                *v = if inside(o, f / (h * w), f / w % h, f % w) {
+                    fill
+                } else {
+                    src[f]
+                };
             }
-            let mut shape = x.shape().to_vec();
-            shape[0] = group.len() * n;
-            let out = model.predict(&Tensor::new(&shape, data)?)?;
-            for (gi, o) in group.iter().enumerate() {
-                for ex in 0..n {
-                    let row = &out.data()[(gi * n + ex) * k..(gi * n + ex + 1) * k];
-                    let drop = logits.data()[ex * k + targets[ex]] - row[targets[ex]];
-                    let p = softmax_prob(row, targets[ex]);
-                    let (pi, pj) = (o[1] / self.strides[1], o[2] / self.strides[2]);
-                    let cell = &mut prob[(ex * pos[1].len() + pi) * pos[2].len() + pj];
-                    *cell += p / T::from_usize(pos[0].len()).unwrap_or(T::one());
-                    for f in 0..per {
-                        if inside(o, f / (h * w), f / w % h, f % w) {
-                            total[ex * per + f] += drop;
-                            if ex == 0 {
-                                count[f] += 1;
-                            }
+        })?;
+        for (gi, o) in windows.iter().enumerate() {
+            for ex in 0..n {
+                let row = &out.data()[(gi * n + ex) * k..(gi * n + ex + 1) * k];
+                let drop = logits.data()[ex * k + targets[ex]] - row[targets[ex]];
+                let p = softmax_prob(row, targets[ex]);
+                let (pi, pj) = (o[1] / self.strides[1], o[2] / self.strides[2]);
+                let cell = &mut prob[(ex * pos[1].len() + pi) * pos[2].len() + pj];
+                *cell += p / T::from_usize(pos[0].len()).unwrap_or(T::one());
+                for f in 0..per {
+                    if inside(o, f / (h * w), f / w % h, f % w) {
+                        total[ex * per + f] += drop;
+                        if ex == 0 {
+                            count[f] += 1;
                         }
                     }
                 }

@@ -8,9 +8,9 @@
 //!
 //! Pinned by `tests/captum.rs` (Captum's `Saliency`, abs and signed, to 1e-5).
 
-use super::{Attribution, AttributionMethod, check_batch, input_gradient};
 use crate::autodiff::{BackwardRule, Tape};
 use crate::error::Result;
+use crate::explain::attribution::{Attribution, AttributionMethod, check_batch, input_gradient};
 use crate::float::Float;
 use crate::nn::Model;
 use crate::tensor::Tensor;

@@ -2,15 +2,17 @@
 //!
 //! *Question:* which input values matter, once the gradient's pixel-level noise is
 //! averaged away? `SG(x) = (1/n) Σᵢ ∂y_c/∂x (x + εᵢ)`, `εᵢ ~ N(0, σ²)` with `σ` a fraction
-//! (default 0.15) of each example's value range; seeded. Options: SmoothGrad-squared
+//! (default 0.15) of each example's value range; seeded, each noisy copy from its own
+//! stream (so copies are built in parallel and the result does not depend on batching). Options: SmoothGrad-squared
 //! (mean of squared gradients) and VarGrad (their variance).
 //!
 //! Pinned by the tests below: with σ = 0 it is the gradient, and on a linear model it
 //! is the weight for any σ.
 
-use super::{Attribution, AttributionMethod, check_batch, input_gradient};
 use crate::autodiff::BackwardRule;
 use crate::error::{Result, invalid};
+use crate::explain::attribution::{Attribution, AttributionMethod, check_batch};
+use crate::explain::batched::gradient_rows;
 use crate::float::Float;
 use crate::nn::Model;
 use crate::tensor::Tensor;
@@ -60,39 +62,43 @@ impl<T: Float> AttributionMethod<T> for SmoothGrad {
         }
         let n = x.shape()[0];
         let per = x.len() / n;
-        let mut rng = StdRng::seed_from_u64(self.seed);
         let (mut sum, mut sq) = (vec![T::zero(); x.len()], vec![T::zero(); x.len()]);
-        let rows_per_pass = (256 / n).max(1);
-        let mut done = 0;
-        while done < self.samples {
-            let k = rows_per_pass.min(self.samples - done);
-            let mut data = Vec::with_capacity(k * x.len());
-            for _ in 0..k {
-                for i in 0..n {
-                    let ex = &x.data()[i * per..(i + 1) * per];
-                    let lo = ex.iter().fold(ex[0], |a, &b| a.min_of(b)).to_f64();
-                    let hi = ex.iter().fold(ex[0], |a, &b| a.max_of(b)).to_f64();
-                    let noise = Tensor::<T>::randn(&[per], self.sigma * (hi - lo), &mut rng);
-                    data.extend(ex.iter().zip(noise.data()).map(|(&a, &b)| a + b));
+        let spread: Vec<f64> = x
+            .data()
+            .chunks(per)
+            .map(|ex| {
+                let lo = ex.iter().fold(ex[0], |a, &b| a.min_of(b)).to_f64();
+                let hi = ex.iter().fold(ex[0], |a, &b| a.max_of(b)).to_f64();
+                self.sigma * (hi - lo)
+            })
+            .collect();
+        // row r = (sample r / n, example r % n), its noise from its own seeded stream, so
+        // the rows can be built in parallel and in passes of any size
+        gradient_rows(
+            model,
+            &x.shape()[1..],
+            self.samples * n,
+            |r, row| {
+                let i = r % n;
+                let mut rng = StdRng::seed_from_u64(
+                    self.seed ^ (r as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+                );
+                let noise = Tensor::<T>::randn(&[per], spread[i], &mut rng);
+                row.iter_mut()
+                    .zip(&x.data()[i * per..(i + 1) * per])
+                    .zip(noise.data())
+                    .for_each(|((o, &a), &b)| *o = a + b);
+            },
+            |r| targets[r % n],
+            BackwardRule::Standard,
+            |r, g| {
+                let i = r % n;
+                for (j, &gv) in g.iter().enumerate() {
+                    sum[i * per + j] += gv;
+                    sq[i * per + j] += gv * gv;
                 }
-            }
-            let mut shape = x.shape().to_vec();
-            shape[0] = k * n;
-            let t: Vec<usize> = (0..k).flat_map(|_| targets.iter().copied()).collect();
-            let (_, g) = input_gradient(
-                model,
-                &Tensor::new(&shape, data)?,
-                &t,
-                BackwardRule::Standard,
-            )?;
-            for r in 0..k {
-                for (j, &gv) in g.data()[r * x.len()..(r + 1) * x.len()].iter().enumerate() {
-                    sum[j] += gv;
-                    sq[j] += gv * gv;
-                }
-            }
-            done += k;
-        }
+            },
+        )?;
         let m = T::from_usize(self.samples).unwrap_or(T::one());
         let out: Vec<T> = match self.kind {
             SmoothGradKind::Mean => sum.iter().map(|&s| s / m).collect(),

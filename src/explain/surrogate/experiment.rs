@@ -2,13 +2,13 @@
 //! AUC) for every run, and draw AUC against APL with one curve per method.
 
 use super::datasets::{SeqData, parabola, signal_noise_hmm};
+use super::tree_png::render_tree;
 use super::treereg::{NetKind, Regularizer, RunResult, TreeRegConfig, train_run, tree_baseline};
 use crate::error::{Error, Result, invalid};
 use crate::fit::progress_bar;
 use crate::viz::plot::{COLORS, Series, line_plot};
 use crate::viz::report::Report;
 use crate::viz::save_png;
-use crate::viz::tree_png::render_tree;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;

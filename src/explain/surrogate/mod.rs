@@ -4,6 +4,7 @@
 pub mod datasets;
 pub mod experiment;
 pub mod tree;
+pub mod tree_png;
 pub mod treereg;
 
 /// Area under the ROC curve of `scores` against binary `labels` (the probability that a

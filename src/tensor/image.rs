@@ -1,66 +1,9 @@
-//! Grad-CAM (Selvaraju et al. 2017).
-//!
-//! *Question:* which regions of a convolutional layer's maps support the class?
-//! With `A_k` the maps of the chosen layer (any layer by name, e.g. `conv3.relu`),
-//! `α_k = mean_{ij} ∂y_c/∂A_k[i,j]` and `L = ReLU(Σ_k α_k A_k)` (the ReLU can be turned
-//! off; Captum's `LayerGradCam` leaves it off by default). The raw map has the layer's
-//! resolution `[N, h, w]`; [`upsample`] and [`normalize`] make the picture.
-//!
-//! Pinned by `tests/captum.rs`: Captum's `LayerGradCam` at the last conv layer's
-//! post-ReLU output to 1e-5, and Grad-CAM = CAM / (h·w) on a GAP network.
+//! Per-example maps `[N, h, w]`: resizing and scaling for pictures, masks and metrics.
+//! (CAM maps live at a layer's resolution; the input has its own.)
 
-use super::{Attribution, AttributionMethod, check_batch, layer_gradient};
 use crate::error::{Result, shape_err};
 use crate::float::Float;
-use crate::nn::Model;
 use crate::tensor::{Tensor, fmt_shape};
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct GradCam {
-    pub layer: String,
-    pub relu: bool,
-}
-
-impl<T: Float> AttributionMethod<T> for GradCam {
-    fn name(&self) -> &'static str {
-        "grad-cam"
-    }
-    fn attribute(
-        &self,
-        model: &Model<T>,
-        x: &Tensor<T>,
-        targets: &[usize],
-    ) -> Result<Attribution<T>> {
-        check_batch(model, x, targets)?;
-        let (a, g) = layer_gradient(model, x, targets, &self.layer)?;
-        let (n, c, h, w) = match a.shape() {
-            &[n, c, h, w] => (n, c, h, w),
-            s => {
-                return shape_err(format!(
-                    "Grad-CAM needs a convolutional layer [N,C,h,w]; '{}' gives {}",
-                    self.layer,
-                    fmt_shape(s)
-                ));
-            }
-        };
-        let hw = h * w;
-        let inv = T::one() / T::from_usize(hw).unwrap_or(T::one());
-        let mut out = vec![T::zero(); n * hw];
-        for i in 0..n {
-            for k in 0..c {
-                let base = (i * c + k) * hw;
-                let alpha = g.data()[base..base + hw].iter().copied().sum::<T>() * inv;
-                for p in 0..hw {
-                    out[i * hw + p] += alpha * a.data()[base + p];
-                }
-            }
-        }
-        if self.relu {
-            out.iter_mut().for_each(|v| *v = v.max_of(T::zero()));
-        }
-        Ok(Attribution::plain(Tensor::new(&[n, h, w], out)?))
-    }
-}
 
 /// How a low-resolution map is brought to the input's size.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -135,4 +78,46 @@ pub fn normalize<T: Float>(m: &Tensor<T>) -> Result<Tensor<T>> {
         });
     }
     Ok(out)
+}
+
+/// Reduces an example's attribution to one value per pixel: `[C,H,W]` summed over
+/// channels (signed) or `[H,W]` as is.
+pub fn per_pixel<T: Float>(a: &Tensor<T>, example: usize) -> Result<(usize, usize, Vec<T>)> {
+    match a.shape() {
+        &[_, c, h, w] => {
+            let base = example * c * h * w;
+            Ok((
+                h,
+                w,
+                (0..h * w)
+                    .map(|p| (0..c).map(|k| a.data()[base + k * h * w + p]).sum())
+                    .collect(),
+            ))
+        }
+        &[_, h, w] => Ok((
+            h,
+            w,
+            a.data()[example * h * w..(example + 1) * h * w].to_vec(),
+        )),
+        s => shape_err(format!(
+            "cannot draw an attribution of shape {}",
+            fmt_shape(s)
+        )),
+    }
+}
+
+/// Example `i`'s attribution as one value per input pixel (`h × w`): channels summed,
+/// and low-resolution maps (CAMs) upsampled bilinearly.
+pub fn pixel_map<T: Float>(a: &Tensor<T>, i: usize, h: usize, w: usize) -> Result<Vec<T>> {
+    let (mh, mw, v) = per_pixel(a, i)?;
+    if (mh, mw) == (h, w) {
+        return Ok(v);
+    }
+    Ok(upsample(
+        &Tensor::new(&[1, mh, mw], v)?,
+        h,
+        w,
+        Interpolation::Bilinear,
+    )?
+    .into_data())
 }

@@ -6,13 +6,14 @@
 //!
 //! Pinned by `tests/captum.rs` (Captum's `GuidedGradCam` to 1e-5).
 
-use super::grad_cam::{GradCam, Interpolation, upsample};
-use super::guided_backprop::GuidedBackprop;
-use super::{Attribution, AttributionMethod};
+use super::grad_cam::GradCam;
 use crate::error::Result;
+use crate::explain::attribution::{Attribution, AttributionMethod};
+use crate::explain::local::guided_backprop::GuidedBackprop;
 use crate::float::Float;
 use crate::nn::Model;
 use crate::tensor::Tensor;
+use crate::tensor::image::{Interpolation, upsample};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct GuidedGradCam {
@@ -29,12 +30,9 @@ impl<T: Float> AttributionMethod<T> for GuidedGradCam {
         x: &Tensor<T>,
         targets: &[usize],
     ) -> Result<Attribution<T>> {
-        let cam = GradCam {
-            layer: self.layer.clone(),
-            relu: true,
-        }
-        .attribute(model, x, targets)?
-        .map;
+        let cam = GradCam::new(self.layer.clone())
+            .attribute(model, x, targets)?
+            .map;
         let gb = GuidedBackprop.attribute(model, x, targets)?.map;
         let (n, c, h, w) = crate::ops::expect_4d(x.shape(), "guided grad-cam")?;
         let up = upsample(&cam, h, w, Interpolation::Nearest)?;

@@ -1,8 +1,8 @@
 //! Draws a small decision tree: grey boxes `x3<0.50` for decisions (left branch = yes),
 //! leaves coloured by class (blue 0, orange 1; paler when less pure) with their size.
 
-use super::font::draw_text;
-use crate::explain::surrogate::tree::DecisionTree;
+use super::tree::DecisionTree;
+use crate::viz::font::draw_text;
 use image::{Rgb, RgbImage};
 
 const BOX_W: i64 = 76;

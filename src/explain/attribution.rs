@@ -1,0 +1,138 @@
+//! The attribution interface every method implements, and the gradient and score
+//! helpers they share.
+//!
+//! A method takes a batch and one target class per example and returns an attribution
+//! tensor plus named extras (the Integrated Gradients completeness `delta`, occlusion's
+//! `probability_map`, ...). Pixel methods return the input's layout; CAM-style methods
+//! return raw `[N, h, w]` maps at the layer's resolution (or the input's, for Score-CAM).
+
+use crate::autodiff::{BackwardRule, Tape};
+use crate::error::{Result, invalid, shape_err};
+use crate::float::Float;
+use crate::nn::Model;
+use crate::tensor::Tensor;
+
+/// An attribution and named extras (`delta`, `probability_map`, ...).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Attribution<T> {
+    pub map: Tensor<T>,
+    pub extras: Vec<(String, Tensor<T>)>,
+}
+
+impl<T: Float> Attribution<T> {
+    pub fn plain(map: Tensor<T>) -> Self {
+        Attribution {
+            map,
+            extras: Vec::new(),
+        }
+    }
+    pub fn extra(&self, name: &str) -> Option<&Tensor<T>> {
+        self.extras.iter().find(|e| e.0 == name).map(|e| &e.1)
+    }
+}
+
+/// One explanation method.
+pub trait AttributionMethod<T: Float> {
+    fn name(&self) -> &'static str;
+    fn attribute(
+        &self,
+        model: &Model<T>,
+        x: &Tensor<T>,
+        targets: &[usize],
+    ) -> Result<Attribution<T>>;
+}
+
+/// Checks a batch and its targets against the model.
+pub fn check_batch<T: Float>(model: &Model<T>, x: &Tensor<T>, targets: &[usize]) -> Result<()> {
+    model.check_input(x.shape())?;
+    x.check_finite("input")?;
+    if targets.len() != x.shape()[0] {
+        return shape_err(format!(
+            "{} targets for a batch of {}",
+            targets.len(),
+            x.shape()[0]
+        ));
+    }
+    let k = model.arch.num_classes();
+    if let Some(&t) = targets.iter().find(|&&t| t >= k) {
+        return invalid(format!(
+            "target class {t} out of range: the model has {k} classes"
+        ));
+    }
+    Ok(())
+}
+
+/// Logits and `∂ logit[target] / ∂ x` for each example, with ReLU following `rule`.
+pub fn input_gradient<T: Float>(
+    model: &Model<T>,
+    x: &Tensor<T>,
+    targets: &[usize],
+    rule: BackwardRule,
+) -> Result<(Tensor<T>, Tensor<T>)> {
+    let mut tape = Tape::new();
+    let xv = tape.leaf(x.clone());
+    let params = model.bind(&mut tape, false);
+    let f = model.forward(&mut tape, xv, &params)?;
+    let k = tape.shape(f.logits)[1];
+    let seed = Tensor::one_hot(targets, k)?;
+    let g = tape.backward_with(f.logits, seed, rule)?;
+    Ok((tape.value(f.logits).clone(), g.get(xv)))
+}
+
+/// `softmax(row)[c]`, computed stably.
+pub fn softmax_prob<T: Float>(row: &[T], c: usize) -> T {
+    let m = row.iter().fold(row[0], |a, &b| a.max_of(b));
+    let s: T = row.iter().map(|&v| (v - m).exp()).sum();
+    (row[c] - m).exp() / s
+}
+
+/// `logit[target]` of each example, without gradients.
+pub fn target_scores<T: Float>(
+    model: &Model<T>,
+    x: &Tensor<T>,
+    targets: &[usize],
+) -> Result<Vec<T>> {
+    let logits = model.predict(x)?;
+    let k = logits.shape()[1];
+    Ok(targets
+        .iter()
+        .enumerate()
+        .map(|(i, &t)| logits.data()[i * k + t])
+        .collect())
+}
+
+/// A method usable at both precisions: what the registry builds and the command line runs.
+pub trait Method: AttributionMethod<f32> + AttributionMethod<f64> + Send + Sync {}
+impl<M: AttributionMethod<f32> + AttributionMethod<f64> + Send + Sync> Method for M {}
+
+/// The precisions a [`Method`] runs at (`f32`, and `f64` for reference numbers).
+pub trait Precision: Float {
+    fn run(
+        m: &dyn Method,
+        model: &Model<Self>,
+        x: &Tensor<Self>,
+        targets: &[usize],
+    ) -> Result<Attribution<Self>>;
+}
+
+impl Precision for f32 {
+    fn run(
+        m: &dyn Method,
+        model: &Model<f32>,
+        x: &Tensor<f32>,
+        targets: &[usize],
+    ) -> Result<Attribution<f32>> {
+        AttributionMethod::<f32>::attribute(m, model, x, targets)
+    }
+}
+
+impl Precision for f64 {
+    fn run(
+        m: &dyn Method,
+        model: &Model<f64>,
+        x: &Tensor<f64>,
+        targets: &[usize],
+    ) -> Result<Attribution<f64>> {
+        AttributionMethod::<f64>::attribute(m, model, x, targets)
+    }
+}
