@@ -17,8 +17,8 @@ use rayon::prelude::*;
 
 /// Input values (rows × values per row) in one batched pass: large enough that GEMMs are
 /// efficient, small enough that a pass's activations stay within a few hundred MiB
-/// (≈ 334 MNIST digits or 21 Pokémon/Digimon pictures a pass).
-pub const ROW_BUDGET: usize = 1 << 18;
+/// (≈ 668 MNIST digits or 42 Pokémon/Digimon pictures a pass).
+pub const ROW_BUDGET: usize = 1 << 19;
 
 /// Rows of `values_per_row` values in one pass under [`ROW_BUDGET`] (at least one).
 pub fn rows_per_pass(values_per_row: usize) -> usize {
