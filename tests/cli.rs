@@ -22,6 +22,36 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// In `d`: `g.safetensors`, a fresh mnist-gap from `seed`, and `x.safetensors`, two
+/// random 28×28 inputs from `seed` under key `x`.
+fn gap_model_and_batch(d: &Path, seed: u64) {
+    let seed_s = seed.to_string();
+    let o = run(
+        &[
+            "init",
+            "mnist-gap",
+            "--seed",
+            &seed_s,
+            "--out",
+            "g.safetensors",
+        ],
+        d,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let x = lamppost::Tensor::<f32>::randn(
+        &[2, 1, 28, 28],
+        1.0,
+        &mut <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(seed - 1),
+    );
+    lamppost::io::write_tensors(
+        &d.join("x.safetensors"),
+        &[("x".into(), x)],
+        Default::default(),
+        false,
+    )
+    .unwrap();
+}
+
 #[test]
 fn init_predict_and_refusing_to_overwrite() {
     let d = tmp("predict");
@@ -351,26 +381,7 @@ fn treereg_quick_writes_csv_plot_and_tree() {
 #[test]
 fn explain_writes_attributions_with_provenance_and_pictures() {
     let d = tmp("explain");
-    assert!(
-        run(
-            &["init", "mnist-gap", "--seed", "2", "--out", "g.safetensors"],
-            &d
-        )
-        .status
-        .success()
-    );
-    let x = lamppost::Tensor::<f32>::randn(
-        &[2, 1, 28, 28],
-        1.0,
-        &mut <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(1),
-    );
-    lamppost::io::write_tensors(
-        &d.join("x.safetensors"),
-        &[("x".into(), x)],
-        Default::default(),
-        false,
-    )
-    .unwrap();
+    gap_model_and_batch(&d, 2);
     for (method, key_shape) in [
         ("integrated-gradients", vec![2, 1, 28, 28]),
         ("cam", vec![2, 7, 7]),
@@ -537,26 +548,7 @@ fn lime_and_saliency_explain_feature_rows() {
 #[test]
 fn float64_reference_mode_per_example_targets_and_compare() {
     let d = tmp("f64");
-    assert!(
-        run(
-            &["init", "mnist-gap", "--seed", "4", "--out", "g.safetensors"],
-            &d
-        )
-        .status
-        .success()
-    );
-    let x = lamppost::Tensor::<f32>::randn(
-        &[2, 1, 28, 28],
-        1.0,
-        &mut <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(2),
-    );
-    lamppost::io::write_tensors(
-        &d.join("x.safetensors"),
-        &[("x".into(), x)],
-        Default::default(),
-        false,
-    )
-    .unwrap();
+    gap_model_and_batch(&d, 3);
     let explain = |dtype: &str, target: &str, out: &str| {
         run(
             &[

@@ -10,7 +10,7 @@ use crate::explain::surrogate::experiment::{SweepOptions, Task, run_sweep, write
 use crate::fit::{NoObserver, Provenance, TrainConfig, evaluate, train_new};
 use crate::float::Float;
 use crate::io::safetensors_file::check_overwrite;
-use crate::io::{FileDtype, load_model, read_tensors, save_model, write_tensors_as};
+use crate::io::{FileDtype, load_model, read_named, read_tensors, save_model, write_tensors_as};
 use crate::nn::{Arch, Model};
 use crate::profile::Profile;
 use crate::report::{TourOptions, run_tour};
@@ -118,7 +118,7 @@ pub fn run(cmd: Command) -> Result<()> {
 fn init(arch: &str, seed: u64, out: &Path, force: bool) -> Result<()> {
     check_overwrite(out, force)?;
     let model = Model::<f32>::init(Arch::from_name(arch)?, seed);
-    save_model(&model, out, &[("seed", seed.to_string())], force)?;
+    save_model(&model, out, &[("seed".into(), seed.to_string())], force)?;
     println!(
         "wrote {} ({arch}, {} parameters, seed {seed})",
         out.display(),
@@ -136,19 +136,7 @@ fn predict<T: Float>(
 ) -> Result<()> {
     check_overwrite(out, force)?;
     let model = load_model::<T>(model_path)?;
-    let (tensors, _) = read_tensors::<T>(input)?;
-    let names: Vec<&str> = tensors.iter().map(|t| t.0.as_str()).collect();
-    let x = tensors
-        .iter()
-        .find(|t| t.0 == "x")
-        .map(|t| t.1.clone())
-        .ok_or_else(|| {
-            Error::Io(format!(
-                "{}: no tensor named 'x' (found: [{}]); save the batch under the key 'x'",
-                input.display(),
-                names.join(", ")
-            ))
-        })?;
+    let x = read_named::<T>(input, "x", "save the batch under the key 'x'")?;
     let logits = model
         .predict(&x)
         .map_err(|e| Error::Invalid(format!("{}: {e}", input.display())))?;
@@ -267,9 +255,7 @@ fn train(
         train: cfg.clone(),
         notes: noise_note,
     };
-    let meta = prov.metadata(&t);
-    let meta: Vec<(&str, String)> = meta.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
-    save_model(&t.model, out, &meta, force)?;
+    save_model(&t.model, out, &prov.metadata(&t), force)?;
     let e = &t.eval;
     println!(
         "wrote {} (test accuracy {:.2}% after {} epochs, {:.1}s); log in {}",

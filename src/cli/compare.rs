@@ -1,9 +1,9 @@
 //! `lamppost compare`: our attribution in float64 beside another implementation's.
 
 use super::CompareArgs;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::explain::compare::{AGREE, Subject, compare as run_compare};
-use crate::io::read_tensors;
+use crate::io::read_named;
 use std::path::Path;
 
 pub fn compare(args: &CompareArgs) -> Result<()> {
@@ -13,20 +13,12 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
         Some((f, k)) if !Path::new(&args.theirs).exists() => (f, k),
         _ => (args.theirs.as_str(), "attribution"),
     };
-    let (tensors, _) = read_tensors::<f64>(Path::new(file))?;
-    let names: Vec<&str> = tensors.iter().map(|t| t.0.as_str()).collect();
-    let theirs = tensors
-        .iter()
-        .find(|t| t.0 == key)
-        .map(|t| t.1.clone())
-        .ok_or_else(|| {
-            Error::Io(format!(
-                "{file}: no tensor named '{key}' (found: [{}]); name it with --theirs {file}:KEY",
-                names.join(", ")
-            ))
-        })?;
+    let theirs = read_named::<f64>(
+        Path::new(file),
+        key,
+        &format!("name it with --theirs {file}:KEY"),
+    )?;
     let loaded = args.input.model::<f64>()?;
-    crate::explain::registry::build(&args.method, &opts, &loaded.model.arch)?;
     let x = args.input.batch::<f64>(&loaded.model)?;
     let n = x.shape()[0];
     let targets = args.input.targets(n, loaded.model.arch.num_classes(), || {

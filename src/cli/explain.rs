@@ -13,7 +13,7 @@ use crate::explain::local::lime::Selection;
 use crate::explain::local::lime_tabular::FeatureStats;
 use crate::explain::registry::{MethodOptions, build};
 use crate::io::safetensors_file::{check_overwrite, model_from_bytes};
-use crate::io::{FileDtype, read_tensors, stable_hash, write_tensors_as};
+use crate::io::{FileDtype, read_named, stable_hash, write_tensors_as};
 use crate::nn::Model;
 use crate::profile::{InputKind, Profile};
 use crate::tensor::Tensor;
@@ -77,18 +77,7 @@ pub fn parse_triple(s: &str, what: &str) -> Result<[usize; 3]> {
 
 /// The tensor named `x` of a safetensors file.
 fn tensor_x<T: Float>(p: &Path) -> Result<Tensor<T>> {
-    let (t, _) = read_tensors::<T>(p)?;
-    let names: Vec<String> = t.iter().map(|t| t.0.clone()).collect();
-    t.into_iter()
-        .find(|t| t.0 == "x")
-        .map(|t| t.1)
-        .ok_or_else(|| {
-            Error::Io(format!(
-                "{}: no tensor named 'x' (found: [{}]); save the batch under the key 'x'",
-                p.display(),
-                names.join(", ")
-            ))
-        })
+    read_named(p, "x", "save the batch under the key 'x'")
 }
 
 use crate::float::Float;

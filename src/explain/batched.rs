@@ -139,16 +139,18 @@ pub fn layer_pass<T: Float>(
     layer: &str,
     targets: Option<&[usize]>,
 ) -> Result<LayerPass<T>> {
-    let mut tape = if targets.is_some() {
-        Tape::new()
-    } else {
-        Tape::no_grad()
-    };
-    // the input as a leaf, so the backward pass reaches the layer
-    let xv = if targets.is_some() {
-        tape.leaf(x.clone())
-    } else {
-        tape.constant(x.clone())
+    // with targets, the input is a leaf so that the backward pass reaches the layer
+    let (mut tape, xv) = match targets {
+        Some(_) => {
+            let mut t = Tape::new();
+            let v = t.leaf(x.clone());
+            (t, v)
+        }
+        None => {
+            let mut t = Tape::no_grad();
+            let v = t.constant(x.clone());
+            (t, v)
+        }
     };
     let params = model.bind(&mut tape, false);
     let f = model.forward(&mut tape, xv, &params)?;

@@ -21,7 +21,7 @@
 
 use super::attribution::{Attribution, Precision};
 use super::local::integrated_gradients::PathRule;
-use super::registry::{MethodOptions, Opt, build};
+use super::registry::{MethodOptions, Opt, build, find};
 use crate::error::{Result, shape_err};
 use crate::nn::{LayerSpec, Model};
 use crate::profile::Profile;
@@ -192,20 +192,17 @@ fn diagnose(s: &Subject, ours: &Tensor<f64>, theirs: &Tensor<f64>) -> Result<Vec
     if norm > 0.0 {
         let c = dot / norm;
         if (c - 1.0).abs() > 1e-3 && matches(&ours.map(|v| v * c), theirs, tol) {
-            let hint = match s.x.shape() {
-                [_, _, h, w] if ours.ndim() == 3 => {
-                    let hw = (ours.shape()[1] * ours.shape()[2]) as f64;
-                    if (c * hw - 1.0).abs() < 1e-6 {
-                        " = 1/(h·w): Grad-CAM's gradient mean vs CAM's head weights on a GAP network".to_string()
-                    } else if (c - hw).abs() < 1e-6 * hw {
-                        " = h·w: CAM's head weights vs Grad-CAM's gradient mean on a GAP network"
-                            .to_string()
-                    } else {
-                        let _ = (h, w);
-                        String::new()
-                    }
-                }
-                _ => String::new(),
+            // a CAM's factor h·w: Grad-CAM averages the gradient, CAM weighs by the head
+            let hw = match ours.shape() {
+                &[_, h, w] => (h * w) as f64,
+                _ => f64::NAN,
+            };
+            let hint = if (c * hw - 1.0).abs() < 1e-6 {
+                " = 1/(h·w): Grad-CAM's gradient mean vs CAM's head weights on a GAP network"
+            } else if (c / hw - 1.0).abs() < 1e-6 {
+                " = h·w: CAM's head weights vs Grad-CAM's gradient mean on a GAP network"
+            } else {
+                ""
             };
             found.push(format!("theirs = ours × {c:.6}{hint}"));
         }
@@ -217,14 +214,7 @@ fn diagnose(s: &Subject, ours: &Tensor<f64>, theirs: &Tensor<f64>) -> Result<Vec
     }
     match s.method {
         "integrated-gradients" => {
-            for (name, rule) in [
-                ("captum-trapezoid", PathRule::CaptumTrapezoid),
-                ("trapezoid", PathRule::RiemannTrapezoid),
-                ("left", PathRule::RiemannLeft),
-                ("right", PathRule::RiemannRight),
-                ("middle", PathRule::RiemannMiddle),
-                ("gauss-legendre", PathRule::GaussLegendre),
-            ] {
+            for rule in PathRule::ALL {
                 if s.options.rule == Some(rule) {
                     continue;
                 }
@@ -238,14 +228,14 @@ fn diagnose(s: &Subject, ours: &Tensor<f64>, theirs: &Tensor<f64>) -> Result<Vec
                     } else {
                         ""
                     };
-                    found.push(format!("theirs matches ours with --rule {name}{why}"));
+                    found.push(format!(
+                        "theirs matches ours with --rule {}{why}",
+                        rule.name()
+                    ));
                 }
             }
         }
-        m if crate::explain::registry::find(m)?
-            .options
-            .contains(&Opt::Layer) =>
-        {
+        m if find(m)?.options.contains(&Opt::Layer) => {
             let layers: Vec<String> = s
                 .model
                 .arch
@@ -261,8 +251,7 @@ fn diagnose(s: &Subject, ours: &Tensor<f64>, theirs: &Tensor<f64>) -> Result<Vec
                 })
                 .map(|l| l.name().to_string())
                 .collect();
-            let info = crate::explain::registry::find(m)?;
-            let reads_relu = info.options.contains(&Opt::NoRelu);
+            let reads_relu = find(m)?.options.contains(&Opt::NoRelu);
             let current = s
                 .options
                 .layer

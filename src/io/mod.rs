@@ -3,7 +3,7 @@
 pub mod safetensors_file;
 
 pub use safetensors_file::{
-    FileDtype, load_model, read_tensors, save_model, write_tensors, write_tensors_as,
+    FileDtype, load_model, read_named, read_tensors, save_model, write_tensors, write_tensors_as,
 };
 
 /// FNV-1a over bytes: a hash that is the same on every machine and Rust version (cache

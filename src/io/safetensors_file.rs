@@ -148,6 +148,22 @@ pub fn read_tensors<T: Float>(path: &Path) -> Result<TensorFile<T>> {
     tensors_from_bytes(&bytes, path)
 }
 
+/// The tensor named `key` of a safetensors file; the error lists the names there are and
+/// ends with `hint` (how to fix it).
+pub fn read_named<T: Float>(path: &Path, key: &str, hint: &str) -> Result<Tensor<T>> {
+    let (tensors, _) = read_tensors::<T>(path)?;
+    let names: Vec<&str> = tensors.iter().map(|t| t.0.as_str()).collect();
+    let found = format!(
+        "no tensor named '{key}' (found: [{}]); {hint}",
+        names.join(", ")
+    );
+    tensors
+        .into_iter()
+        .find(|t| t.0 == key)
+        .map(|t| t.1)
+        .ok_or_else(|| io_err(path, found))
+}
+
 /// [`read_tensors`] on a file's bytes already read (`path` names it in errors).
 pub fn tensors_from_bytes<T: Float>(bytes: &[u8], path: &Path) -> Result<TensorFile<T>> {
     let corrupt =
@@ -188,13 +204,10 @@ pub fn tensors_from_bytes<T: Float>(bytes: &[u8], path: &Path) -> Result<TensorF
 pub fn save_model<T: Float>(
     model: &Model<T>,
     path: &Path,
-    extra: &[(&str, String)],
+    extra: &[(String, String)],
     force: bool,
 ) -> Result<()> {
-    let mut meta: HashMap<String, String> = extra
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .collect();
+    let mut meta: HashMap<String, String> = extra.iter().cloned().collect();
     meta.insert("arch".into(), model.arch.name.clone());
     meta.insert("format".into(), "pt".into());
     meta.insert(

@@ -4,21 +4,26 @@
 use crate::data::source::Loaded;
 use crate::error::{Error, Result};
 use crate::fit::{
-    EpochLog, Evaluation, NoObserver, Provenance, TrainConfig, evaluate, history_from_string,
-    train_new,
+    self, NoObserver, Provenance, TrainConfig, evaluate, history_from_string, train_new,
 };
-use crate::io::{load_model, read_tensors, save_model, stable_hash};
-use crate::nn::{Arch, Model};
+use crate::io::safetensors_file::model_from_bytes;
+use crate::io::{save_model, stable_hash};
+use crate::nn::Arch;
 use std::path::Path;
 use std::time::Instant;
 
-/// A trained model with what is known about its training.
+/// A trained model (see [`fit::Trained`]) and whether it came from the cache.
 pub struct Trained {
-    pub model: Model<f32>,
-    pub history: Vec<EpochLog>,
-    pub eval: Evaluation,
+    pub run: fit::Trained,
     pub cached: bool,
     pub seconds: f64,
+}
+
+impl std::ops::Deref for Trained {
+    type Target = fit::Trained;
+    fn deref(&self) -> &fit::Trained {
+        &self.run
+    }
 }
 
 /// Trains `arch` on `data` with `cfg`, or loads the cached result of the same settings.
@@ -34,8 +39,8 @@ pub fn train_or_load(
         stable_hash(settings.as_bytes())
     ));
     let start = Instant::now();
-    if path.exists()
-        && let (Ok(model), Ok((_, meta))) = (load_model::<f32>(&path), read_tensors::<f32>(&path))
+    if let Ok(bytes) = std::fs::read(&path)
+        && let Ok((model, meta)) = model_from_bytes::<f32>(&bytes, &path)
         && meta.get("settings") == Some(&prov.settings())
     {
         let history = meta
@@ -44,9 +49,11 @@ pub fn train_or_load(
             .unwrap_or_default();
         let eval = evaluate(&model, &data.test)?;
         return Ok(Trained {
-            model,
-            history,
-            eval,
+            run: fit::Trained {
+                model,
+                history,
+                eval,
+            },
             cached: true,
             seconds: start.elapsed().as_secs_f64(),
         });
@@ -56,26 +63,21 @@ pub fn train_or_load(
     let log_path = path.with_extension("log.jsonl");
     let mut log = std::fs::File::create(&log_path)
         .map_err(|e| Error::Io(format!("{}: {e}", log_path.display())))?;
-    let t = train_new(
+    let run = train_new(
         Arch::from_name(arch)?,
         data,
         &prov.train,
         &mut log,
         &mut NoObserver,
     )?;
-    let meta = prov.metadata(&t);
-    let meta: Vec<(&str, String)> = meta.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
-    save_model(&t.model, &path, &meta, true)?;
+    save_model(&run.model, &path, &prov.metadata(&run), true)?;
     Ok(Trained {
-        model: t.model,
-        history: t.history,
-        eval: t.eval,
+        run,
         cached: false,
         seconds: start.elapsed().as_secs_f64(),
     })
 }
-
-/// The provenance of a tour model: `cfg` on `data` (described as `data_id` notes).
+/// The provenance of a tour model: `cfg` on `spec`, with `notes` on how the data was cut.
 pub fn provenance(
     spec: crate::data::source::DataSpec,
     cfg: &TrainConfig,

@@ -47,15 +47,24 @@ class MnistGapR(nn.Module):
         return self.fc(self.r3(self.conv3(x)).mean((2, 3)))
 
 
+REFERENCE = [("mnist-cnn", MnistCnnR, "r2"), ("mnist-gap", MnistGapR, "r3")]
+
+
+def load_reference(stem, ctor, dtype=torch.float64):
+    """The fixed weights of tests/golden/models/ in a ReLU-module model, and the inputs."""
+    m = ctor().eval().to(dtype)
+    weights = load_file(os.path.join(HERE, "models", f"{stem}.safetensors"))
+    m.load_state_dict({k: v.to(dtype) for k, v in weights.items()}, strict=True)
+    x = load_file(os.path.join(HERE, "models", f"{stem}_io.safetensors"))["x"].to(dtype)
+    return m, x
+
+
 def main():
     out = os.path.join(HERE, "captum")
     os.makedirs(out, exist_ok=True)
-    for stem, ctor, layer in [("mnist-cnn", MnistCnnR, "r2"), ("mnist-gap", MnistGapR, "r3")]:
+    for stem, ctor, layer in REFERENCE:
         # float64 throughout, so the comparison tests the methods, not float32 rounding
-        m = ctor().eval().double()
-        weights = load_file(os.path.join(HERE, "models", f"{stem}.safetensors"))
-        m.load_state_dict({k: v.double() for k, v in weights.items()}, strict=True)
-        x = load_file(os.path.join(HERE, "models", f"{stem}_io.safetensors"))["x"].double()
+        m, x = load_reference(stem, ctor)
         target = torch.tensor([1, 3, 7])
         t = {"x": x, "target": target.float()}
         t["saliency_abs"] = Saliency(m).attribute(x, target=target, abs=True)

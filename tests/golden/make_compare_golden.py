@@ -15,24 +15,20 @@ import os
 
 import torch
 from captum.attr import LayerGradCam, Occlusion
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
-from make_captum_golden import HERE, MnistGapR
+from make_captum_golden import HERE, MnistGapR, load_reference
 
 
 def main():
     out = os.path.join(HERE, "compare")
     os.makedirs(out, exist_ok=True)
-    m = MnistGapR().eval().double()
-    weights = load_file(os.path.join(HERE, "models", "mnist-gap.safetensors"))
-    m.load_state_dict({k: v.double() for k, v in weights.items()}, strict=True)
-    x = load_file(os.path.join(HERE, "models", "mnist-gap_io.safetensors"))["x"].double()
+    m, x = load_reference("mnist-gap", MnistGapR)
     target = torch.tensor([1, 3, 7])
     t = {"grad_cam_conv3_pre_relu": LayerGradCam(m, m.conv3).attribute(x, target=target, relu_attributions=True)}
     # the same occlusion as the Captum golden, computed in float32
-    m32 = MnistGapR().eval()
-    m32.load_state_dict(weights, strict=True)
-    t["occlusion_float32"] = Occlusion(m32).attribute(x.float(), sliding_window_shapes=(1, 4, 4), strides=(1, 2, 2),
+    m32, x32 = load_reference("mnist-gap", MnistGapR, torch.float32)
+    t["occlusion_float32"] = Occlusion(m32).attribute(x32, sliding_window_shapes=(1, 4, 4), strides=(1, 2, 2),
                                                       baselines=0.0, target=target)
     save_file({k: v.detach().contiguous().double() for k, v in t.items()}, os.path.join(out, "mnist-gap.safetensors"),
               metadata={"planted": "grad_cam_conv3_pre_relu: LayerGradCam at conv3 (pre-ReLU), relu_attributions=True; "

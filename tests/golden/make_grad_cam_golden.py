@@ -17,9 +17,9 @@ import numpy as np
 import torch
 from pytorch_grad_cam import AblationCAM, EigenCAM, GradCAM, GradCAMPlusPlus, HiResCAM, LayerCAM, XGradCAM
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
-from make_captum_golden import HERE, MnistCnnR, MnistGapR
+from make_captum_golden import HERE, REFERENCE, load_reference
 
 VARIANTS = {
     "grad-cam": GradCAM,
@@ -47,11 +47,8 @@ def raw_maps(cam, x, targets):
 def main():
     out = os.path.join(HERE, "grad_cam")
     os.makedirs(out, exist_ok=True)
-    for stem, ctor, layer in [("mnist-cnn", MnistCnnR, "r2"), ("mnist-gap", MnistGapR, "r3")]:
-        m = ctor().eval().double()
-        weights = load_file(os.path.join(HERE, "models", f"{stem}.safetensors"))
-        m.load_state_dict({k: v.double() for k, v in weights.items()}, strict=True)
-        x = load_file(os.path.join(HERE, "models", f"{stem}_io.safetensors"))["x"].double()
+    for stem, ctor, layer in REFERENCE:
+        m, x = load_reference(stem, ctor)
         targets = [ClassifierOutputTarget(c) for c in [1, 3, 7]]
         t = {"x": x, "target": torch.tensor([1.0, 3.0, 7.0])}
         for name, ctor_cam in VARIANTS.items():

@@ -13,7 +13,7 @@
 //! `CAM / (h·w)` to 1e-6, and the identity above.
 
 use super::{BaseCam, CamInputs, CamWeights, Weights};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, shape_err};
 use crate::float::Float;
 use crate::nn::{Arch, LayerSpec};
 
@@ -27,6 +27,13 @@ impl CamWeights for CamHeadWeights {
         let (_, head) = gap_head(&c.model.arch)?;
         let wt = &c.model.params()[head].1; // [classes, C]
         let ch = c.dims[1];
+        if wt.shape().get(1) != Some(&ch) {
+            return shape_err(format!(
+                "CAM reads the maps the GAP averages; '{}' has {ch} channels, the head {:?}",
+                c.layer,
+                wt.shape()
+            ));
+        }
         Ok(Weights::Channel(
             c.targets
                 .iter()

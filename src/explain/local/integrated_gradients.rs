@@ -36,6 +36,28 @@ pub enum PathRule {
 }
 
 impl PathRule {
+    /// Every rule, in the order `--rule` lists them.
+    pub const ALL: [PathRule; 6] = [
+        PathRule::RiemannLeft,
+        PathRule::RiemannRight,
+        PathRule::RiemannMiddle,
+        PathRule::RiemannTrapezoid,
+        PathRule::CaptumTrapezoid,
+        PathRule::GaussLegendre,
+    ];
+
+    /// The `--rule` name.
+    pub fn name(self) -> &'static str {
+        match self {
+            PathRule::RiemannLeft => "left",
+            PathRule::RiemannRight => "right",
+            PathRule::RiemannMiddle => "middle",
+            PathRule::RiemannTrapezoid => "trapezoid",
+            PathRule::CaptumTrapezoid => "captum-trapezoid",
+            PathRule::GaussLegendre => "gauss-legendre",
+        }
+    }
+
     pub fn parse(s: &str) -> Result<PathRule> {
         Ok(match s {
             "left" | "riemann-left" => PathRule::RiemannLeft,
