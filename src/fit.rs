@@ -27,6 +27,25 @@ pub struct TrainConfig {
 }
 
 impl TrainConfig {
+    /// Refuses settings that cannot train: no epochs, an empty batch, a learning rate
+    /// that is not a positive finite number.
+    pub fn validate(&self) -> crate::error::Result<()> {
+        let bad = |m: String| Err(crate::error::Error::Invalid(m));
+        if self.epochs == 0 {
+            return bad("--epochs must be at least 1".into());
+        }
+        if self.batch == 0 {
+            return bad("--batch must be at least 1".into());
+        }
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            return bad(format!(
+                "--lr must be a positive finite number (the reference settings use 1e-3 to 1e-2), got {}",
+                self.lr
+            ));
+        }
+        Ok(())
+    }
+
     /// A short description stored in model files and used as a cache key.
     pub fn describe(&self) -> String {
         format!(

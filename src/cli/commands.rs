@@ -1,16 +1,20 @@
 //! What each subcommand does.
 
 use super::{Command, DatasetCommand};
-use crate::cli::explain::explain;
+use crate::cli::explain::{explain, model_data};
 use crate::data::inject_label_noise;
 use crate::data::source::{DataSpec, Loaded, load};
 use crate::data::synth::write_pokedigi;
 use crate::error::{Error, Result};
-use crate::explain::surrogate::experiment::{SweepOptions, Task, run_sweep, write_sweep};
+use crate::explain::surrogate::experiment::{
+    SWEEP_FILES, SweepOptions, Task, run_sweep, sweep_files,
+};
 use crate::fit::{NoObserver, Provenance, TrainConfig, evaluate, train_new};
 use crate::float::Float;
-use crate::io::safetensors_file::check_overwrite;
-use crate::io::{FileDtype, load_model, read_named, read_tensors, save_model, write_tensors_as};
+use crate::io::safetensors_file::{model_from_bytes, read_bounded};
+use crate::io::{
+    FileDtype, Outputs, load_model, read_named, read_tensors, save_model, write_tensors_as,
+};
 use crate::nn::{Arch, Model};
 use crate::profile::Profile;
 use crate::report::{TourOptions, run_tour};
@@ -116,12 +120,14 @@ pub fn run(cmd: Command) -> Result<()> {
 }
 
 fn init(arch: &str, seed: u64, out: &Path, force: bool) -> Result<()> {
-    check_overwrite(out, force)?;
-    let model = Model::<f32>::init(Arch::from_name(arch)?, seed);
+    Outputs::check(vec![out.to_path_buf()], force, "--out")?;
+    let arch = Arch::from_name(arch)?;
+    let model = Model::<f32>::init(arch, seed);
     save_model(&model, out, &[("seed".into(), seed.to_string())], force)?;
     println!(
-        "wrote {} ({arch}, {} parameters, seed {seed})",
+        "wrote {} ({}, {} parameters, seed {seed})",
         out.display(),
+        model.arch.name,
         model.num_params()
     );
     Ok(())
@@ -134,7 +140,7 @@ fn predict<T: Float>(
     force: bool,
     dtype: FileDtype,
 ) -> Result<()> {
-    check_overwrite(out, force)?;
+    Outputs::check(vec![out.to_path_buf()], force, "--out")?;
     let model = load_model::<T>(model_path)?;
     let x = read_named::<T>(input, "x", "save the batch under the key 'x'")?;
     let logits = model
@@ -208,21 +214,34 @@ fn train(
     out: &Path,
     force: bool,
 ) -> Result<()> {
+    // every check before any work: options, then every file this run writes
+    cfg.validate()?;
+    if !(0.0..1.0).contains(&extras.noise) {
+        return Err(Error::Invalid(format!(
+            "--label-noise must be a fraction in [0, 1), got {}",
+            extras.noise
+        )));
+    }
+    if extras.limit == Some(0) {
+        return Err(Error::Invalid("--limit must be at least 1".into()));
+    }
     let log_path = beside(out, "log.jsonl");
-    check_overwrite(out, force)?;
-    check_overwrite(&log_path, force)?;
+    let noise_path = beside(out, "noise.json");
+    let mut files = vec![out.to_path_buf(), log_path.clone()];
+    if extras.noise > 0.0 {
+        files.push(noise_path.clone());
+    }
+    let outputs = Outputs::check(files, force, "--out")?;
     let mut data = load(&spec, cache, cfg.seed)?;
     report_loading(&data);
     let mut noise_note = String::new();
     if let Some(n) = extras.limit {
-        if n == 0 {
-            return Err(Error::Invalid("--limit must be at least 1".into()));
-        }
         let n = n.min(data.train.len());
         data.train = data.train.subset(&(0..n).collect::<Vec<_>>())?;
         noise_note += &format!(" limit={n}");
     }
     let noise = extras.noise;
+    let mut noise_json = None;
     if noise > 0.0 {
         let k = data.train.classes.len();
         let flipped = inject_label_noise(&mut data.train.y, k, noise, cfg.seed)?;
@@ -230,23 +249,21 @@ fn train(
             .iter()
             .map(|&(i, orig)| format!("[{i},{orig},{}]", data.train.y[i]))
             .collect();
-        let p = beside(out, "noise.json");
-        check_overwrite(&p, force)?;
-        let json = format!(
+        noise_json = Some(format!(
             "{{\"label_noise\":{noise},\"seed\":{},\"flipped\":[{}]}}\n",
             cfg.seed,
             rows.join(",")
-        );
-        std::fs::write(&p, json).map_err(|e| Error::Io(format!("{}: {e}", p.display())))?;
+        ));
         noise_note += &format!(" label-noise={noise}");
         eprintln!(
             "flipped {} training labels; recorded in {} as [index, original, new]",
             flipped.len(),
-            p.display()
+            noise_path.display()
         );
     }
-    let mut log = std::fs::File::create(&log_path)
-        .map_err(|e| Error::Io(format!("{}: {e}", log_path.display())))?;
+    // the log is kept in memory and written with the model: an interrupted run leaves
+    // no file behind, and its retry needs no --force
+    let mut log = Vec::new();
     let start = std::time::Instant::now();
     let t = train_new(arch, &data, cfg, &mut log, &mut NoObserver)?;
     let prov = Provenance {
@@ -255,6 +272,10 @@ fn train(
         train: cfg.clone(),
         notes: noise_note,
     };
+    if let Some(json) = noise_json {
+        outputs.write(&noise_path, json.as_bytes())?;
+    }
+    outputs.write(&log_path, &log)?;
     save_model(&t.model, out, &prov.metadata(&t), force)?;
     let e = &t.eval;
     println!(
@@ -269,17 +290,9 @@ fn train(
 }
 
 fn eval(model_path: &Path, data: Option<&Path>, cache: &Path) -> Result<()> {
-    let model = load_model::<f32>(model_path)?;
-    let (_, meta) = read_tensors::<f32>(model_path)?;
-    let profile = Profile::of(&model.arch);
-    let (spec, split_seed) = match (data, Provenance::data_of(&meta)) {
-        (Some(d), rec) => (
-            profile.data_spec(Some(d), 1000, false),
-            rec.map_or(0, |r| r.1),
-        ),
-        (None, Some(rec)) => rec,
-        (None, None) => (profile.data_spec(None, 1000, false), 0),
-    };
+    let bytes = read_bounded(model_path)?;
+    let (model, meta) = model_from_bytes::<f32>(&bytes, model_path)?;
+    let (spec, split_seed) = model_data(&model, &meta, data);
     let data = load(&spec, cache, split_seed)?;
     report_loading(&data);
     let e = evaluate(&model, &data.test)?;
@@ -316,9 +329,12 @@ fn treereg(
         seed,
         quick,
     };
-    check_overwrite(&out.join("index.html"), force)?;
+    let outputs = Outputs::in_folder(out, &SWEEP_FILES, force, "--out")?;
     let sweep = run_sweep(&opts)?;
-    write_sweep(&sweep, out, &format!("Tree regularization: {task}"))?;
+    outputs.write_folder(
+        out,
+        &sweep_files(&sweep, &format!("Tree regularization: {task}"))?,
+    )?;
     for m in ["tree", "l1", "l2", "decision-tree"] {
         let pts: Vec<String> = sweep
             .runs

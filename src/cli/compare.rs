@@ -19,7 +19,7 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
         &format!("name it with --theirs {file}:KEY"),
     )?;
     let loaded = args.input.model::<f64>()?;
-    let x = args.input.batch::<f64>(&loaded.model)?;
+    let x = args.input.batch::<f64>(&loaded)?;
     let n = x.shape()[0];
     let targets = args.input.targets(n, loaded.model.arch.num_classes(), || {
         loaded.model.predict(&x)?.argmax_rows()

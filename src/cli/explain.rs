@@ -3,45 +3,58 @@
 //! shared with `lamppost compare`.
 
 use super::{ExplainArgs, InputArgs, MethodArgs};
-use crate::data::folder::load_image;
+use crate::data::folder::load_image_sized;
 use crate::data::mnist;
-use crate::data::source::load;
+use crate::data::source::{DataSpec, load};
 use crate::error::{Error, Result};
 use crate::explain::attribution::Precision;
 use crate::explain::local::integrated_gradients::{Baseline, PathRule};
 use crate::explain::local::lime::Selection;
 use crate::explain::local::lime_tabular::FeatureStats;
 use crate::explain::registry::{MethodOptions, build};
-use crate::io::safetensors_file::{check_overwrite, model_from_bytes};
-use crate::io::{FileDtype, read_named, stable_hash, write_tensors_as};
+use crate::fit::Provenance;
+use crate::io::safetensors_file::{model_from_bytes, read_bounded, serialize};
+use crate::io::{FileDtype, Outputs, read_named, stable_hash};
 use crate::nn::Model;
 use crate::profile::{InputKind, Profile};
 use crate::tensor::Tensor;
 use crate::viz::grid::image_grid;
 use crate::viz::heatmap::pictures;
 use crate::viz::plot::bar_chart;
-use crate::viz::save_png;
+use crate::viz::png_bytes;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// Parses `zero`, `constant:V`, `blur:R`, `noise[:SEED]`.
 pub fn parse_baseline(s: &str) -> Result<Baseline> {
     let (kind, arg) = s.split_once(':').unwrap_or((s, ""));
-    let num = |what: &str| {
-        arg.parse::<f64>()
-            .map_err(|_| Error::Invalid(format!("--baseline {s}: '{arg}' is not a {what}")))
+    let bad = |what: &str| Error::Invalid(format!("--baseline {s}: '{arg}' is not {what}"));
+    let whole = |what: &str, min: u64| {
+        arg.trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|&v| v >= min)
+            .ok_or_else(|| bad(what))
     };
     Ok(match kind {
         "zero" => Baseline::Zero,
-        "constant" => Baseline::Constant(num("number")?),
-        "blur" => Baseline::Blurred(num("radius")? as usize),
+        "constant" => Baseline::Constant(
+            arg.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| bad("a finite number"))?,
+        ),
+        "blur" => {
+            Baseline::Blurred(whole("a blur radius (a whole number of pixels ≥ 1)", 1)? as usize)
+        }
         "noise" => Baseline::UniformNoise {
             lo: -1.0,
             hi: 1.0,
             seed: if arg.is_empty() {
                 0
             } else {
-                num("seed")? as u64
+                whole("a seed (a whole number ≥ 0)", 0)?
             },
         },
         _ => {
@@ -120,35 +133,86 @@ impl MethodArgs {
     }
 }
 
-/// A loaded model (read from disk once) and its file's fingerprint.
+/// A loaded model (read from disk once), its file's metadata and fingerprint.
 pub struct LoadedModel<T> {
     pub model: Model<T>,
+    pub meta: HashMap<String, String>,
     pub path: PathBuf,
     pub fnv1a64: String,
+}
+
+/// The data a model's examples come from: `--data` if given, else the data recorded in
+/// the model file's provenance (folder or synthetic set, and its split seed), else the
+/// architecture's default. Says on stderr which one is used.
+pub fn model_data(
+    model: &Model<impl Float>,
+    meta: &HashMap<String, String>,
+    data: Option<&Path>,
+) -> (DataSpec, u64) {
+    let profile = Profile::of(&model.arch);
+    let recorded = Provenance::data_of(meta);
+    let (spec, split, why) = match (data, recorded) {
+        (Some(d), rec) => (
+            profile.data_spec(Some(d), 1000, false),
+            rec.map_or(0, |r| r.1),
+            "--data",
+        ),
+        (None, Some((spec, split))) => (spec, split, "recorded in the model file"),
+        (None, None) => (
+            profile.data_spec(None, 1000, false),
+            0,
+            "the architecture's default; the model file records none",
+        ),
+    };
+    eprintln!("data: {} ({why})", spec.describe());
+    (spec, split)
 }
 
 impl InputArgs {
     /// Reads the model file once: the model at precision `T` and the file's hash.
     pub fn model<T: Float>(&self) -> Result<LoadedModel<T>> {
-        let bytes = std::fs::read(&self.model)
-            .map_err(|e| Error::Io(format!("{}: {e}", self.model.display())))?;
-        let (model, _) = model_from_bytes::<T>(&bytes, &self.model)?;
+        let bytes = read_bounded(&self.model)?;
+        let (model, meta) = model_from_bytes::<T>(&bytes, &self.model)?;
         Ok(LoadedModel {
             model,
+            meta,
             path: self.model.clone(),
             fnv1a64: format!("{:016x}", stable_hash(&bytes)),
         })
     }
 
+    /// Checks the combination of input options before any work: exactly one source,
+    /// and `--data` only with `--index`.
+    pub fn check(&self) -> Result<()> {
+        let given = [
+            self.input.is_some(),
+            self.image.is_some(),
+            self.index.is_some(),
+        ];
+        if !given.contains(&true) {
+            return Err(Error::Invalid(
+                "give the inputs with --input X.safetensors, --image FILE.png or --index N".into(),
+            ));
+        }
+        if self.data.is_some() && self.index.is_none() {
+            return Err(Error::Invalid(
+                "--data picks the dataset --index reads from; with --input or --image it would be ignored, so drop it"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+
     /// The batch to explain, at the model's precision.
-    pub fn batch<T: Float>(&self, model: &Model<T>) -> Result<Tensor<T>> {
+    pub fn batch<T: Float>(&self, loaded: &LoadedModel<T>) -> Result<Tensor<T>> {
+        let model = &loaded.model;
         let profile = Profile::of(&model.arch);
         Ok(match (&self.input, &self.image, self.index) {
             (Some(p), _, _) => tensor_x::<T>(p)?,
-            (_, Some(p), _) => image_input(p, &profile)?.cast(),
+            (_, Some(p), _) => image_input(p, &profile, self.invert)?.cast(),
             (_, _, Some(index)) => {
-                let spec = profile.data_spec(self.data.as_deref(), 1000, false);
-                let d = load(&spec, &self.cache, 0)?;
+                let (spec, split) = model_data(model, &loaded.meta, self.data.as_deref());
+                let d = load(&spec, &self.cache, split)?;
                 if index >= d.test.len() {
                     return Err(Error::Invalid(format!(
                         "--index {index} out of range: the test set has {} examples",
@@ -203,22 +267,74 @@ impl InputArgs {
 }
 
 /// One picture as a model input: RGB 64×64 in [0, 1] for Pokémon/Digimon models,
-/// else grayscale 28×28 with MNIST's normalization (white digit on black, like MNIST).
-fn image_input(p: &Path, profile: &Profile) -> Result<Tensor<f32>> {
-    if let InputKind::Image {
-        channels: 3,
-        height,
-        ..
-    } = profile.input
-    {
-        return load_image(p, height)?.reshape(&[1, 3, height, height]);
+/// else grayscale 28×28 with MNIST's normalization (white digit on black, like MNIST;
+/// `invert` turns a dark digit on paper into that). Says on stderr what was done to the
+/// picture: its size, the resize and any aspect change, and warns about pictures that
+/// look unlike the model's data.
+fn image_input(p: &Path, profile: &Profile, invert: bool) -> Result<Tensor<f32>> {
+    let (channels, side) = match profile.input {
+        InputKind::Image {
+            channels, height, ..
+        } => (channels, height),
+        InputKind::Sequence { steps, features } if steps == features => (1, steps),
+        _ => {
+            return Err(Error::Invalid(
+                "--image: this model does not read pictures; give its inputs with --input X.safetensors"
+                    .into(),
+            ));
+        }
+    };
+    let (t, w0, h0) = load_image_sized(p, side)?;
+    let aspect = w0 as f64 / h0 as f64;
+    let mut note = format!(
+        "{}: {w0} × {h0} pixels, resized to {side} × {side}",
+        p.display()
+    );
+    if (aspect - 1.0).abs() > 0.05 {
+        note +=
+            &format!(" (aspect ratio {aspect:.2} squeezed to 1: crop it square to keep shapes)");
     }
-    let t = load_image(p, 28)?;
-    let g: Vec<f32> = (0..784)
-        .map(|i| (t.data()[i] + t.data()[784 + i] + t.data()[2 * 784 + i]) / 3.0)
+    if channels == 1 {
+        note += ", converted to grey";
+    }
+    if invert {
+        note += ", inverted";
+    }
+    eprintln!("{note}");
+    if w0.max(h0) as usize > 16 * side || (w0.min(h0) as usize) < side / 2 {
+        eprintln!(
+            "warning: the picture is far from the model's {side} × {side} input; details may be lost or invented by the resize"
+        );
+    }
+    if channels == 3 {
+        let mut x = t.reshape(&[1, 3, side, side])?;
+        if invert {
+            x = x.map(|v| 1.0 - v);
+        }
+        return Ok(x);
+    }
+    let n = side * side;
+    let mut g: Vec<f32> = (0..n)
+        .map(|i| (t.data()[i] + t.data()[n + i] + t.data()[2 * n + i]) / 3.0)
         .collect();
+    if invert {
+        g.iter_mut().for_each(|v| *v = 1.0 - *v);
+    }
+    let border: Vec<f32> = (0..n)
+        .filter(|i| i / side == 0 || i / side == side - 1 || i % side == 0 || i % side == side - 1)
+        .map(|i| g[i])
+        .collect();
+    let border_mean = border.iter().sum::<f32>() / border.len().max(1) as f32;
+    if border_mean > 0.5 {
+        eprintln!(
+            "warning: the picture's border is light ({:.0}% grey): it looks like a dark digit on paper, \
+             but MNIST digits are white on black{}",
+            100.0 * border_mean,
+            if invert { "" } else { "; pass --invert" }
+        );
+    }
     Tensor::new(
-        &[1, 1, 28, 28],
+        &[1, 1, side, side],
         g.iter()
             .map(|&v| mnist::normalize((v * 255.0).round() as u8))
             .collect(),
@@ -238,15 +354,8 @@ pub fn explain(args: &ExplainArgs) -> Result<()> {
     // everything that can be checked before any work
     let dtype = parse_dtype(&args.dtype)?;
     let opts = args.options.to_options()?;
-    let out = args.out.as_path();
-    if out.is_file() {
-        return Err(Error::Io(format!(
-            "--out {}: is a file; give a folder for attributions.safetensors and the pictures",
-            out.display()
-        )));
-    }
-    let file = out.join("attributions.safetensors");
-    check_overwrite(&file, args.force)?;
+    args.input.check()?;
+    let file = args.out.join("attributions.safetensors");
     match dtype {
         FileDtype::F32 => explain_as::<f32>(args, &opts, &file, dtype),
         FileDtype::F64 => explain_as::<f64>(args, &opts, &file, dtype),
@@ -264,16 +373,20 @@ fn explain_as<T: Precision>(
     let model = &loaded.model;
     let m = build(method, opts, &model.arch)?;
     let profile = Profile::of(&model.arch);
-    let x = args.input.batch::<T>(model)?;
-    let images = x.ndim() == 4;
+    let images = matches!(
+        profile.input,
+        InputKind::Image { .. } | InputKind::Sequence { .. }
+    );
     let pictures_named: &[&str] = if images {
         &["heatmap.png", "overlay.png"]
     } else {
         &["bars.png"]
     };
-    for p in pictures_named {
-        check_overwrite(&out.join(p), force)?;
-    }
+    let mut names = vec!["attributions.safetensors"];
+    names.extend(pictures_named);
+    let outputs = Outputs::in_folder(out, &names, force, "--out")?;
+    let x = args.input.batch::<T>(&loaded)?;
+    let images = images && x.ndim() == 4;
     let n = x.shape().first().copied().unwrap_or(0);
     let mut pred = None;
     let targets = args.input.targets(n, model.arch.num_classes(), || {
@@ -298,13 +411,17 @@ fn explain_as<T: Precision>(
     ]);
     let mut tensors = vec![("attribution".to_string(), a.map.clone())];
     tensors.extend(a.extras.iter().cloned());
-    write_tensors_as(file, &tensors, meta, force, dtype)?;
     let (x32, map32) = (x.cast::<f32>(), a.map.cast::<f32>());
+    let mut files = vec![(
+        "attributions.safetensors".to_string(),
+        serialize(&tensors, &meta, dtype),
+    )];
     if images {
-        write_pictures(&x32, &map32, profile.to_unit(), out)?;
+        files.extend(pictures_of(&x32, &map32, profile.to_unit())?);
     } else {
-        save_png(&bar_rows(&map32)?, &out.join("bars.png"))?;
+        files.push(("bars.png".into(), png_bytes(&bar_rows(&map32)?)?));
     }
+    outputs.write_folder(out, &files)?;
     println!(
         "{method}: {n} example(s), targets {targets:?}{}; wrote {}, {} ({})",
         pred.map_or(String::new(), |p| format!(" (predicted {p:?})")),
@@ -315,13 +432,12 @@ fn explain_as<T: Precision>(
     Ok(())
 }
 
-/// Heatmaps and overlays of image attributions, one tile per example.
-fn write_pictures(
+/// Heatmaps and overlays of image attributions, one tile per example, as PNG files.
+fn pictures_of(
     x: &Tensor<f32>,
     map: &Tensor<f32>,
     to_unit: fn(f32) -> f32,
-    out: &Path,
-) -> Result<()> {
+) -> Result<Vec<(String, Vec<u8>)>> {
     let (mut heats, mut overlays) = (Vec::new(), Vec::new());
     for i in 0..x.shape()[0] {
         let (heat, over) = pictures(x, map, i, to_unit, 0.55)?;
@@ -329,11 +445,16 @@ fn write_pictures(
         overlays.push(over);
     }
     let scale = if x.shape()[2] < 40 { 6 } else { 3 };
-    save_png(&image_grid(&heats, 8, scale, 2), &out.join("heatmap.png"))?;
-    save_png(
-        &image_grid(&overlays, 8, scale, 2),
-        &out.join("overlay.png"),
-    )
+    Ok(vec![
+        (
+            "heatmap.png".into(),
+            png_bytes(&image_grid(&heats, 8, scale, 2))?,
+        ),
+        (
+            "overlay.png".into(),
+            png_bytes(&image_grid(&overlays, 8, scale, 2))?,
+        ),
+    ])
 }
 
 /// Attributions of feature rows `[N, F]` (or any other shape, flattened per example) as

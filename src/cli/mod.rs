@@ -25,7 +25,7 @@ pub enum Command {
     Init {
         /// mnist-cnn, mnist-gap, mnist-gru, pokedigi-gap, or a seq: layer list
         arch: String,
-        #[arg(long, default_value_t = 0)]
+        #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = seed)]
         seed: u64,
         #[arg(long)]
         out: PathBuf,
@@ -54,21 +54,22 @@ pub enum Command {
         /// MNIST IDX folder, or a folder with pokemon/*.png and digimon/*.jpg
         #[arg(long)]
         data: Option<PathBuf>,
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true, value_parser = count)]
         epochs: Option<usize>,
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true, value_parser = count)]
         batch: Option<usize>,
-        #[arg(long)]
+        /// Adam's learning rate (a positive number).
+        #[arg(long, allow_negative_numbers = true, value_parser = positive)]
         lr: Option<f64>,
-        #[arg(long, default_value_t = 0)]
+        #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = seed)]
         seed: u64,
         #[arg(long)]
         out: PathBuf,
         /// Flip this fraction of the training labels (recorded in FILE.noise.json).
-        #[arg(long, default_value_t = 0.0)]
+        #[arg(long, default_value_t = 0.0, allow_negative_numbers = true, value_parser = fraction)]
         label_noise: f64,
         /// Size of the synthetic Pokémon/Digimon set when --data is not given.
-        #[arg(long, default_value_t = 1000)]
+        #[arg(long, default_value_t = 1000, allow_negative_numbers = true, value_parser = count)]
         synth_n: usize,
         /// Use the synthetic set with random backgrounds.
         #[arg(long)]
@@ -77,7 +78,7 @@ pub enum Command {
         #[arg(long, default_value = ".lamppost-cache")]
         cache: PathBuf,
         /// Train on the first N training examples only.
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true, value_parser = count)]
         limit: Option<usize>,
         #[arg(long)]
         force: bool,
@@ -116,9 +117,9 @@ pub enum Command {
         #[arg(long, default_value = "hmm")]
         task: String,
         /// Strengths for every regularizer, comma-separated (default: a grid per regularizer).
-        #[arg(long, value_delimiter = ',')]
+        #[arg(long, value_delimiter = ',', allow_negative_numbers = true, value_parser = non_negative)]
         lambdas: Option<Vec<f64>>,
-        #[arg(long, default_value_t = 0)]
+        #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = seed)]
         seed: u64,
         #[arg(long)]
         out: PathBuf,
@@ -146,7 +147,7 @@ pub enum Command {
 #[derive(Args, Debug, Clone)]
 pub struct MethodArgs {
     /// Integrated gradients: number of points (default 50).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = count)]
     pub steps: Option<usize>,
     /// Integrated gradients: left, right, middle, trapezoid, captum-trapezoid, gauss-legendre (default).
     #[arg(long)]
@@ -167,16 +168,16 @@ pub struct MethodArgs {
     #[arg(long)]
     pub stride: Option<String>,
     /// Value of hidden inputs (occlusion: default 0; LIME: default each superpixel's mean colour).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = finite)]
     pub fill: Option<f64>,
     /// SmoothGrad's noisy copies (default 50) or LIME's perturbations (default 1000).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = count)]
     pub samples: Option<usize>,
     /// SmoothGrad: noise σ as a fraction of the input's range (default 0.15).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = positive)]
     pub sigma: Option<f64>,
     /// SmoothGrad, LIME: random seed (default 0).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = seed)]
     pub seed: Option<u64>,
     /// Saliency: absolute values.
     #[arg(long)]
@@ -185,7 +186,7 @@ pub struct MethodArgs {
     #[arg(long)]
     pub selection: Option<String>,
     /// LIME: number of superpixels (or features) in the explanation (default 10).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = count)]
     pub num_features: Option<usize>,
     /// LIME on a model of feature rows: training rows [M, F] under key x, for the
     /// features' means and scales.
@@ -204,9 +205,14 @@ pub struct InputArgs {
     /// One PNG/JPEG image.
     #[arg(long, conflicts_with = "index")]
     pub image: Option<PathBuf>,
-    /// A test example of the model's default data (or of --data).
-    #[arg(long)]
+    /// With --image: invert the picture (a dark digit on white paper becomes MNIST's
+    /// white digit on black).
+    #[arg(long, requires = "image")]
+    pub invert: bool,
+    /// A test example of the data recorded in the model file (or of --data).
+    #[arg(long, allow_negative_numbers = true, value_parser = index)]
     pub index: Option<usize>,
+    /// With --index: the dataset to read instead of the one the model file records.
     #[arg(long)]
     pub data: Option<PathBuf>,
     #[arg(long, default_value = ".lamppost-cache")]
@@ -258,9 +264,9 @@ pub enum DatasetCommand {
     SynthPokedigi {
         #[arg(long)]
         out: PathBuf,
-        #[arg(long, default_value_t = 1000)]
+        #[arg(long, default_value_t = 1000, allow_negative_numbers = true, value_parser = count)]
         n: usize,
-        #[arg(long, default_value_t = 0)]
+        #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = seed)]
         seed: u64,
         /// Random backgrounds for both classes (no shortcut).
         #[arg(long)]
@@ -268,6 +274,80 @@ pub enum DatasetCommand {
         #[arg(long)]
         force: bool,
     },
+}
+
+// Parsers for numeric options: our own messages, also for negative numbers (which clap
+// would otherwise take for flags and answer with a `-- -1` tip).
+
+/// A count: a whole number ≥ 1.
+fn count(s: &str) -> std::result::Result<usize, String> {
+    match s.trim().parse::<i128>() {
+        Ok(n) if n >= 1 && n <= usize::MAX as i128 => Ok(n as usize),
+        Ok(n) => Err(format!(
+            "{n} is not a count; give a whole number of at least 1"
+        )),
+        Err(_) => Err(format!(
+            "'{s}' is not a whole number; give a count such as 10"
+        )),
+    }
+}
+
+/// A position: a whole number ≥ 0.
+fn index(s: &str) -> std::result::Result<usize, String> {
+    match s.trim().parse::<i128>() {
+        Ok(n) if n >= 0 && n <= usize::MAX as i128 => Ok(n as usize),
+        Ok(n) => Err(format!("{n} is negative; positions start at 0")),
+        Err(_) => Err(format!(
+            "'{s}' is not a whole number; give a position such as 0"
+        )),
+    }
+}
+
+/// A random seed: a whole number from 0 to 2^64 − 1.
+fn seed(s: &str) -> std::result::Result<u64, String> {
+    match s.trim().parse::<i128>() {
+        Ok(n) if n >= 0 && n <= u64::MAX as i128 => Ok(n as u64),
+        _ => Err(format!(
+            "'{s}' is not a seed; give a whole number from 0 to 2^64 − 1"
+        )),
+    }
+}
+
+fn number(s: &str) -> std::result::Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(x) if x.is_finite() => Ok(x),
+        Ok(x) => Err(format!("{x} is not a finite number")),
+        Err(_) => Err(format!("'{s}' is not a number")),
+    }
+}
+
+/// Any finite number.
+fn finite(s: &str) -> std::result::Result<f64, String> {
+    number(s)
+}
+
+/// A finite number > 0.
+fn positive(s: &str) -> std::result::Result<f64, String> {
+    match number(s)? {
+        x if x > 0.0 => Ok(x),
+        x => Err(format!("{x} is not positive; give a number above 0")),
+    }
+}
+
+/// A finite number ≥ 0.
+fn non_negative(s: &str) -> std::result::Result<f64, String> {
+    match number(s)? {
+        x if x >= 0.0 => Ok(x),
+        x => Err(format!("{x} is negative; give a number of at least 0")),
+    }
+}
+
+/// A fraction in [0, 1).
+fn fraction(s: &str) -> std::result::Result<f64, String> {
+    match number(s)? {
+        x if (0.0..1.0).contains(&x) => Ok(x),
+        x => Err(format!("{x} is not a fraction in [0, 1), such as 0.2")),
+    }
 }
 
 /// The method table for `explain --help`, from the registry.

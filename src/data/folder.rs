@@ -48,14 +48,38 @@ pub fn composite_on_black(img: &DynamicImage) -> RgbImage {
     out
 }
 
+/// The most pixels an image file may have (50 megapixels, about 7000 × 7000): larger
+/// files are refused before decoding instead of taking seconds and gigabytes.
+pub const MAX_IMAGE_PIXELS: u64 = 50_000_000;
+
 /// Decodes one image file (format from its content), composites it onto black and
 /// resizes it: `[3, size, size]` in [0, 1].
 pub fn load_image(path: &Path, size: usize) -> Result<Tensor<f32>> {
+    Ok(load_image_sized(path, size)?.0)
+}
+
+/// [`load_image`] and the file's own width and height.
+pub fn load_image_sized(path: &Path, size: usize) -> Result<(Tensor<f32>, u32, u32)> {
     let err = |e: &dyn std::fmt::Display| Error::Io(format!("{}: {e}", path.display()));
     let reader = image::ImageReader::open(path)
         .map_err(|e| err(&e))?
         .with_guessed_format()
         .map_err(|e| err(&e))?;
+    let mut reader = reader;
+    reader.limits(limits_for_decode());
+    let (w0, h0) = reader.into_dimensions().map_err(|e| err(&e))?;
+    if w0 as u64 * h0 as u64 > MAX_IMAGE_PIXELS {
+        return Err(err(&format!(
+            "{w0} × {h0} pixels, above the {} megapixel limit; the model reads {size} × {size}, so \
+             shrink the picture first (e.g. to 1000 pixels wide)",
+            MAX_IMAGE_PIXELS / 1_000_000
+        )));
+    }
+    let mut reader = image::ImageReader::open(path)
+        .map_err(|e| err(&e))?
+        .with_guessed_format()
+        .map_err(|e| err(&e))?;
+    reader.limits(limits_for_decode());
     let img = reader.decode().map_err(|e| err(&e))?;
     if img.width() == 0 || img.height() == 0 {
         return Err(err(&"image has no pixels"));
@@ -68,7 +92,14 @@ pub fn load_image(path: &Path, size: usize) -> Result<Tensor<f32>> {
             data[c * size * size + i] = p[c] as f32 / 255.0;
         }
     }
-    Tensor::new(&[3, size, size], data)
+    Ok((Tensor::new(&[3, size, size], data)?, w0, h0))
+}
+
+/// The decoder's memory limit: the pixel budget at 4 bytes a pixel, plus headroom.
+fn limits_for_decode() -> image::Limits {
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(4 * MAX_IMAGE_PIXELS + (64 << 20));
+    limits
 }
 
 /// Lists the class folder's files with an accepted extension, sorted by name.
@@ -128,6 +159,17 @@ pub fn load_folder(dir: &Path, size: usize) -> Result<(Dataset, LoadReport)> {
         }
     }
     report.loaded = y.len();
+    for (label, name) in CLASSES.iter().enumerate() {
+        if !y.contains(&label) {
+            return Err(Error::Io(format!(
+                "{}: no usable images of class '{name}' ({} file(s) skipped in all); a classifier \
+                 needs examples of every class: put the {name} pictures in {}",
+                dir.join(name).display(),
+                report.skipped.len(),
+                dir.join(name).display()
+            )));
+        }
+    }
     if y.is_empty() {
         return Err(Error::Io(format!(
             "{}: no usable images ({} could not be decoded); expected DIR/pokemon/*.png and DIR/digimon/*.jpg",

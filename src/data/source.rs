@@ -3,7 +3,8 @@
 
 use super::folder::{LoadReport, load_folder};
 use super::{Dataset, mnist, stratified_split, synth};
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::io::Outputs;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -93,8 +94,10 @@ pub fn synth_folder(cache: &Path, n: usize, seed: u64, debias: bool) -> Result<P
     ));
     let done = dir.join(".complete");
     if !done.exists() {
-        synth::write_pokedigi(&dir, n, seed, debias, true)?;
-        std::fs::write(&done, b"").map_err(|e| Error::Io(format!("{}: {e}", done.display())))?;
+        // built under a temporary name and renamed into place whole
+        let mut files = synth::pokedigi_files(n, seed, debias)?;
+        files.push((".complete".into(), Vec::new()));
+        Outputs::folder(&dir, true, "--cache")?.write_folder(&dir, &files)?;
     }
     Ok(dir)
 }

@@ -12,7 +12,8 @@
 //! opaque background and are both saved as JPEG, so a model has to look at the creature.
 
 use crate::error::{Error, Result};
-use image::{ImageFormat, Rgb, RgbImage, Rgba, RgbaImage};
+use crate::io::Outputs;
+use image::{DynamicImage, ImageFormat, Rgb, RgbImage, Rgba, RgbaImage};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
@@ -276,70 +277,75 @@ fn image_rng(seed: u64, i: usize) -> StdRng {
 }
 
 /// Writes `n` sprites (half per class) as `DIR/pokemon/*.png` and `DIR/digimon/*.jpg`
-/// (with `debias`, both classes as `.jpg`).
-/// Each image has its own seed (`seed`, index), so the result does not depend on threads.
+/// (with `debias`, both classes as `.jpg`). A folder that already holds files is refused
+/// unless `force`; the set is encoded in memory and written at the end (a new folder is
+/// renamed into place whole), so an interrupted run leaves nothing behind.
 pub fn write_pokedigi(dir: &Path, n: usize, seed: u64, debias: bool, force: bool) -> Result<()> {
     if n < 2 {
         return Err(Error::Invalid(format!(
             "need at least 2 images (one per class), got {n}"
         )));
     }
-    for class in ["pokemon", "digimon"] {
-        let d = dir.join(class);
-        let non_empty = d
-            .read_dir()
-            .map(|mut r| r.next().is_some())
-            .unwrap_or(false);
-        if non_empty && !force {
-            return Err(Error::Io(format!(
-                "{} already has files; pass --force to write into it",
-                d.display()
-            )));
-        }
-        std::fs::create_dir_all(&d).map_err(|e| Error::Io(format!("{}: {e}", d.display())))?;
-    }
-    (0..n).into_par_iter().try_for_each(|i| -> Result<()> {
-        let mut rng = image_rng(seed, i);
-        let digimon = i % 2 == 1;
-        let size = 64 + rng.gen_range(0..=10);
-        let sprite = draw_creature(&mut rng, size, digimon);
-        let name = format!("{:04} {}", i, NAMES[(i / 2) % NAMES.len()]);
-        let io = |p: &Path, e: image::ImageError| Error::Io(format!("{}: {e}", p.display()));
-        if debias {
-            // both classes on the same kind of background and in the same file format:
-            // the format is the shortcut being removed
-            let mut bg = random_background(&mut rng, size);
-            over(&mut bg, &sprite);
-            let class = if digimon { "digimon" } else { "pokemon" };
-            let p = dir.join(class).join(format!("{name}.jpg"));
-            bg.save_with_format(&p, ImageFormat::Jpeg)
-                .map_err(|e| io(&p, e))?;
-        } else if digimon {
-            let mut bg = RgbImage::from_pixel(size, size, Rgb([255, 255, 255]));
-            over(&mut bg, &sprite);
-            let ext = if i % 10 == 3 { "jpeg" } else { "jpg" };
-            let p = dir.join("digimon").join(format!("{name}.{ext}"));
-            bg.save_with_format(&p, ImageFormat::Jpeg)
-                .map_err(|e| io(&p, e))?;
-        } else {
-            let mut img = sprite;
-            if rng.gen_bool(0.5) {
-                // what many real PNGs do: white (or junk) stored under alpha 0
-                let junk = if rng.gen_bool(0.7) {
-                    [255, 255, 255]
-                } else {
-                    [rng.r#gen(), rng.r#gen(), rng.r#gen()]
-                };
-                for p in img.pixels_mut().filter(|p| p[3] == 0) {
-                    *p = Rgba([junk[0], junk[1], junk[2], 0]);
+    let outputs = Outputs::folder(dir, force, "--out")?;
+    outputs.write_folder(dir, &pokedigi_files(n, seed, debias)?)
+}
+
+/// The synthetic set as (`class/NNNN name.ext`, encoded bytes). Each image has its own
+/// seed (`seed`, index), so the result does not depend on threads.
+pub fn pokedigi_files(n: usize, seed: u64, debias: bool) -> Result<Vec<(String, Vec<u8>)>> {
+    (0..n)
+        .into_par_iter()
+        .map(|i| -> Result<(String, Vec<u8>)> {
+            let mut rng = image_rng(seed, i);
+            let digimon = i % 2 == 1;
+            let size = 64 + rng.gen_range(0..=10);
+            let sprite = draw_creature(&mut rng, size, digimon);
+            let name = format!("{:04} {}", i, NAMES[(i / 2) % NAMES.len()]);
+            let (file, img, format) = if debias {
+                // both classes on the same kind of background and in the same file format:
+                // the format is the shortcut being removed
+                let mut bg = random_background(&mut rng, size);
+                over(&mut bg, &sprite);
+                let class = if digimon { "digimon" } else { "pokemon" };
+                (
+                    format!("{class}/{name}.jpg"),
+                    DynamicImage::ImageRgb8(bg),
+                    ImageFormat::Jpeg,
+                )
+            } else if digimon {
+                let mut bg = RgbImage::from_pixel(size, size, Rgb([255, 255, 255]));
+                over(&mut bg, &sprite);
+                let ext = if i % 10 == 3 { "jpeg" } else { "jpg" };
+                (
+                    format!("digimon/{name}.{ext}"),
+                    DynamicImage::ImageRgb8(bg),
+                    ImageFormat::Jpeg,
+                )
+            } else {
+                let mut img = sprite;
+                if rng.gen_bool(0.5) {
+                    // what many real PNGs do: white (or junk) stored under alpha 0
+                    let junk = if rng.gen_bool(0.7) {
+                        [255, 255, 255]
+                    } else {
+                        [rng.r#gen(), rng.r#gen(), rng.r#gen()]
+                    };
+                    for p in img.pixels_mut().filter(|p| p[3] == 0) {
+                        *p = Rgba([junk[0], junk[1], junk[2], 0]);
+                    }
                 }
-            }
-            let p = dir.join("pokemon").join(format!("{name}.png"));
-            img.save_with_format(&p, ImageFormat::Png)
-                .map_err(|e| io(&p, e))?;
-        }
-        Ok(())
-    })
+                (
+                    format!("pokemon/{name}.png"),
+                    DynamicImage::ImageRgba8(img),
+                    ImageFormat::Png,
+                )
+            };
+            let mut buf = std::io::Cursor::new(Vec::new());
+            img.write_to(&mut buf, format)
+                .map_err(|e| Error::Io(format!("encoding {file}: {e}")))?;
+            Ok((file, buf.into_inner()))
+        })
+        .collect()
 }
 
 #[cfg(test)]

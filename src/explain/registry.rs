@@ -326,8 +326,9 @@ fn build_lime(o: &MethodOptions, c: &Context) -> Result<Box<dyn Method>> {
             )
         })?;
         let d = LimeTabular::new(stats);
+        let num_features = o.num_features.unwrap_or(d.num_features);
         return Ok(Box::new(LimeTabular {
-            samples: positive(o.samples, d.samples, "--samples")?,
+            samples: lime_samples(o, d.samples, num_features)?,
             seed: o.seed.unwrap_or(d.seed),
             selection,
             num_features: o.num_features.unwrap_or(d.num_features),
@@ -340,8 +341,9 @@ fn build_lime(o: &MethodOptions, c: &Context) -> Result<Box<dyn Method>> {
         );
     }
     let d = Lime::default();
+    let num_features = o.num_features.unwrap_or(d.num_features);
     Ok(Box::new(Lime {
-        samples: positive(o.samples, d.samples, "--samples")?,
+        samples: lime_samples(o, d.samples, num_features)?,
         seed: o.seed.unwrap_or(d.seed),
         fill: o.fill.map(|f| finite(Some(f), 0.0, "--fill")).transpose()?,
         segmenter: segmenter(c.profile.lime_features),
@@ -371,6 +373,24 @@ fn finite(v: Option<f64>, default: f64, flag: &str) -> Result<f64> {
         x if x.is_finite() => Ok(x),
         x => invalid(format!("{flag} must be a finite number, got {x}")),
     }
+}
+
+/// The most path points `--steps` may ask for.
+pub const MAX_STEPS: usize = 10_000;
+/// The most perturbations or noisy copies `--samples` may ask for.
+pub const MAX_SAMPLES: usize = 200_000;
+
+/// LIME's smallest sample count: the surrogate fits `num_features` weights and an
+/// intercept, so it needs more samples than that (and at least 10).
+fn lime_samples(o: &MethodOptions, default: usize, num_features: usize) -> Result<usize> {
+    let n = positive(o.samples, default, "--samples")?;
+    let min = (num_features + 1).max(10);
+    if n < min {
+        return invalid(format!(
+            "--samples {n} is too few for LIME: its surrogate fits {num_features} weights and an intercept; give at least {min} (lime's default is 1000)"
+        ));
+    }
+    Ok(n)
 }
 
 /// Every method's name, in table order.
@@ -408,6 +428,18 @@ pub fn build(name: &str, o: &MethodOptions, arch: &Arch) -> Result<Box<dyn Metho
             } else {
                 reads.join(", ")
             }
+        ));
+    }
+    if let Some(n) = o.steps.filter(|&n| n > MAX_STEPS) {
+        return invalid(format!(
+            "--steps {n}: each step is one gradient pass per example; at most {MAX_STEPS} \
+             (Sundararajan et al. use 20 to 300; the completeness delta tells when enough)"
+        ));
+    }
+    if let Some(n) = o.samples.filter(|&n| n > MAX_SAMPLES) {
+        return invalid(format!(
+            "--samples {n}: each sample is one forward (or gradient) pass; at most {MAX_SAMPLES} \
+             (the defaults are 50 for SmoothGrad and 1000 for LIME)"
         ));
     }
     let ctx = Context {

@@ -1,6 +1,9 @@
 //! Files: PyTorch-compatible safetensors model files and tensor files.
 
+pub mod outputs;
 pub mod safetensors_file;
+
+pub use outputs::{Outputs, write_atomic};
 
 pub use safetensors_file::{
     FileDtype, load_model, read_named, read_tensors, save_model, write_tensors, write_tensors_as,

@@ -10,6 +10,7 @@
 
 use crate::error::{Error, Result};
 use crate::float::Float;
+use crate::io::outputs::write_atomic;
 use crate::nn::{Arch, Model};
 use crate::tensor::Tensor;
 use safetensors::tensor::{Dtype, SafeTensors};
@@ -136,16 +137,80 @@ pub fn write_tensors_as<T: Float>(
     dtype: FileDtype,
 ) -> Result<()> {
     check_overwrite(path, force)?;
-    let data = serialize(tensors, &metadata, dtype);
-    let tmp = path.with_extension("safetensors.tmp");
-    std::fs::write(&tmp, data).map_err(|e| io_err(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| io_err(path, e))
+    write_atomic(path, &serialize(tensors, &metadata, dtype))
+}
+
+/// The largest safetensors header read (the format's own limit, 100 MB).
+const MAX_HEADER: u64 = 100_000_000;
+
+/// The largest tensor data read from one file: 8 GiB, far above every model of the course.
+pub const MAX_FILE_DATA: u64 = 8 << 30;
+
+/// The end of the tensor data a safetensors header announces: the largest
+/// `data_offsets` end (0 for a header without tensors).
+fn announced_data_len(header: &str) -> Option<u64> {
+    let mut end = 0u64;
+    let mut rest = header;
+    while let Some(i) = rest.find("\"data_offsets\"") {
+        rest = &rest[i + 14..];
+        let open = rest.find('[')?;
+        let close = rest.find(']')?;
+        let pair = rest.get(open + 1..close)?;
+        let (_, b) = pair.split_once(',')?;
+        end = end.max(b.trim().parse().ok()?);
+        rest = &rest[close..];
+    }
+    Some(end)
+}
+
+/// Reads a safetensors file with a size bound derived from its header: the 8-byte header
+/// length (at most 100 MB), the header, then exactly the tensor data it announces (at
+/// most [`MAX_FILE_DATA`]). A device or pipe that never ends (`/dev/zero`) is refused
+/// instead of read until memory runs out.
+pub fn read_bounded(path: &Path) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let corrupt = |what: String| io_err(path, format!("not a valid safetensors file ({what})"));
+    let file = std::fs::File::open(path).map_err(|e| io_err(path, e))?;
+    if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+        return Err(io_err(path, "is a folder; give a .safetensors file"));
+    }
+    let mut r = std::io::BufReader::new(file);
+    let mut len = [0u8; 8];
+    r.read_exact(&mut len)
+        .map_err(|_| corrupt("shorter than the 8-byte header length".into()))?;
+    let n = u64::from_le_bytes(len);
+    if n == 0 || n > MAX_HEADER {
+        return Err(corrupt(format!(
+            "header length {n}; it must be between 1 and {MAX_HEADER} bytes"
+        )));
+    }
+    let mut bytes = len.to_vec();
+    r.by_ref()
+        .take(n)
+        .read_to_end(&mut bytes)
+        .map_err(|e| io_err(path, e))?;
+    if (bytes.len() as u64) < 8 + n {
+        return Err(corrupt(format!("the file ends inside its {n}-byte header")));
+    }
+    let header =
+        std::str::from_utf8(&bytes[8..]).map_err(|_| corrupt("header is not UTF-8".into()))?;
+    let data = announced_data_len(header)
+        .ok_or_else(|| corrupt("malformed data_offsets in the header".into()))?;
+    if data > MAX_FILE_DATA {
+        return Err(corrupt(format!(
+            "the header announces {data} bytes of tensor data, above the {MAX_FILE_DATA}-byte limit"
+        )));
+    }
+    // one byte more than announced, so trailing bytes are seen (and refused by the parser)
+    r.take(data + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| io_err(path, e))?;
+    Ok(bytes)
 }
 
 /// Reads every tensor of a safetensors file (f32 or f64) and its metadata.
 pub fn read_tensors<T: Float>(path: &Path) -> Result<TensorFile<T>> {
-    let bytes = std::fs::read(path).map_err(|e| io_err(path, e))?;
-    tensors_from_bytes(&bytes, path)
+    tensors_from_bytes(&read_bounded(path)?, path)
 }
 
 /// The tensor named `key` of a safetensors file; the error lists the names there are and
@@ -219,7 +284,7 @@ pub fn save_model<T: Float>(
 
 /// Loads a model file; the architecture comes from its `arch` metadata.
 pub fn load_model<T: Float>(path: &Path) -> Result<Model<T>> {
-    let bytes = std::fs::read(path).map_err(|e| io_err(path, e))?;
+    let bytes = read_bounded(path)?;
     Ok(model_from_bytes(&bytes, path)?.0)
 }
 

@@ -247,6 +247,54 @@ impl Arch {
     pub fn params(&self) -> Vec<(String, Vec<usize>, usize)> {
         self.layers.iter().flat_map(|l| l.params()).collect()
     }
+
+    /// Refuses, before anything is allocated, an architecture whose f32 parameters would
+    /// take more than [`max_param_bytes`] (2 GiB unless `LAMPPOST_MAX_PARAM_GIB` says
+    /// otherwise); training needs about four times that (gradients, Adam's two moments).
+    pub fn check_size(&self) -> Result<()> {
+        let limit = max_param_bytes();
+        let bytes = self
+            .params()
+            .iter()
+            .try_fold(0u128, |acc, p| {
+                let n =
+                    p.1.iter()
+                        .try_fold(1u128, |a, &d| a.checked_mul(d as u128))?;
+                acc.checked_add(n.checked_mul(4)?)
+            })
+            .unwrap_or(u128::MAX);
+        if bytes > limit as u128 {
+            return Err(Error::Invalid(format!(
+                "{}: its parameters would take {} as f32, above the limit of {}; use smaller \
+                 layers, or raise the limit with LAMPPOST_MAX_PARAM_GIB=N if this machine has the memory",
+                self.name,
+                human_bytes(bytes),
+                human_bytes(limit as u128)
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// The largest parameter size [`Arch::check_size`] accepts, in bytes.
+pub fn max_param_bytes() -> u64 {
+    std::env::var("LAMPPOST_MAX_PARAM_GIB")
+        .ok()
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|g| g.is_finite() && *g > 0.0)
+        .map_or(2 << 30, |g| (g * (1u64 << 30) as f64) as u64)
+}
+
+/// Bytes as `1.5 GiB`, `12.0 MiB`, ...
+fn human_bytes(b: u128) -> String {
+    let b = b as f64;
+    if b >= (1u64 << 40) as f64 * 1024.0 {
+        format!("{:.3e} bytes", b)
+    } else if b >= (1u64 << 30) as f64 {
+        format!("{:.1} GiB", b / (1u64 << 30) as f64)
+    } else {
+        format!("{:.1} MiB", b / (1u64 << 20) as f64)
+    }
 }
 
 /// Splits `a(1,2),b,c(3)` at the commas outside parentheses.
@@ -377,6 +425,7 @@ fn parse_seq(full: &str, list: &str) -> Result<Arch> {
         input: None,
         classes: vec![],
     };
+    arch.check_size()?;
     arch.classes = (0..arch.num_classes()).map(|c| c.to_string()).collect();
     Ok(arch)
 }

@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::fit::{
     self, NoObserver, Provenance, TrainConfig, evaluate, history_from_string, train_new,
 };
-use crate::io::safetensors_file::model_from_bytes;
+use crate::io::safetensors_file::{model_from_bytes, read_bounded};
 use crate::io::{save_model, stable_hash};
 use crate::nn::Arch;
 use std::path::Path;
@@ -39,7 +39,7 @@ pub fn train_or_load(
         stable_hash(settings.as_bytes())
     ));
     let start = Instant::now();
-    if let Ok(bytes) = std::fs::read(&path)
+    if let Ok(bytes) = read_bounded(&path)
         && let Ok((model, meta)) = model_from_bytes::<f32>(&bytes, &path)
         && meta.get("settings") == Some(&prov.settings())
     {

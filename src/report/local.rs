@@ -12,8 +12,6 @@ use crate::tensor::Tensor;
 use crate::viz::grid::image_grid;
 use crate::viz::heatmap::pictures;
 use crate::viz::report::Report;
-use crate::viz::save_png;
-use std::path::Path;
 
 /// One row per method, one column per example: the attribution over the input.
 pub fn gallery(
@@ -39,7 +37,6 @@ pub fn gallery(
 /// Pokémon/Digimon models.
 pub fn section(
     r: &mut Report,
-    out: &Path,
     mn: &Loaded,
     mnist_models: &[(&str, Trained)],
     poke: &[(DataSpec, Loaded, Trained)],
@@ -50,9 +47,9 @@ pub fn section(
     let cnn = &mnist_models[0].1.model;
     let td = cnn.predict(&xd)?.argmax_rows()?;
     let cnn_methods: Vec<&str> = names().into_iter().filter(|m| *m != "cam").collect();
-    save_png(
+    r.png(
+        "explain-mnist-cnn.png",
         &gallery(cnn, &xd, &td, &cnn_methods)?,
-        &out.join("explain-mnist-cnn.png"),
     )?;
     r.figure("explain-mnist-cnn.png", &format!("mnist-cnn on four test digits, one row per method: {}. Red: evidence for the predicted class, blue: against (signed maps); viridis for non-negative maps.", cnn_methods.join(", ")));
     let gap = &mnist_models[1].1.model;
@@ -62,10 +59,7 @@ pub fn section(
         .filter(|m| m.family == Family::Cam && m.name != "guided-grad-cam")
         .map(|m| m.name)
         .collect();
-    save_png(
-        &gallery(gap, &xd, &tg, &cams)?,
-        &out.join("explain-mnist-gap.png"),
-    )?;
+    r.png("explain-mnist-gap.png", &gallery(gap, &xd, &tg, &cams)?)?;
     r.figure(
         "explain-mnist-gap.png",
         &format!(
@@ -91,7 +85,7 @@ pub fn section(
         } else {
             "explain-pokedigi.png"
         };
-        save_png(&gallery(&t.model, &xp, &tp, &names())?, &out.join(file))?;
+        r.png(file, &gallery(&t.model, &xp, &tp, &names())?)?;
         r.figure(
             file,
             &format!(

@@ -11,7 +11,8 @@ pub mod treereg;
 
 use crate::data::mnist;
 use crate::data::source::{DataSpec, load};
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::io::Outputs;
 use crate::nn::Arch;
 use crate::profile::Profile;
 use crate::viz::report::{Report, esc};
@@ -30,15 +31,7 @@ pub struct TourOptions {
 
 /// Runs the tour.
 pub fn run_tour(opts: &TourOptions) -> Result<()> {
-    let index = opts.out.join("index.html");
-    if index.exists() && !opts.force {
-        return Err(Error::Io(format!(
-            "{} already exists; pass --force to overwrite the tour",
-            index.display()
-        )));
-    }
-    std::fs::create_dir_all(&opts.out)
-        .map_err(|e| Error::Io(format!("{}: {e}", opts.out.display())))?;
+    let outputs = Outputs::folder(&opts.out, opts.force, "--out")?;
     let start = Instant::now();
     let mut r = Report::new("lamppost tour");
     r.paragraph(&format!(
@@ -107,7 +100,7 @@ pub fn run_tour(opts: &TourOptions) -> Result<()> {
         poke.push((spec, data, t));
     }
 
-    local::section(&mut r, &opts.out, &mn, &mnist_models, &poke)?;
+    local::section(&mut r, &mn, &mnist_models, &poke)?;
     story::section(&mut r, &poke)?;
 
     r.heading("Summary");
@@ -132,7 +125,6 @@ pub fn run_tour(opts: &TourOptions) -> Result<()> {
     let first16: Vec<usize> = (0..16).collect();
     samples(
         &mut r,
-        &opts.out,
         "mnist-samples.png",
         &mn.test,
         &mnist_models[0].1.model,
@@ -156,7 +148,6 @@ pub fn run_tour(opts: &TourOptions) -> Result<()> {
         };
         samples(
             &mut r,
-            &opts.out,
             file,
             &data.test,
             &t.model,
@@ -165,7 +156,7 @@ pub fn run_tour(opts: &TourOptions) -> Result<()> {
         )?;
     }
     for (arch, t) in &mnist_models {
-        model_section(&mut r, &opts.out, arch, t, &mn.test.classes)?;
+        model_section(&mut r, arch, t, &mn.test.classes)?;
     }
     for (i, (spec, data, t)) in poke.iter().enumerate() {
         let name = if i == 0 {
@@ -173,15 +164,15 @@ pub fn run_tour(opts: &TourOptions) -> Result<()> {
         } else {
             "pokedigi-gap-debiased"
         };
-        model_section(&mut r, &opts.out, name, t, &data.test.classes)?;
+        model_section(&mut r, name, t, &data.test.classes)?;
         r.paragraph(&format!("Data: {}.", spec.describe()));
     }
-    treereg::section(&mut r, &opts.out, opts.quick)?;
+    treereg::section(&mut r, opts.quick)?;
     r.paragraph(&format!("Tour took {:.1}s.", start.elapsed().as_secs_f64()));
-    r.write(&index)?;
+    outputs.write_folder(&opts.out, &r.into_files("index.html"))?;
     eprintln!(
         "wrote {} in {:.1}s",
-        index.display(),
+        opts.out.join("index.html").display(),
         start.elapsed().as_secs_f64()
     );
     Ok(())

@@ -8,21 +8,13 @@ use crate::profile::Profile;
 use crate::viz::grid::{image_grid, tensor_to_image};
 use crate::viz::plot::{COLORS, Series, line_plot};
 use crate::viz::report::Report;
-use crate::viz::save_png;
-use std::path::Path;
 
 pub fn pct(x: f64) -> String {
     format!("{:.2}%", 100.0 * x)
 }
 
 /// Writes a model's section: numbers, confusion matrix, training curve.
-pub fn model_section(
-    r: &mut Report,
-    out: &Path,
-    name: &str,
-    t: &Trained,
-    classes: &[String],
-) -> Result<()> {
+pub fn model_section(r: &mut Report, name: &str, t: &Trained, classes: &[String]) -> Result<()> {
     r.heading(name);
     r.paragraph(&format!(
         "{} parameters; test accuracy {} ({}); {:.1}s.",
@@ -70,10 +62,7 @@ pub fn model_section(
             .iter()
             .chain(&acc.points)
             .fold(0.0f64, |m, p| m.max(p.1));
-        save_png(
-            &line_plot(&[loss, acc], 480, 240, Some((0.0, top))),
-            &out.join(&file),
-        )?;
+        r.png(&file, &line_plot(&[loss, acc], 480, 240, Some((0.0, top))))?;
         r.figure(
             &file,
             "Training loss (blue) and test error (orange) per epoch.",
@@ -85,7 +74,6 @@ pub fn model_section(
 /// A grid of test examples with their true and predicted class, as HTML captions.
 pub fn samples(
     r: &mut Report,
-    out: &Path,
     file: &str,
     data: &Dataset,
     model: &Model<f32>,
@@ -100,7 +88,7 @@ pub fn samples(
         .map(|&i| tensor_to_image(&data.x.select_rows(&[i])?, to_unit))
         .collect::<Result<Vec<_>>>()?;
     let scale = if imgs[0].width() < 40 { 3 } else { 2 };
-    save_png(&image_grid(&imgs, 8, scale, 2), &out.join(file))?;
+    r.png(file, &image_grid(&imgs, 8, scale, 2))?;
     let labels: Vec<String> = y
         .iter()
         .zip(&pred)

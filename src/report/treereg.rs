@@ -1,23 +1,20 @@
 //! The tour's tree-regularization section (Wu et al. 2018).
 
 use crate::error::Result;
-use crate::explain::surrogate::experiment::{SweepOptions, Task, run_sweep, write_sweep};
+use crate::explain::surrogate::experiment::{SweepOptions, Task, run_sweep, sweep_files};
 use crate::viz::report::Report;
-use std::path::Path;
 
 /// Runs the sweep on the signal-and-noise HMM and shows the AUC-vs-APL plot and the tree.
-pub fn section(r: &mut Report, out: &Path, quick: bool) -> Result<()> {
+pub fn section(r: &mut Report, quick: bool) -> Result<()> {
     let sweep = run_sweep(&SweepOptions {
         task: Task::Hmm,
         lambdas: None,
         seed: 0,
         quick,
     })?;
-    write_sweep(
-        &sweep,
-        &out.join("treereg"),
-        "Tree regularization: signal-and-noise HMM",
-    )?;
+    for (name, bytes) in sweep_files(&sweep, "Tree regularization: signal-and-noise HMM")? {
+        r.add_file(&format!("treereg/{name}"), bytes);
+    }
     r.heading("Tree regularization (Wu et al. 2018)");
     r.paragraph(
         "A GRU trained on the signal-and-noise HMM with tree regularization (blue), L1 (orange) and L2 (green) penalties of \

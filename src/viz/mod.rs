@@ -11,14 +11,17 @@ use crate::error::{Error, Result};
 use image::RgbImage;
 use std::path::Path;
 
-/// Saves a PNG, creating the parent folder.
+/// A picture encoded as PNG bytes.
+pub fn png_bytes(img: &RgbImage) -> Result<Vec<u8>> {
+    let mut buf = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut buf, image::ImageFormat::Png)
+        .map_err(|e| Error::Io(format!("encoding a PNG: {e}")))?;
+    Ok(buf.into_inner())
+}
+
+/// Saves a PNG atomically (temporary name, then rename), creating the parent folder.
 pub fn save_png(img: &RgbImage, path: &Path) -> Result<()> {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)
-            .map_err(|e| Error::Io(format!("{}: {e}", parent.display())))?;
-    }
-    img.save_with_format(path, image::ImageFormat::Png)
-        .map_err(|e| Error::Io(format!("{}: {e}", path.display())))
+    crate::io::write_atomic(path, &png_bytes(img)?)
 }
 
 /// Viridis, the perceptually uniform colormap, at t ∈ [0, 1] (piecewise linear

@@ -1,7 +1,6 @@
 //! A small HTML report: sections of text, tables and pictures, written as one page.
 
-use crate::error::{Error, Result};
-use std::path::Path;
+use crate::error::Result;
 
 /// Escapes text for HTML.
 pub fn esc(s: &str) -> String {
@@ -11,18 +10,30 @@ pub fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// A page and the files it shows, collected in memory and written at the end of the
+/// work (so a failed run writes nothing).
 #[derive(Default)]
 pub struct Report {
     title: String,
     body: String,
+    files: Vec<(String, Vec<u8>)>,
 }
 
 impl Report {
     pub fn new(title: &str) -> Report {
         Report {
             title: title.into(),
-            body: String::new(),
+            ..Report::default()
         }
+    }
+    /// A file the page refers to (name relative to the page).
+    pub fn add_file(&mut self, name: &str, bytes: Vec<u8>) {
+        self.files.push((name.to_string(), bytes));
+    }
+    /// A picture the page refers to, as PNG.
+    pub fn png(&mut self, name: &str, img: &image::RgbImage) -> Result<()> {
+        self.add_file(name, super::png_bytes(img)?);
+        Ok(())
     }
     pub fn heading(&mut self, text: &str) {
         self.body += &format!("<h2>{}</h2>\n", esc(text));
@@ -60,8 +71,15 @@ impl Report {
         self.body += &t;
         self.body += "</table>\n";
     }
-    pub fn write(&self, path: &Path) -> Result<()> {
-        let page = format!(
+    /// The page's files and the page itself under `page_name`.
+    pub fn into_files(mut self, page_name: &str) -> Vec<(String, Vec<u8>)> {
+        let page = self.page();
+        self.files.push((page_name.to_string(), page.into_bytes()));
+        self.files
+    }
+    /// The page as HTML.
+    pub fn page(&self) -> String {
+        format!(
             "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>{t}</title><style>\
              body{{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}}\
              table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}\
@@ -69,7 +87,6 @@ impl Report {
              img{{image-rendering:pixelated}}</style></head><body><h1>{t}</h1>\n{b}</body></html>\n",
             t = esc(&self.title),
             b = self.body
-        );
-        std::fs::write(path, page).map_err(|e| Error::Io(format!("{}: {e}", path.display())))
+        )
     }
 }

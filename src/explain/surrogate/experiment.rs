@@ -4,16 +4,14 @@
 use super::datasets::{SeqData, parabola, signal_noise_hmm};
 use super::tree_png::render_tree;
 use super::treereg::{NetKind, Regularizer, RunResult, TreeRegConfig, train_run, tree_baseline};
-use crate::error::{Error, Result, invalid};
+use crate::error::{Result, invalid};
 use crate::fit::progress_bar;
 use crate::viz::plot::{COLORS, Series, line_plot};
 use crate::viz::report::Report;
-use crate::viz::save_png;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rayon::prelude::*;
-use std::path::Path;
 use std::time::Instant;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -143,9 +141,18 @@ pub fn run_sweep(opts: &SweepOptions) -> Result<Sweep> {
 /// The methods in plotting order with their colours.
 pub const METHODS: [(&str, usize); 4] = [("tree", 0), ("l1", 1), ("l2", 2), ("decision-tree", 3)];
 
-/// Writes results.csv, auc-vs-apl.png, tree.png/.txt/.dot and index.html into `dir`.
-pub fn write_sweep(sweep: &Sweep, dir: &Path, title: &str) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::Io(format!("{}: {e}", dir.display())))?;
+/// The files a sweep writes, in [`sweep_files`]'s order.
+pub const SWEEP_FILES: [&str; 6] = [
+    "results.csv",
+    "auc-vs-apl.png",
+    "tree.png",
+    "tree.txt",
+    "tree.dot",
+    "index.html",
+];
+
+/// results.csv, auc-vs-apl.png, tree.png/.txt/.dot and index.html, as (name, bytes).
+pub fn sweep_files(sweep: &Sweep, title: &str) -> Result<Vec<(String, Vec<u8>)>> {
     let mut csv = String::from("method,strength,apl,apl_leaf_index,test_auc\n");
     for r in &sweep.runs {
         csv += &format!(
@@ -153,18 +160,15 @@ pub fn write_sweep(sweep: &Sweep, dir: &Path, title: &str) -> Result<()> {
             r.method, r.strength, r.apl, r.apl_leaf_index, r.test_auc
         );
     }
-    std::fs::write(dir.join("results.csv"), csv)
-        .map_err(|e| Error::Io(format!("{}: {e}", dir.display())))?;
-    save_png(&auc_plot(sweep), &dir.join("auc-vs-apl.png"))?;
     let mut r = Report::new(title);
+    r.add_file("results.csv", csv.into_bytes());
+    r.png("auc-vs-apl.png", &auc_plot(sweep))?;
     r.figure("auc-vs-apl.png", "Test AUC against average path length: tree regularization (blue), L1 (orange), L2 (green), decision tree on the true labels (pink).");
     if let Some(i) = sweep.shown {
         let run = &sweep.runs[i];
-        save_png(&render_tree(&run.tree), &dir.join("tree.png"))?;
-        std::fs::write(dir.join("tree.txt"), run.tree.to_text(None))
-            .map_err(|e| Error::Io(e.to_string()))?;
-        std::fs::write(dir.join("tree.dot"), run.tree.to_dot(None))
-            .map_err(|e| Error::Io(e.to_string()))?;
+        r.png("tree.png", &render_tree(&run.tree))?;
+        r.add_file("tree.txt", run.tree.to_text(None).into_bytes());
+        r.add_file("tree.dot", run.tree.to_dot(None).into_bytes());
         r.figure("tree.png", &format!(
             "The tree that mimics the tree-regularized model (λ = {}, APL {:.2}, test AUC {:.3}); left branches are 'yes'.",
             run.strength, run.apl, run.test_auc
@@ -194,7 +198,7 @@ pub fn write_sweep(sweep: &Sweep, dir: &Path, title: &str) -> Result<()> {
         &rows,
     );
     r.paragraph(&format!("Sweep took {:.1}s.", sweep.seconds));
-    r.write(&dir.join("index.html"))
+    Ok(r.into_files("index.html"))
 }
 
 /// AUC against APL, one curve per method (points sorted by APL).
