@@ -56,8 +56,11 @@ pub enum DefaultData {
 /// How LIME-style methods cut an input into features.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FeatureSplit {
-    /// Quickshift superpixels (pictures).
+    /// Quickshift superpixels (colour pictures).
     Superpixels,
+    /// SLIC superpixels, about this many (small grey pictures, where quickshift finds
+    /// only one or two segments per digit).
+    Slic { segments: usize },
     /// One feature per image row (a sequence model's time steps).
     Rows,
     /// Square cells of the given side (the same features for every image, as NormLIME needs).
@@ -125,8 +128,14 @@ impl Profile {
         let (lime_features, normlime_features) = match &input {
             InputKind::Sequence { .. } => (FeatureSplit::Rows, FeatureSplit::Rows),
             InputKind::Features(_) => (FeatureSplit::Columns, FeatureSplit::Columns),
-            InputKind::Image { height, .. } => (
-                FeatureSplit::Superpixels,
+            InputKind::Image {
+                height, channels, ..
+            } => (
+                if *channels == 1 && *height < 64 {
+                    FeatureSplit::Slic { segments: 30 }
+                } else {
+                    FeatureSplit::Superpixels
+                },
                 FeatureSplit::Grid {
                     cell: if *height >= 64 { 8 } else { 4 },
                 },

@@ -309,34 +309,6 @@ fn label_noise_is_recorded() {
 }
 
 #[test]
-fn quick_tour_writes_its_report() {
-    let d = tmp("tour");
-    let o = run(&["tour", "--quick", "--out", "t", "--cache", "c"], &d);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let html = std::fs::read_to_string(d.join("t/index.html")).unwrap();
-    assert!(
-        html.contains("mnist-cnn")
-            && html.contains("pokedigi-gap")
-            && html.contains("curve-mnist-gru.png")
-    );
-    assert!(d.join("t/pokedigi-samples.png").exists());
-    assert!(d.join("t/treereg/auc-vs-apl.png").exists() && html.contains("Tree regularization"));
-    // a second run refuses to overwrite, then reuses the cached models with --force
-    assert!(
-        !run(&["tour", "--quick", "--out", "t", "--cache", "c"], &d)
-            .status
-            .success()
-    );
-    let o = run(
-        &["tour", "--quick", "--out", "t", "--cache", "c", "--force"],
-        &d,
-    );
-    assert!(o.status.success());
-    assert!(stderr(&o).contains("cached"));
-    std::fs::remove_dir_all(d).unwrap();
-}
-
-#[test]
 fn synthetic_dataset_command_writes_the_folder_layout() {
     let d = tmp("synth");
     let o = run(

@@ -9,7 +9,7 @@ use crate::data::source::{DataSpec, load};
 use crate::error::{Error, Result};
 use crate::explain::attribution::Precision;
 use crate::explain::local::integrated_gradients::{Baseline, PathRule};
-use crate::explain::local::lime::Selection;
+use crate::explain::local::lime::{Segmenter, Selection};
 use crate::explain::local::lime_tabular::FeatureStats;
 use crate::explain::registry::{MethodOptions, build};
 use crate::fit::Provenance;
@@ -122,6 +122,11 @@ impl MethodArgs {
                 .selection
                 .as_deref()
                 .map(Selection::parse)
+                .transpose()?,
+            segmenter: self
+                .segmenter
+                .as_deref()
+                .map(Segmenter::parse)
                 .transpose()?,
             num_features: self.num_features,
             background: match &self.background {
@@ -411,6 +416,15 @@ fn explain_as<T: Precision>(
     ]);
     let mut tensors = vec![("attribution".to_string(), a.map.clone())];
     tensors.extend(a.extras.iter().cloned());
+    if let Some((_, seg)) = a.extras.iter().find(|e| e.0 == "segments") {
+        let per = seg.len() / n.max(1);
+        let counts: Vec<usize> = seg
+            .data()
+            .chunks(per.max(1))
+            .map(|c| c.iter().fold(0.0f64, |m, v| m.max(v.to_f64())) as usize + 1)
+            .collect();
+        eprintln!("features (segments) per example: {counts:?}");
+    }
     let (x32, map32) = (x.cast::<f32>(), a.map.cast::<f32>());
     let mut files = vec![(
         "attributions.safetensors".to_string(),

@@ -185,6 +185,10 @@ pub struct MethodArgs {
     /// LIME: feature selection (forward, highest-weights, lasso-path, none, auto).
     #[arg(long)]
     pub selection: Option<String>,
+    /// LIME: how pictures are cut into features: slic[:N] (default for MNIST, N = 30),
+    /// quickshift (default for colour pictures), grid[:CELL] or rows.
+    #[arg(long)]
+    pub segmenter: Option<String>,
     /// LIME: number of superpixels (or features) in the explanation (default 10).
     #[arg(long, allow_negative_numbers = true, value_parser = count)]
     pub num_features: Option<usize>,

@@ -61,28 +61,49 @@ pub fn load_image(path: &Path, size: usize) -> Result<Tensor<f32>> {
 /// [`load_image`] and the file's own width and height.
 pub fn load_image_sized(path: &Path, size: usize) -> Result<(Tensor<f32>, u32, u32)> {
     let err = |e: &dyn std::fmt::Display| Error::Io(format!("{}: {e}", path.display()));
-    let reader = image::ImageReader::open(path)
-        .map_err(|e| err(&e))?
-        .with_guessed_format()
-        .map_err(|e| err(&e))?;
-    let mut reader = reader;
+    let open = || -> Result<_> {
+        image::ImageReader::open(path)
+            .map_err(|e| err(&e))?
+            .with_guessed_format()
+            .map_err(|e| err(&e))
+    };
+    decode_image(open, size).map_err(|e| err(&e))
+}
+
+/// [`load_image_sized`] on an encoded file's bytes (the fuzz target's entry).
+pub fn image_from_bytes(bytes: &[u8], size: usize) -> Result<(Tensor<f32>, u32, u32)> {
+    let open = || -> Result<_> {
+        image::ImageReader::new(std::io::Cursor::new(bytes))
+            .with_guessed_format()
+            .map_err(|e| Error::Io(e.to_string()))
+    };
+    decode_image(open, size).map_err(|e| Error::Io(format!("image: {e}")))
+}
+
+/// Checks the pixel budget from the header (`open` is called twice: once for the
+/// dimensions, once to decode), then decodes, composites onto black and resizes.
+fn decode_image<R: std::io::BufRead + std::io::Seek>(
+    open: impl Fn() -> Result<image::ImageReader<R>>,
+    size: usize,
+) -> std::result::Result<(Tensor<f32>, u32, u32), String> {
+    if size == 0 {
+        return Err("image size must be at least 1".into());
+    }
+    let mut reader = open().map_err(|e| e.to_string())?;
     reader.limits(limits_for_decode());
-    let (w0, h0) = reader.into_dimensions().map_err(|e| err(&e))?;
+    let (w0, h0) = reader.into_dimensions().map_err(|e| e.to_string())?;
     if w0 as u64 * h0 as u64 > MAX_IMAGE_PIXELS {
-        return Err(err(&format!(
+        return Err(format!(
             "{w0} × {h0} pixels, above the {} megapixel limit; the model reads {size} × {size}, so \
              shrink the picture first (e.g. to 1000 pixels wide)",
             MAX_IMAGE_PIXELS / 1_000_000
-        )));
+        ));
     }
-    let mut reader = image::ImageReader::open(path)
-        .map_err(|e| err(&e))?
-        .with_guessed_format()
-        .map_err(|e| err(&e))?;
+    let mut reader = open().map_err(|e| e.to_string())?;
     reader.limits(limits_for_decode());
-    let img = reader.decode().map_err(|e| err(&e))?;
+    let img = reader.decode().map_err(|e| e.to_string())?;
     if img.width() == 0 || img.height() == 0 {
-        return Err(err(&"image has no pixels"));
+        return Err("image has no pixels".into());
     }
     let rgb = composite_on_black(&img);
     let resized = image::imageops::resize(&rgb, size as u32, size as u32, FilterType::Triangle);
@@ -92,7 +113,8 @@ pub fn load_image_sized(path: &Path, size: usize) -> Result<(Tensor<f32>, u32, u
             data[c * size * size + i] = p[c] as f32 / 255.0;
         }
     }
-    Ok((Tensor::new(&[3, size, size], data)?, w0, h0))
+    let t = Tensor::new(&[3, size, size], data).map_err(|e| e.to_string())?;
+    Ok((t, w0, h0))
 }
 
 /// The decoder's memory limit: the pixel budget at 4 bytes a pixel, plus headroom.

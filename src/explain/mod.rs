@@ -19,6 +19,7 @@
 pub mod attribution;
 pub mod batched;
 pub mod cam;
+pub mod cards;
 pub mod compare;
 pub mod data;
 pub mod global;

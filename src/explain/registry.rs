@@ -60,6 +60,7 @@ pub enum Opt {
     NumFeatures,
     Background,
     NoRelu,
+    Segmenter,
 }
 
 impl Opt {
@@ -77,6 +78,7 @@ impl Opt {
             Opt::Seed => "--seed",
             Opt::Abs => "--abs",
             Opt::Selection => "--selection",
+            Opt::Segmenter => "--segmenter",
             Opt::NumFeatures => "--num-features",
             Opt::Background => "--background",
             Opt::NoRelu => "--no-relu",
@@ -100,6 +102,8 @@ pub struct MethodOptions {
     pub seed: Option<u64>,
     pub abs: bool,
     pub selection: Option<Selection>,
+    /// LIME: how the picture is cut into features (default: the architecture's).
+    pub segmenter: Option<Segmenter>,
     pub num_features: Option<usize>,
     /// Tabular LIME: the training rows' feature means and scales.
     pub background: Option<FeatureStats>,
@@ -123,6 +127,7 @@ impl MethodOptions {
             (Opt::Seed, self.seed.is_some()),
             (Opt::Abs, self.abs),
             (Opt::Selection, self.selection.is_some()),
+            (Opt::Segmenter, self.segmenter.is_some()),
             (Opt::NumFeatures, self.num_features.is_some()),
             (Opt::Background, self.background.is_some()),
             (Opt::NoRelu, self.no_relu),
@@ -257,7 +262,15 @@ pub const METHODS: &[MethodInfo] = &[
         name: "lime",
         family: Family::Surrogate,
         about: "weighted linear surrogate on superpixels (or feature columns, with --background)",
-        options: &[Samples, Seed, Fill, Opt::Selection, NumFeatures, Background],
+        options: &[
+            Samples,
+            Seed,
+            Fill,
+            Opt::Selection,
+            NumFeatures,
+            Background,
+            Opt::Segmenter,
+        ],
         build: build_lime,
     },
     MethodInfo {
@@ -306,6 +319,9 @@ fn layer(o: &MethodOptions, c: &Context) -> Result<String> {
 
 fn segmenter(f: FeatureSplit) -> Segmenter {
     match f {
+        FeatureSplit::Slic { segments } => Segmenter::Slic {
+            n_segments: segments,
+        },
         FeatureSplit::Rows => Segmenter::Rows,
         FeatureSplit::Grid { cell } => Segmenter::Grid { cell },
         FeatureSplit::Superpixels | FeatureSplit::Columns => Segmenter::Quickshift,
@@ -346,7 +362,9 @@ fn build_lime(o: &MethodOptions, c: &Context) -> Result<Box<dyn Method>> {
         samples: lime_samples(o, d.samples, num_features)?,
         seed: o.seed.unwrap_or(d.seed),
         fill: o.fill.map(|f| finite(Some(f), 0.0, "--fill")).transpose()?,
-        segmenter: segmenter(c.profile.lime_features),
+        segmenter: o
+            .segmenter
+            .unwrap_or_else(|| segmenter(c.profile.lime_features)),
         to_unit: c.profile.to_unit(),
         selection,
         num_features: o.num_features.unwrap_or(d.num_features),

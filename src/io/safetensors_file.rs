@@ -168,13 +168,17 @@ fn announced_data_len(header: &str) -> Option<u64> {
 /// most [`MAX_FILE_DATA`]). A device or pipe that never ends (`/dev/zero`) is refused
 /// instead of read until memory runs out.
 pub fn read_bounded(path: &Path) -> Result<Vec<u8>> {
-    use std::io::Read;
-    let corrupt = |what: String| io_err(path, format!("not a valid safetensors file ({what})"));
     let file = std::fs::File::open(path).map_err(|e| io_err(path, e))?;
     if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
         return Err(io_err(path, "is a folder; give a .safetensors file"));
     }
-    let mut r = std::io::BufReader::new(file);
+    read_bounded_from(std::io::BufReader::new(file), path)
+}
+
+/// [`read_bounded`] from any reader (`path` names it in errors).
+pub fn read_bounded_from(mut r: impl std::io::Read, path: &Path) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let corrupt = |what: String| io_err(path, format!("not a valid safetensors file ({what})"));
     let mut len = [0u8; 8];
     r.read_exact(&mut len)
         .map_err(|_| corrupt("shorter than the 8-byte header length".into()))?;

@@ -15,7 +15,7 @@ use crate::error::Result;
 use crate::io::Outputs;
 use crate::nn::Arch;
 use crate::profile::Profile;
-use crate::viz::report::{Report, esc};
+use crate::viz::report::{Report, esc, site};
 use cache::{provenance, train_or_load};
 use models::{model_section, pct, samples};
 use std::path::PathBuf;
@@ -33,9 +33,10 @@ pub struct TourOptions {
 pub fn run_tour(opts: &TourOptions) -> Result<()> {
     let outputs = Outputs::folder(&opts.out, opts.force, "--out")?;
     let start = Instant::now();
-    let mut r = Report::new("lamppost tour");
+    let mut r = Report::new("Start");
     r.paragraph(&format!(
-        "Reference models trained on the default data{}. Same seed, same machine: same numbers.",
+        "Reference models trained on the default data{}. Same seed, same machine: same numbers. Each chapter is one page: \
+         the models, then why each prediction was made (local explanations), then surrogate models that mimic a network.",
         if opts.quick {
             " (quick mode: small subsets, one or two epochs)"
         } else {
@@ -100,10 +101,11 @@ pub fn run_tour(opts: &TourOptions) -> Result<()> {
         poke.push((spec, data, t));
     }
 
-    local::section(&mut r, &mn, &mnist_models, &poke)?;
-    story::section(&mut r, &poke)?;
+    let mut local_page = Report::new("Local explanations");
+    local::chapter(&mut local_page, &mn, &mnist_models, &poke)?;
+    story::section(&mut local_page, &poke)?;
 
-    r.heading("Summary");
+    r.heading("The models at a glance");
     r.table(
         &[
             "model".into(),
@@ -122,10 +124,11 @@ pub fn run_tour(opts: &TourOptions) -> Result<()> {
         pct(poke[0].2.eval.accuracy),
         pct(poke[1].2.eval.accuracy)
     ));
-    let first16: Vec<usize> = (0..16).collect();
+    let mut models_page = Report::new("Models");
+    let first16: Vec<usize> = (0..10).collect();
     samples(
-        &mut r,
-        "mnist-samples.png",
+        &mut models_page,
+        "mnist-samples.svg",
         &mn.test,
         &mnist_models[0].1.model,
         &first16,
@@ -142,12 +145,12 @@ pub fn run_tour(opts: &TourOptions) -> Result<()> {
                 .take(8),
         );
         let file = if spec.describe().contains("debias") {
-            "pokedigi-debias-samples.png"
+            "pokedigi-debias-samples.svg"
         } else {
-            "pokedigi-samples.png"
+            "pokedigi-samples.svg"
         };
         samples(
-            &mut r,
+            &mut models_page,
             file,
             &data.test,
             &t.model,
@@ -156,7 +159,7 @@ pub fn run_tour(opts: &TourOptions) -> Result<()> {
         )?;
     }
     for (arch, t) in &mnist_models {
-        model_section(&mut r, arch, t, &mn.test.classes)?;
+        model_section(&mut models_page, arch, t, &mn.test.classes)?;
     }
     for (i, (spec, data, t)) in poke.iter().enumerate() {
         let name = if i == 0 {
@@ -164,12 +167,22 @@ pub fn run_tour(opts: &TourOptions) -> Result<()> {
         } else {
             "pokedigi-gap-debiased"
         };
-        model_section(&mut r, name, t, &data.test.classes)?;
-        r.paragraph(&format!("Data: {}.", spec.describe()));
+        model_section(&mut models_page, name, t, &data.test.classes)?;
+        models_page.paragraph(&format!("Data: {}.", spec.describe()));
     }
-    treereg::section(&mut r, opts.quick)?;
+    let mut surrogates = Report::new("Surrogates");
+    treereg::chapter(&mut surrogates, opts.quick)?;
     r.paragraph(&format!("Tour took {:.1}s.", start.elapsed().as_secs_f64()));
-    outputs.write_folder(&opts.out, &r.into_files("index.html"))?;
+    let files = site(
+        "lamppost tour",
+        vec![
+            ("index.html".into(), r),
+            ("models.html".into(), models_page),
+            ("local.html".into(), local_page),
+            ("surrogates.html".into(), surrogates),
+        ],
+    );
+    outputs.write_folder(&opts.out, &files)?;
     eprintln!(
         "wrote {} in {:.1}s",
         opts.out.join("index.html").display(),

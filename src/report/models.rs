@@ -1,19 +1,21 @@
-//! The tour's per-model sections: numbers, confusion matrix, training curve, samples.
+//! The tour's chapter on the models: numbers, confusion matrix, training curves (loss
+//! and test error on their own axes), and labelled test examples.
 
 use super::cache::Trained;
+use super::local::columns;
 use crate::data::Dataset;
 use crate::error::Result;
 use crate::nn::Model;
-use crate::profile::Profile;
-use crate::viz::grid::{image_grid, tensor_to_image};
-use crate::viz::plot::{COLORS, Series, line_plot};
+use crate::viz::gallery::gallery_svg;
+use crate::viz::plot::COLORS;
 use crate::viz::report::Report;
+use crate::viz::svg::{Chart, Line, charts_svg};
 
 pub fn pct(x: f64) -> String {
     format!("{:.2}%", 100.0 * x)
 }
 
-/// Writes a model's section: numbers, confusion matrix, training curve.
+/// A model's section: numbers, confusion matrix, training curves.
 pub fn model_section(r: &mut Report, name: &str, t: &Trained, classes: &[String]) -> Result<()> {
     r.heading(name);
     r.paragraph(&format!(
@@ -44,34 +46,56 @@ pub fn model_section(r: &mut Report, name: &str, t: &Trained, classes: &[String]
         .collect();
     r.table(&header, &rows);
     if !t.history.is_empty() {
-        let loss = Series {
-            points: t.history.iter().map(|e| (e.epoch as f64, e.loss)).collect(),
-            color: COLORS[0],
+        let line = |label: &str, color, points| Line {
+            label: label.into(),
+            color,
+            points,
+            markers: true,
+            connect: true,
+            dashed: false,
         };
-        let acc = Series {
-            points: t
-                .history
-                .iter()
-                .filter_map(|e| Some((e.epoch as f64, 1.0 - e.test_accuracy?)))
-                .collect(),
-            color: COLORS[1],
+        let loss = Chart {
+            title: format!("{name}: training loss"),
+            x_label: "epoch".into(),
+            y_label: "cross-entropy (mean over the epoch)".into(),
+            lines: vec![line(
+                "train loss",
+                COLORS[0],
+                t.history.iter().map(|e| (e.epoch as f64, e.loss)).collect(),
+            )],
+            y_range: None,
+            y_percent: false,
         };
-        let file = format!("curve-{name}.png");
-        let top = loss
-            .points
-            .iter()
-            .chain(&acc.points)
-            .fold(0.0f64, |m, p| m.max(p.1));
-        r.png(&file, &line_plot(&[loss, acc], 480, 240, Some((0.0, top))))?;
-        r.figure(
-            &file,
-            "Training loss (blue) and test error (orange) per epoch.",
+        let err = Chart {
+            title: format!("{name}: test error"),
+            x_label: "epoch".into(),
+            y_label: "test error".into(),
+            lines: vec![line(
+                "test error",
+                COLORS[1],
+                t.history
+                    .iter()
+                    .filter_map(|e| Some((e.epoch as f64, 1.0 - e.test_accuracy?)))
+                    .collect(),
+            )],
+            y_range: None,
+            y_percent: true,
+        };
+        r.svg_figure(
+            &format!("curve-{name}.svg"),
+            charts_svg(
+                &[loss, err],
+                420.0,
+                280.0,
+                &format!("{name} training curves"),
+            ),
+            &format!("{name}: training loss (left) and test error (right) after each epoch."),
         );
     }
     Ok(())
 }
 
-/// A grid of test examples with their true and predicted class, as HTML captions.
+/// Test examples with their true and predicted class and the confidence, as a figure.
 pub fn samples(
     r: &mut Report,
     file: &str,
@@ -80,26 +104,14 @@ pub fn samples(
     idx: &[usize],
     caption: &str,
 ) -> Result<()> {
-    let to_unit = Profile::of(&model.arch).to_unit();
     let (x, y) = data.batch(idx)?;
-    let pred = model.predict(&x)?.argmax_rows()?;
-    let imgs = idx
-        .iter()
-        .map(|&i| tensor_to_image(&data.x.select_rows(&[i])?, to_unit))
-        .collect::<Result<Vec<_>>>()?;
-    let scale = if imgs[0].width() < 40 { 3 } else { 2 };
-    r.png(file, &image_grid(&imgs, 8, scale, 2))?;
-    let labels: Vec<String> = y
-        .iter()
-        .zip(&pred)
-        .map(|(&t, &p)| format!("{}→{}", data.classes[t], data.classes[p]))
-        .collect();
-    r.figure(
+    let (cols, _) = columns(model, &x, &y, &data.classes)?;
+    let (h, w) = (x.shape()[2], x.shape()[3]);
+    let tile = if h < 40 { 84.0 } else { 104.0 };
+    r.svg_figure(
         file,
-        &format!(
-            "{caption} (true→predicted, row by row: {})",
-            labels.join(", ")
-        ),
+        gallery_svg(&cols, &[], h, w, tile, caption)?,
+        &format!("{caption}: true and predicted class and the model's confidence above each picture; misclassified pictures are framed in red."),
     );
     Ok(())
 }

@@ -2,10 +2,12 @@
 //! report that collects them.
 
 pub mod font;
+pub mod gallery;
 pub mod grid;
 pub mod heatmap;
 pub mod plot;
 pub mod report;
+pub mod svg;
 
 use crate::error::{Error, Result};
 use image::RgbImage;

@@ -367,6 +367,48 @@ pub enum Segmenter {
     Rows,
 }
 
+impl Segmenter {
+    /// Parses `slic[:N]` (N superpixels, default 30), `quickshift`, `grid[:CELL]`
+    /// (default 4) or `rows`.
+    pub fn parse(s: &str) -> Result<Segmenter> {
+        let (kind, arg) = s.split_once(':').unwrap_or((s, ""));
+        let num = |default: usize| -> Result<usize> {
+            if arg.is_empty() {
+                return Ok(default);
+            }
+            match arg.trim().parse::<usize>() {
+                Ok(n) if (1..=10_000).contains(&n) => Ok(n),
+                _ => invalid(format!(
+                    "--segmenter {s}: '{arg}' is not a whole number from 1 to 10000"
+                )),
+            }
+        };
+        Ok(match kind {
+            "slic" => Segmenter::Slic {
+                n_segments: num(30)?,
+            },
+            "quickshift" if arg.is_empty() => Segmenter::Quickshift,
+            "grid" => Segmenter::Grid { cell: num(4)? },
+            "rows" if arg.is_empty() => Segmenter::Rows,
+            _ => {
+                return invalid(format!(
+                    "unknown segmenter '{s}': use slic[:N], quickshift, grid[:CELL] or rows"
+                ));
+            }
+        })
+    }
+
+    /// A short name for captions: `SLIC (30)`, `quickshift`, `4×4 grid`, `rows`.
+    pub fn describe(&self) -> String {
+        match self {
+            Segmenter::Slic { n_segments } => format!("SLIC ({n_segments} requested)"),
+            Segmenter::Quickshift => "quickshift".into(),
+            Segmenter::Grid { cell } => format!("{cell}×{cell} grid"),
+            Segmenter::Rows => "one feature per row".into(),
+        }
+    }
+}
+
 /// Segment labels of an `h × w` image for the fixed segmenters.
 pub fn fixed_segments(seg: Segmenter, h: usize, w: usize) -> Option<Vec<usize>> {
     match seg {

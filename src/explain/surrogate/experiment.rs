@@ -2,12 +2,13 @@
 //! AUC) for every run, and draw AUC against APL with one curve per method.
 
 use super::datasets::{SeqData, parabola, signal_noise_hmm};
-use super::tree_png::render_tree;
+use super::tree_png::tree_svg;
 use super::treereg::{NetKind, Regularizer, RunResult, TreeRegConfig, train_run, tree_baseline};
 use crate::error::{Result, invalid};
 use crate::fit::progress_bar;
-use crate::viz::plot::{COLORS, Series, line_plot};
-use crate::viz::report::Report;
+use crate::viz::plot::COLORS;
+use crate::viz::report::{Report, esc};
+use crate::viz::svg::{Chart, Line, charts_svg};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -141,17 +142,22 @@ pub fn run_sweep(opts: &SweepOptions) -> Result<Sweep> {
 /// The methods in plotting order with their colours.
 pub const METHODS: [(&str, usize); 4] = [("tree", 0), ("l1", 1), ("l2", 2), ("decision-tree", 3)];
 
-/// The files a sweep writes, in [`sweep_files`]'s order.
+/// The files a sweep writes.
 pub const SWEEP_FILES: [&str; 6] = [
     "results.csv",
-    "auc-vs-apl.png",
-    "tree.png",
+    "auc-vs-apl.svg",
+    "tree.svg",
     "tree.txt",
     "tree.dot",
     "index.html",
 ];
 
-/// results.csv, auc-vs-apl.png, tree.png/.txt/.dot and index.html, as (name, bytes).
+/// The caption of the AUC-vs-APL figure.
+pub const AUC_CAPTION: &str = "Test AUC against the average path length (APL, decision nodes) of the tree that mimics each \
+     model: every run is a dot, and each method's line joins its frontier (the runs no other run of the same method beats \
+     on both simpler and more accurate). Up and to the left is better: accurate models that a short tree explains.";
+
+/// results.csv, auc-vs-apl.svg, tree.svg/.txt/.dot and index.html, as (name, bytes).
 pub fn sweep_files(sweep: &Sweep, title: &str) -> Result<Vec<(String, Vec<u8>)>> {
     let mut csv = String::from("method,strength,apl,apl_leaf_index,test_auc\n");
     for r in &sweep.runs {
@@ -162,17 +168,16 @@ pub fn sweep_files(sweep: &Sweep, title: &str) -> Result<Vec<(String, Vec<u8>)>>
     }
     let mut r = Report::new(title);
     r.add_file("results.csv", csv.into_bytes());
-    r.png("auc-vs-apl.png", &auc_plot(sweep))?;
-    r.figure("auc-vs-apl.png", "Test AUC against average path length: tree regularization (blue), L1 (orange), L2 (green), decision tree on the true labels (pink).");
+    r.svg_figure("auc-vs-apl.svg", auc_svg(sweep), &esc(AUC_CAPTION));
     if let Some(i) = sweep.shown {
         let run = &sweep.runs[i];
-        r.png("tree.png", &render_tree(&run.tree))?;
         r.add_file("tree.txt", run.tree.to_text(None).into_bytes());
         r.add_file("tree.dot", run.tree.to_dot(None).into_bytes());
-        r.figure("tree.png", &format!(
-            "The tree that mimics the tree-regularized model (λ = {}, APL {:.2}, test AUC {:.3}); left branches are 'yes'.",
-            run.strength, run.apl, run.test_auc
-        ));
+        r.svg_figure(
+            "tree.svg",
+            tree_svg(&run.tree, "decision tree"),
+            &tree_caption(run),
+        );
     }
     let rows: Vec<Vec<String>> = sweep
         .runs
@@ -201,23 +206,70 @@ pub fn sweep_files(sweep: &Sweep, title: &str) -> Result<Vec<(String, Vec<u8>)>>
     Ok(r.into_files("index.html"))
 }
 
-/// AUC against APL, one curve per method (points sorted by APL).
-pub fn auc_plot(sweep: &Sweep) -> image::RgbImage {
-    let series: Vec<Series> = METHODS
-        .iter()
-        .map(|&(m, c)| {
-            let mut points: Vec<(f64, f64)> = sweep
-                .runs
-                .iter()
-                .filter(|r| r.method == m)
-                .map(|r| (r.apl, r.test_auc))
-                .collect();
-            points.sort_by(|a, b| a.0.total_cmp(&b.0));
-            Series {
-                points,
-                color: COLORS[c],
-            }
+/// The caption of the tree figure of a run.
+pub fn tree_caption(run: &RunResult) -> String {
+    format!(
+        "The decision tree that mimics the tree-regularized model (λ = {}): APL {:.2}, test AUC {:.3}. Grey boxes are \
+         decisions on input feature x<sub>k</sub> (left branch: yes); leaves show the predicted class, how many training \
+         points reach them and how pure they are.",
+        run.strength, run.apl, run.test_auc
+    )
+}
+
+/// The runs of one method on its frontier: sorted by APL, each more accurate than every
+/// simpler one.
+pub fn frontier(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    let mut p = points.to_vec();
+    p.sort_by(|a, b| a.0.total_cmp(&b.0).then(b.1.total_cmp(&a.1)));
+    let mut best = f64::NEG_INFINITY;
+    p.into_iter()
+        .filter(|q| {
+            let keep = q.1 > best;
+            best = best.max(q.1);
+            keep
         })
-        .collect();
-    line_plot(&series, 560, 320, Some((0.5, 1.0)))
+        .collect()
+}
+
+/// AUC against APL as SVG: every run a dot, each method's frontier a line, with a legend.
+pub fn auc_svg(sweep: &Sweep) -> String {
+    let mut lines = Vec::new();
+    for &(m, c) in &METHODS {
+        let points: Vec<(f64, f64)> = sweep
+            .runs
+            .iter()
+            .filter(|r| r.method == m)
+            .map(|r| (r.apl, r.test_auc))
+            .collect();
+        lines.push(Line {
+            label: m.to_string(),
+            color: COLORS[c],
+            points: frontier(&points),
+            markers: false,
+            connect: true,
+            dashed: m == "decision-tree",
+        });
+        lines.push(Line {
+            label: String::new(),
+            color: COLORS[c],
+            points,
+            markers: true,
+            connect: false,
+            dashed: false,
+        });
+    }
+    let chart = Chart {
+        title: "Accuracy against explanation length".into(),
+        x_label: "average path length of the mimicking tree (decision nodes)".into(),
+        y_label: "test AUC".into(),
+        lines,
+        y_range: Some((0.5, 1.0)),
+        y_percent: false,
+    };
+    charts_svg(
+        &[chart],
+        640.0,
+        380.0,
+        "test AUC against average path length",
+    )
 }
