@@ -342,9 +342,14 @@ fn treereg_quick_writes_csv_plot_and_tree() {
     assert!(csv.starts_with("method,strength,apl,apl_leaf_index,test_auc"));
     assert_eq!(csv.lines().filter(|l| l.starts_with("tree,")).count(), 3);
     assert!(
-        d.join("r/auc-vs-apl.png").exists()
-            && d.join("r/tree.png").exists()
+        d.join("r/auc-vs-apl.svg").exists()
+            && d.join("r/tree.svg").exists()
             && d.join("r/tree.dot").exists()
+    );
+    let svg = std::fs::read_to_string(d.join("r/auc-vs-apl.svg")).unwrap();
+    assert!(
+        svg.contains(">test AUC<") && svg.contains(">decision-tree<"),
+        "axis title and legend"
     );
     let bad = run(&["treereg", "--task", "circles", "--out", "x"], &d);
     assert!(stderr(&bad).contains("unknown task"));

@@ -246,6 +246,30 @@ mod tests {
     }
 
     #[test]
+    fn a_new_folder_appears_whole_and_an_existing_one_keeps_other_files() {
+        let d = scratch("folder");
+        let files = vec![
+            ("a/x.txt".to_string(), b"1".to_vec()),
+            ("y.txt".to_string(), b"2".to_vec()),
+        ];
+        let out = d.join("new");
+        Outputs::folder(&out, false, "--out")
+            .unwrap()
+            .write_folder(&out, &files)
+            .unwrap();
+        assert_eq!(std::fs::read(out.join("a/x.txt")).unwrap(), b"1");
+        assert!(!partial_name(&out).exists());
+        // holding files: refused without force; with force, others are kept
+        std::fs::write(out.join("mine.txt"), b"keep").unwrap();
+        assert!(Outputs::folder(&out, false, "--out").is_err());
+        let o = Outputs::folder(&out, true, "--out").unwrap();
+        o.write_folder(&out, &files).unwrap();
+        assert_eq!(std::fs::read(out.join("mine.txt")).unwrap(), b"keep");
+        // a name outside the checked folder is an internal error, not a silent write
+        assert!(o.write(&d.join("elsewhere.txt"), b"x").is_err());
+    }
+
+    #[test]
     fn failed_write_names_the_users_file_and_leaves_nothing() {
         let d = scratch("failed");
         // the target is an existing folder: the rename fails
