@@ -3,6 +3,8 @@
 //! its picture labelled, no page wider than the viewport. Screenshots of every page are
 //! kept in `target/browser-artifacts/` (CI keeps them as artifacts).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -109,16 +111,8 @@ fn broken_links(dir: &Path, page: &str) -> Vec<String> {
 
 #[test]
 fn quick_tour_renders_cleanly_in_chromium() {
-    let d = std::env::temp_dir().join(format!("lamppost-browser-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_lamppost"))
-            .args(args)
-            .current_dir(&d)
-            .output()
-            .unwrap()
-    };
+    let d = common::tmp("browser");
+    let run = |args: &[&str]| common::run(args, &d);
     let o = run(&["tour", "--quick", "--out", "t", "--cache", "c"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let out = d.join("t");

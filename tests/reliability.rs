@@ -1,28 +1,12 @@
 //! A user's files are sacred, and bad input is refused before any work: the newcomer
 //! trial's findings (issue 11, items 1–6), one test each.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_lamppost"))
-}
-
-fn tmp(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("lamppost-rel-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn run(args: &[&str], cwd: &Path) -> Output {
-    bin().args(args).current_dir(cwd).output().unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+mod common;
+use common::{bin, run, stderr, tmp};
 
 /// Every file under `d` (relative paths, sorted), hidden ones included.
 fn listing(d: &Path) -> Vec<String> {
@@ -219,8 +203,11 @@ fn invalid_options_are_refused_before_work() {
     let d = tmp("options");
     init(&d, "mnist-gap", "g.safetensors");
     write_x(&d, &[1, 1, 28, 28]);
-    let explain = |method: &str, extra: &[&str]| -> Vec<String> {
-        let mut v: Vec<String> = [
+    let join = |head: &[&str], extra: &[&str]| -> Vec<String> {
+        head.iter().chain(extra).map(|s| s.to_string()).collect()
+    };
+    let explain = |method: &str, extra: &[&str]| {
+        let head = [
             "explain",
             method,
             "--model",
@@ -229,21 +216,10 @@ fn invalid_options_are_refused_before_work() {
             "x.safetensors",
             "--out",
             "out",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        v.extend(extra.iter().map(|s| s.to_string()));
-        v
+        ];
+        join(&head, extra)
     };
-    let train = |extra: &[&str]| -> Vec<String> {
-        let mut v: Vec<String> = ["train", "mnist-cnn", "--out", "m.safetensors"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        v.extend(extra.iter().map(|s| s.to_string()));
-        v
-    };
+    let train = |extra: &[&str]| join(&["train", "mnist-cnn", "--out", "m.safetensors"], extra);
     let cases: Vec<(Vec<String>, &str)> = vec![
         (train(&["--lr", "-1"]), "not positive"),
         (train(&["--lr", "0"]), "not positive"),

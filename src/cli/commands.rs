@@ -214,17 +214,9 @@ fn train(
     out: &Path,
     force: bool,
 ) -> Result<()> {
-    // every check before any work: options, then every file this run writes
+    // every check before any work (--label-noise and --limit were checked by their
+    // argument parsers): the settings, then every file this run writes
     cfg.validate()?;
-    if !(0.0..1.0).contains(&extras.noise) {
-        return Err(Error::Invalid(format!(
-            "--label-noise must be a fraction in [0, 1), got {}",
-            extras.noise
-        )));
-    }
-    if extras.limit == Some(0) {
-        return Err(Error::Invalid("--limit must be at least 1".into()));
-    }
     let log_path = beside(out, "log.jsonl");
     let noise_path = beside(out, "noise.json");
     let mut files = vec![out.to_path_buf(), log_path.clone()];

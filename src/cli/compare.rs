@@ -8,6 +8,7 @@ use std::path::Path;
 
 pub fn compare(args: &CompareArgs) -> Result<()> {
     let opts = args.options.to_options()?;
+    args.input.check()?;
     // FILE, or FILE:KEY when FILE alone does not exist
     let (file, key) = match args.theirs.rsplit_once(':') {
         Some((f, k)) if !Path::new(&args.theirs).exists() => (f, k),

@@ -9,7 +9,7 @@ use crate::data::source::{DataSpec, load};
 use crate::error::{Error, Result};
 use crate::explain::attribution::Precision;
 use crate::explain::local::integrated_gradients::{Baseline, PathRule};
-use crate::explain::local::lime::{Segmenter, Selection};
+use crate::explain::local::lime::{Segmenter, Selection, segment_counts};
 use crate::explain::local::lime_tabular::FeatureStats;
 use crate::explain::registry::{MethodOptions, build};
 use crate::fit::Provenance;
@@ -360,17 +360,15 @@ pub fn explain(args: &ExplainArgs) -> Result<()> {
     let dtype = parse_dtype(&args.dtype)?;
     let opts = args.options.to_options()?;
     args.input.check()?;
-    let file = args.out.join("attributions.safetensors");
     match dtype {
-        FileDtype::F32 => explain_as::<f32>(args, &opts, &file, dtype),
-        FileDtype::F64 => explain_as::<f64>(args, &opts, &file, dtype),
+        FileDtype::F32 => explain_as::<f32>(args, &opts, dtype),
+        FileDtype::F64 => explain_as::<f64>(args, &opts, dtype),
     }
 }
 
 fn explain_as<T: Precision>(
     args: &ExplainArgs,
     opts: &MethodOptions,
-    file: &Path,
     dtype: FileDtype,
 ) -> Result<()> {
     let (method, out, force) = (args.method.as_str(), args.out.as_path(), args.force);
@@ -391,7 +389,12 @@ fn explain_as<T: Precision>(
     names.extend(pictures_named);
     let outputs = Outputs::in_folder(out, &names, force, "--out")?;
     let x = args.input.batch::<T>(&loaded)?;
-    let images = images && x.ndim() == 4;
+    if images && x.ndim() != 4 {
+        return Err(Error::Invalid(format!(
+            "this model reads pictures [N, C, H, W], but the inputs have shape {:?}",
+            x.shape()
+        )));
+    }
     let n = x.shape().first().copied().unwrap_or(0);
     let mut pred = None;
     let targets = args.input.targets(n, model.arch.num_classes(), || {
@@ -416,13 +419,8 @@ fn explain_as<T: Precision>(
     ]);
     let mut tensors = vec![("attribution".to_string(), a.map.clone())];
     tensors.extend(a.extras.iter().cloned());
-    if let Some((_, seg)) = a.extras.iter().find(|e| e.0 == "segments") {
-        let per = seg.len() / n.max(1);
-        let counts: Vec<usize> = seg
-            .data()
-            .chunks(per.max(1))
-            .map(|c| c.iter().fold(0.0f64, |m, v| m.max(v.to_f64())) as usize + 1)
-            .collect();
+    let counts = segment_counts(&a);
+    if !counts.is_empty() {
         eprintln!("features (segments) per example: {counts:?}");
     }
     let (x32, map32) = (x.cast::<f32>(), a.map.cast::<f32>());
@@ -439,7 +437,7 @@ fn explain_as<T: Precision>(
     println!(
         "{method}: {n} example(s), targets {targets:?}{}; wrote {}, {} ({})",
         pred.map_or(String::new(), |p| format!(" (predicted {p:?})")),
-        file.display(),
+        out.join("attributions.safetensors").display(),
         pictures_named.join(", "),
         T::NAME
     );

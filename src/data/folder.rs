@@ -60,22 +60,20 @@ pub fn load_image(path: &Path, size: usize) -> Result<Tensor<f32>> {
 
 /// [`load_image`] and the file's own width and height.
 pub fn load_image_sized(path: &Path, size: usize) -> Result<(Tensor<f32>, u32, u32)> {
-    let err = |e: &dyn std::fmt::Display| Error::Io(format!("{}: {e}", path.display()));
-    let open = || -> Result<_> {
+    let open = || {
         image::ImageReader::open(path)
-            .map_err(|e| err(&e))?
-            .with_guessed_format()
-            .map_err(|e| err(&e))
+            .and_then(|r| r.with_guessed_format())
+            .map_err(|e| e.to_string())
     };
-    decode_image(open, size).map_err(|e| err(&e))
+    decode_image(open, size).map_err(|e| Error::Io(format!("{}: {e}", path.display())))
 }
 
 /// [`load_image_sized`] on an encoded file's bytes (the fuzz target's entry).
 pub fn image_from_bytes(bytes: &[u8], size: usize) -> Result<(Tensor<f32>, u32, u32)> {
-    let open = || -> Result<_> {
+    let open = || {
         image::ImageReader::new(std::io::Cursor::new(bytes))
             .with_guessed_format()
-            .map_err(|e| Error::Io(e.to_string()))
+            .map_err(|e| e.to_string())
     };
     decode_image(open, size).map_err(|e| Error::Io(format!("image: {e}")))
 }
@@ -83,13 +81,13 @@ pub fn image_from_bytes(bytes: &[u8], size: usize) -> Result<(Tensor<f32>, u32, 
 /// Checks the pixel budget from the header (`open` is called twice: once for the
 /// dimensions, once to decode), then decodes, composites onto black and resizes.
 fn decode_image<R: std::io::BufRead + std::io::Seek>(
-    open: impl Fn() -> Result<image::ImageReader<R>>,
+    open: impl Fn() -> std::result::Result<image::ImageReader<R>, String>,
     size: usize,
 ) -> std::result::Result<(Tensor<f32>, u32, u32), String> {
     if size == 0 {
         return Err("image size must be at least 1".into());
     }
-    let mut reader = open().map_err(|e| e.to_string())?;
+    let mut reader = open()?;
     reader.limits(limits_for_decode());
     let (w0, h0) = reader.into_dimensions().map_err(|e| e.to_string())?;
     if w0 as u64 * h0 as u64 > MAX_IMAGE_PIXELS {
@@ -99,7 +97,7 @@ fn decode_image<R: std::io::BufRead + std::io::Seek>(
             MAX_IMAGE_PIXELS / 1_000_000
         ));
     }
-    let mut reader = open().map_err(|e| e.to_string())?;
+    let mut reader = open()?;
     reader.limits(limits_for_decode());
     let img = reader.decode().map_err(|e| e.to_string())?;
     if img.width() == 0 || img.height() == 0 {
@@ -181,6 +179,14 @@ pub fn load_folder(dir: &Path, size: usize) -> Result<(Dataset, LoadReport)> {
         }
     }
     report.loaded = y.len();
+    if y.is_empty() {
+        return Err(Error::Io(format!(
+            "{}: no usable images ({} could not be decoded); expected DIR/pokemon/*.png and DIR/digimon/*.jpg",
+            dir.display(),
+            report.skipped.len()
+        )));
+    }
+    // a class with no pictures would train to a constant "100%"
     for (label, name) in CLASSES.iter().enumerate() {
         if !y.contains(&label) {
             return Err(Error::Io(format!(
@@ -191,13 +197,6 @@ pub fn load_folder(dir: &Path, size: usize) -> Result<(Dataset, LoadReport)> {
                 dir.join(name).display()
             )));
         }
-    }
-    if y.is_empty() {
-        return Err(Error::Io(format!(
-            "{}: no usable images ({} could not be decoded); expected DIR/pokemon/*.png and DIR/digimon/*.jpg",
-            dir.display(),
-            report.skipped.len()
-        )));
     }
     let x = Tensor::new(&[y.len(), 3, size, size], data)?;
     let classes = CLASSES.iter().map(|c| c.to_string()).collect();

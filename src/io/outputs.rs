@@ -126,11 +126,6 @@ impl Outputs {
         })
     }
 
-    /// The checked paths.
-    pub fn files(&self) -> &[PathBuf] {
-        &self.files
-    }
-
     fn planned(&self, path: &Path) -> Result<()> {
         let in_folder = self
             .folder

@@ -8,6 +8,7 @@ use crate::error::Result;
 use crate::explain::attribution::{Attribution, Precision};
 use crate::explain::batched::probabilities;
 use crate::explain::cards::card;
+use crate::explain::local::lime::segment_counts;
 use crate::explain::registry::{Family, METHODS, MethodOptions, build, names};
 use crate::fit::progress_bar;
 use crate::nn::Model;
@@ -99,18 +100,6 @@ pub fn gallery(
     pb.finish_and_clear();
     let tile = if h < 40 { 84.0 } else { 104.0 };
     Ok((gallery_svg(&cols, &rows, h, w, tile, what)?, all))
-}
-
-/// Superpixel counts per example from LIME's `segments` extra.
-fn segment_counts(a: &Attribution<f32>) -> Vec<usize> {
-    let Some((_, seg)) = a.extras.iter().find(|e| e.0 == "segments") else {
-        return Vec::new();
-    };
-    let n = seg.shape()[0].max(1);
-    seg.data()
-        .chunks(seg.len() / n)
-        .map(|c| c.iter().fold(0.0f32, |m, &v| m.max(v)) as usize + 1)
-        .collect()
 }
 
 /// The methods that work on a model (CAM needs a convolution, some need pictures).

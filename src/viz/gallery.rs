@@ -74,17 +74,32 @@ impl Scale {
 /// The tile: `input` in grey squeezed into [0.3, 0.7] with the map's colour on top,
 /// opacity growing with the map's magnitude.
 pub fn tile(input: &RgbImage, map: &[f32], h: usize, w: usize, scale: Scale) -> RgbImage {
+    tile_on(&grey_base(input, h, w), map, h, w, scale)
+}
+
+/// The input at the map's `h × w`, as grey levels squeezed into [0.3, 0.7] × 255 (one per
+/// column of a gallery, shared by its rows).
+fn grey_base(input: &RgbImage, h: usize, w: usize) -> Vec<f32> {
     let base = image::imageops::resize(
         input,
         w as u32,
         h as u32,
         image::imageops::FilterType::Triangle,
     );
+    base.pixels()
+        .map(|b| {
+            let g = (0.299 * b[0] as f32 + 0.587 * b[1] as f32 + 0.114 * b[2] as f32) / 255.0;
+            255.0 * (0.3 + 0.4 * g)
+        })
+        .collect()
+}
+
+/// [`tile`] on a [`grey_base`].
+fn tile_on(base: &[f32], map: &[f32], h: usize, w: usize, scale: Scale) -> RgbImage {
     RgbImage::from_fn(w as u32, h as u32, |x, y| {
-        let b = base.get_pixel(x, y);
-        let g = (0.299 * b[0] as f32 + 0.587 * b[1] as f32 + 0.114 * b[2] as f32) / 255.0;
-        let grey = 255.0 * (0.3 + 0.4 * g);
-        let v = map[y as usize * w + x as usize];
+        let i = y as usize * w + x as usize;
+        let grey = base[i];
+        let v = map[i];
         let v = if v.is_finite() { v } else { 0.0 };
         let t = if scale.max > 0.0 {
             (v.abs() / scale.max).min(1.0)
@@ -171,6 +186,7 @@ pub fn gallery_svg(
             );
         }
     }
+    let bases: Vec<Vec<f32>> = columns.iter().map(|c| grey_base(&c.input, h, w)).collect();
     for (i, r) in rows.iter().enumerate() {
         let y = row_y(i + 1);
         let scale = Scale::of(&r.maps);
@@ -186,7 +202,7 @@ pub fn gallery_svg(
         );
         for (j, m) in r.maps.iter().enumerate() {
             let x = label_w + j as f64 * (tile_px + gap);
-            let t = tile(&columns[j].input, m, h, w, scale);
+            let t = tile_on(&bases[j], m, h, w, scale);
             svg.png(
                 x,
                 y,

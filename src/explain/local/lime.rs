@@ -409,6 +409,19 @@ impl Segmenter {
     }
 }
 
+/// How many features (superpixels, cells, rows) each example of a LIME attribution was
+/// cut into, from its `segments` extra (labels 0..k per pixel); empty if it has none.
+pub fn segment_counts<T: Float>(a: &Attribution<T>) -> Vec<usize> {
+    let Some((_, seg)) = a.extras.iter().find(|e| e.0 == "segments") else {
+        return Vec::new();
+    };
+    let n = seg.shape().first().copied().unwrap_or(0).max(1);
+    seg.data()
+        .chunks((seg.len() / n).max(1))
+        .map(|c| c.iter().fold(0.0f64, |m, v| m.max(v.to_f64())) as usize + 1)
+        .collect()
+}
+
 /// Segment labels of an `h × w` image for the fixed segmenters.
 pub fn fixed_segments(seg: Segmenter, h: usize, w: usize) -> Option<Vec<usize>> {
     match seg {
