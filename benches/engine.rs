@@ -1,8 +1,8 @@
-//! Engine benchmarks. Compare with PyTorch on the same machine:
+//! Engine benchmarks. Compare with PyTorch on the same machine, in one command that
+//! prints the ratio and roofline table (see benches/README.md):
 //!
 //! ```text
-//! cargo bench --bench engine
-//! python3 benches/pytorch_bench.py      # torch.set_num_threads(2), same shapes
+//! bash benches/compare.sh
 //! ```
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
@@ -20,7 +20,7 @@ use std::time::Duration;
 fn gemm_bench(c: &mut Criterion) {
     lamppost::runtime::tune_allocator();
     let mut g = c.benchmark_group("gemm");
-    for n in [128usize, 512] {
+    for n in [128usize, 512, 1024] {
         let a = vec![0.5f32; n * n];
         let b = vec![0.25f32; n * n];
         let mut out = vec![0.0f32; n * n];
@@ -44,32 +44,45 @@ fn gemm_bench(c: &mut Criterion) {
     g.finish();
 }
 
+/// The reference layers' convolutions (3×3, padding 1), as in `benches/pytorch_bench.py`:
+/// (name, N, C, H, W, O).
+const CONVS: [(&str, usize, usize, usize, usize, usize); 6] = [
+    ("mnist-cnn.conv2", 64, 8, 14, 14, 16),
+    ("mnist-gap.conv2", 64, 16, 14, 14, 32),
+    ("mnist-gap.conv3", 64, 32, 7, 7, 64),
+    ("pokedigi-gap.conv1", 64, 3, 64, 64, 16),
+    ("pokedigi-gap.conv2", 64, 16, 32, 32, 32),
+    ("pokedigi-gap.conv4", 64, 64, 8, 8, 64),
+];
+
 fn conv_bench(c: &mut Criterion) {
-    let mut rng = StdRng::seed_from_u64(0);
-    let x = Tensor::<f32>::randn(&[64, 8, 14, 14], 1.0, &mut rng);
-    let w = Tensor::<f32>::randn(&[16, 8, 3, 3], 0.1, &mut rng);
-    let b = Tensor::<f32>::zeros(&[16]);
-    let mut g = c.benchmark_group("conv2d_64x8x14x14_to_16");
-    g.bench_function("forward", |bn| {
-        bn.iter(|| {
-            let mut t = Tape::no_grad();
-            let (xv, wv, bv) = (
-                t.constant(x.clone()),
-                t.constant(w.clone()),
-                t.constant(b.clone()),
-            );
-            black_box(t.conv2d(xv, wv, Some(bv), 1, 1).unwrap());
-        })
-    });
-    g.bench_function("forward_backward", |bn| {
-        bn.iter(|| {
-            let mut t = Tape::new();
-            let (xv, wv, bv) = (t.leaf(x.clone()), t.leaf(w.clone()), t.leaf(b.clone()));
-            let y = t.conv2d(xv, wv, Some(bv), 1, 1).unwrap();
-            let seed = Tensor::ones(t.shape(y));
-            black_box(t.backward_with(y, seed, BackwardRule::Standard).unwrap());
-        })
-    });
+    let mut g = c.benchmark_group("conv2d");
+    for (name, n, ch, h, wd, o) in CONVS {
+        let mut rng = StdRng::seed_from_u64(0);
+        let x = Tensor::<f32>::randn(&[n, ch, h, wd], 1.0, &mut rng);
+        let w = Tensor::<f32>::randn(&[o, ch, 3, 3], 0.1, &mut rng);
+        let b = Tensor::<f32>::zeros(&[o]);
+        g.bench_function(format!("{name}/forward"), |bn| {
+            bn.iter(|| {
+                let mut t = Tape::no_grad();
+                let (xv, wv, bv) = (
+                    t.constant(x.clone()),
+                    t.constant(w.clone()),
+                    t.constant(b.clone()),
+                );
+                black_box(t.conv2d(xv, wv, Some(bv), 1, 1).unwrap());
+            })
+        });
+        g.bench_function(format!("{name}/forward_backward"), |bn| {
+            bn.iter(|| {
+                let mut t = Tape::new();
+                let (xv, wv, bv) = (t.leaf(x.clone()), t.leaf(w.clone()), t.leaf(b.clone()));
+                let y = t.conv2d(xv, wv, Some(bv), 1, 1).unwrap();
+                let seed = Tensor::ones(t.shape(y));
+                black_box(t.backward_with(y, seed, BackwardRule::Standard).unwrap());
+            })
+        });
+    }
     g.finish();
 }
 

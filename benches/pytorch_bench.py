@@ -1,21 +1,39 @@
 """PyTorch CPU side of `cargo bench --bench engine`: same shapes, 2 threads.
 
-    python3 benches/pytorch_bench.py
+    python3 benches/pytorch_bench.py          # a readable list
+    python3 benches/pytorch_bench.py --json   # what benches/compare.py reads
 
-Prints images per second (training step with SGD+momentum at batch 64, inference at
-batch 256) for each reference architecture, plus GEMM and conv2d timings.
+Times GEMMs (the machine's peak), conv2d at the reference layers' shapes (forward, and
+forward + backward to input and weights), and per reference architecture a training step
+(SGD + momentum, batch 64) and inference (batch 256, no_grad). Each entry also carries
+its floating-point operation count: 2 per multiply-add of the convolutions, linear
+layers and GRU gates (counted with forward hooks), and 3× the forward count for a
+training step or a forward + backward (backward computes two products per forward one).
 """
+import json
 import os
 import sys
 import time
 
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "golden"))
 from lamppost_torch import ARCHS  # noqa: E402
 
 torch.set_num_threads(2)
+
+# (name, N, C, H, W, O): 3×3 kernels, padding 1, as every reference convolution
+CONVS = [
+    ("mnist-cnn.conv2", 64, 8, 14, 14, 16),
+    ("mnist-gap.conv2", 64, 16, 14, 14, 32),
+    ("mnist-gap.conv3", 64, 32, 7, 7, 64),
+    ("pokedigi-gap.conv1", 64, 3, 64, 64, 16),
+    ("pokedigi-gap.conv2", 64, 16, 32, 32, 32),
+    ("pokedigi-gap.conv4", 64, 64, 8, 8, 64),
+]
+GEMMS = (128, 512, 1024)
 
 
 def timeit(fn, min_time=3.0):
@@ -28,21 +46,47 @@ def timeit(fn, min_time=3.0):
     return (time.perf_counter() - start) / n
 
 
-def main():
-    for n in (128, 512):
+def forward_flops(model, x):
+    """2 × multiply-adds of the conv, linear and GRU layers for one forward pass."""
+    total = [0]
+
+    def hook(mod, inp, out):
+        if isinstance(mod, nn.Conv2d):
+            k = mod.in_channels // mod.groups * mod.kernel_size[0] * mod.kernel_size[1]
+            total[0] += 2 * out.numel() * k
+        elif isinstance(mod, nn.Linear):
+            total[0] += 2 * out.numel() * mod.in_features
+        elif isinstance(mod, nn.GRU):
+            seq = out[0]
+            n, t = seq.shape[0], seq.shape[1]
+            total[0] += 2 * n * t * 3 * mod.hidden_size * (mod.input_size + mod.hidden_size)
+
+    handles = [m.register_forward_hook(hook) for m in model.modules()]
+    with torch.no_grad():
+        model(x)
+    for h in handles:
+        h.remove()
+    return total[0]
+
+
+def run():
+    """(name, seconds per iteration, flops per iteration) for every benchmark."""
+    rows = []
+    for n in GEMMS:
         a, b = torch.full((n, n), 0.5), torch.full((n, n), 0.25)
-        t = timeit(lambda: a @ b)
-        print(f"gemm/{n}: {t * 1e6:.1f} us ({2 * n ** 3 / t / 1e9:.2f} GFLOP/s)")
-    x = torch.randn(64, 8, 14, 14)
-    w = (0.1 * torch.randn(16, 8, 3, 3))
-    b = torch.zeros(16)
-    print(f"conv2d_64x8x14x14_to_16/forward: {timeit(lambda: F.conv2d(x, w, b, padding=1)) * 1e6:.1f} us")
-    xg, wg, bg = x.clone().requires_grad_(), w.clone().requires_grad_(), b.clone().requires_grad_()
+        rows.append((f"gemm/{n}", timeit(lambda: a @ b), 2 * n ** 3))
+    for name, n, c, h, w, o in CONVS:
+        x = torch.randn(n, c, h, w)
+        wt = 0.1 * torch.randn(o, c, 3, 3)
+        b = torch.zeros(o)
+        flops = 2 * n * o * h * w * c * 9
+        rows.append((f"conv2d/{name}/forward", timeit(lambda: F.conv2d(x, wt, b, padding=1)), flops))
+        xg, wg, bg = x.clone().requires_grad_(), wt.clone().requires_grad_(), b.clone().requires_grad_()
 
-    def fb():
-        F.conv2d(xg, wg, bg, padding=1).sum().backward()
+        def fb():
+            F.conv2d(xg, wg, bg, padding=1).sum().backward()
 
-    print(f"conv2d_64x8x14x14_to_16/forward_backward: {timeit(fb) * 1e6:.1f} us")
+        rows.append((f"conv2d/{name}/forward_backward", timeit(fb), 3 * flops))
     for arch, (ctor, shape) in ARCHS.items():
         if arch.startswith("seq:"):
             continue
@@ -57,15 +101,25 @@ def main():
             F.cross_entropy(m(x), y).backward()
             opt.step()
 
-        t = timeit(step)
+        rows.append((f"{arch}/train_step_b64", timeit(step), 3 * forward_flops(m, x)))
         xi = torch.randn(256, *shape)
 
         def infer():
             with torch.no_grad():
                 m(xi)
 
-        ti = timeit(infer)
-        print(f"{arch}: train_step_b64 {64 / t:.0f} img/s ({t * 1e3:.2f} ms), inference_b256 {256 / ti:.0f} img/s ({ti * 1e3:.2f} ms)")
+        rows.append((f"{arch}/inference_b256", timeit(infer), forward_flops(m, xi)))
+    return rows
+
+
+def main():
+    rows = run()
+    if "--json" in sys.argv:
+        print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(),
+                          "benches": {n: {"seconds": t, "flops": f} for n, t, f in rows}}))
+        return
+    for name, t, f in rows:
+        print(f"{name}: {t * 1e3:.3f} ms ({f / t / 1e9:.1f} GFLOP/s)")
 
 
 if __name__ == "__main__":

@@ -40,35 +40,68 @@ impl ConvGeom {
     }
 }
 
-/// Samples per chunk when summing weight gradients.
-const SAMPLE_CHUNK: usize = 4;
+/// Columns of the im2col matrix per GEMM: samples are unfolded side by side until a
+/// block holds about this many output positions, so the layers with small maps (7×7 has 49
+/// positions, not a multiple of the 8-wide kernel) still give GEMMs wide enough to keep
+/// the kernel busy, while a block's column matrix stays in L2 (pokedigi's conv4: 576 rows
+/// × 256 columns × 4 bytes = 590 KB). Measured on mnist-gap and pokedigi-gap training
+/// (benches/engine.rs): 256 beat per-sample GEMMs and 512.
+const BLOCK_COLS: usize = 256;
 
-/// Unfolds one sample `[C,H,W]` into columns `[C·kh·kw, Ho·Wo]`.
-pub fn im2col<T: Float>(g: &ConvGeom, x: &[T], cols: &mut [T]) {
+/// Samples per block for a geometry: depends on the shapes only, never on the number of
+/// threads, so the weight-gradient partial sums (one per block, added in block order)
+/// are the same for any thread count.
+pub fn block_samples(g: &ConvGeom) -> usize {
+    BLOCK_COLS.div_ceil(g.ho() * g.wo()).clamp(1, 16)
+}
+
+/// Unfolds one sample `[C,H,W]` into columns of a `[C·kh·kw, ld]` matrix whose rows are
+/// `ld` long (`ld = Ho·Wo` for one sample; several samples side by side in a block).
+pub fn im2col<T: Float>(g: &ConvGeom, x: &[T], cols: &mut [T], ld: usize) {
     let (ho, wo) = (g.ho(), g.wo());
     for c in 0..g.c {
+        let plane = &x[c * g.h * g.w..(c + 1) * g.h * g.w];
         for ki in 0..g.kh {
+            // output rows oy whose input row oy·stride + ki − pad lies inside the plane
+            let oy_lo = g.pad.saturating_sub(ki).div_ceil(g.stride).min(ho);
+            let oy_hi = (g.h + g.pad)
+                .saturating_sub(ki)
+                .div_ceil(g.stride)
+                .clamp(oy_lo, ho);
             for kj in 0..g.kw {
                 let row = (c * g.kh + ki) * g.kw + kj;
-                let dst = &mut cols[row * ho * wo..(row + 1) * ho * wo];
-                for oy in 0..ho {
-                    let iy = (oy * g.stride + ki) as isize - g.pad as isize;
-                    let drow = &mut dst[oy * wo..(oy + 1) * wo];
-                    if iy < 0 || iy >= g.h as isize {
-                        drow.iter_mut().for_each(|v| *v = T::zero());
-                        continue;
+                let dst = &mut cols[row * ld..row * ld + ho * wo];
+                dst[..oy_lo * wo].iter_mut().for_each(|v| *v = T::zero());
+                dst[oy_hi * wo..].iter_mut().for_each(|v| *v = T::zero());
+                if g.stride == 1 && wo == g.w && oy_hi > oy_lo {
+                    // 'same' padding: the rows inside are one contiguous run of the plane
+                    // shifted by (ki − pad)·W + kj − pad; copy it whole (short per-row
+                    // copies were a third of this function's time), then zero the
+                    // columns that wrapped around from the neighbouring row
+                    let (lo, hi) = g.inside(kj);
+                    let (d0, d1) = (oy_lo * wo, oy_hi * wo);
+                    let s0 = (oy_lo + ki - g.pad) * g.w;
+                    if kj >= g.pad {
+                        let sh = kj - g.pad;
+                        let n = (d1 - d0).min(plane.len().saturating_sub(s0 + sh));
+                        if n > 0 {
+                            dst[d0..d0 + n].copy_from_slice(&plane[s0 + sh..s0 + sh + n]);
+                        }
+                    } else {
+                        let sh = (g.pad - kj).min(d1 - d0);
+                        dst[d0 + sh..d1].copy_from_slice(&plane[s0..s0 + d1 - d0 - sh]);
                     }
-                    let src = &x[(c * g.h + iy as usize) * g.w..(c * g.h + iy as usize + 1) * g.w];
-                    if g.stride == 1 {
-                        // columns ox whose input ix = ox + kj - pad lies inside the row
-                        let lo = g.pad.saturating_sub(kj).min(wo);
-                        let hi = (g.w + g.pad).saturating_sub(kj).min(wo).max(lo);
+                    for oy in oy_lo..oy_hi {
+                        let drow = &mut dst[oy * wo..(oy + 1) * wo];
                         drow[..lo].iter_mut().for_each(|v| *v = T::zero());
                         drow[hi..].iter_mut().for_each(|v| *v = T::zero());
-                        let off = lo + kj - g.pad;
-                        drow[lo..hi].copy_from_slice(&src[off..off + hi - lo]);
-                        continue;
                     }
+                    continue;
+                }
+                for oy in oy_lo..oy_hi {
+                    let iy = oy * g.stride + ki - g.pad;
+                    let src = &plane[iy * g.w..(iy + 1) * g.w];
+                    let drow = &mut dst[oy * wo..(oy + 1) * wo];
                     for (ox, d) in drow.iter_mut().enumerate() {
                         let ix = (ox * g.stride + kj) as isize - g.pad as isize;
                         *d = if ix < 0 || ix >= g.w as isize {
@@ -83,15 +116,17 @@ pub fn im2col<T: Float>(g: &ConvGeom, x: &[T], cols: &mut [T]) {
     }
 }
 
-/// Folds columns back, adding overlapping contributions: the adjoint of [`im2col`].
-pub fn col2im<T: Float>(g: &ConvGeom, cols: &[T], dx: &mut [T]) {
+/// Folds one sample's columns (rows `ld` long) back, adding overlapping contributions:
+/// the adjoint of [`im2col`].
+pub fn col2im<T: Float>(g: &ConvGeom, cols: &[T], ld: usize, dx: &mut [T]) {
     let (ho, wo) = (g.ho(), g.wo());
     dx.iter_mut().for_each(|v| *v = T::zero());
     for c in 0..g.c {
         for ki in 0..g.kh {
             for kj in 0..g.kw {
                 let row = (c * g.kh + ki) * g.kw + kj;
-                let src = &cols[row * ho * wo..(row + 1) * ho * wo];
+                let src = &cols[row * ld..row * ld + ho * wo];
+                let (lo, hi) = g.inside(kj);
                 for oy in 0..ho {
                     let iy = (oy * g.stride + ki) as isize - g.pad as isize;
                     if iy < 0 || iy >= g.h as isize {
@@ -99,10 +134,22 @@ pub fn col2im<T: Float>(g: &ConvGeom, cols: &[T], dx: &mut [T]) {
                     }
                     let drow =
                         &mut dx[(c * g.h + iy as usize) * g.w..(c * g.h + iy as usize + 1) * g.w];
-                    for ox in 0..wo {
+                    let srow = &src[oy * wo..(oy + 1) * wo];
+                    if g.stride == 1 {
+                        // one slice add over the columns whose input lies inside the row
+                        if hi == lo {
+                            continue;
+                        }
+                        let off = lo + kj - g.pad;
+                        for (d, &v) in drow[off..off + hi - lo].iter_mut().zip(&srow[lo..hi]) {
+                            *d += v;
+                        }
+                        continue;
+                    }
+                    for (ox, &v) in srow.iter().enumerate() {
                         let ix = (ox * g.stride + kj) as isize - g.pad as isize;
                         if ix >= 0 && ix < g.w as isize {
-                            drow[ix as usize] += src[oy * wo + ox];
+                            drow[ix as usize] += v;
                         }
                     }
                 }
@@ -111,23 +158,63 @@ pub fn col2im<T: Float>(g: &ConvGeom, cols: &[T], dx: &mut [T]) {
     }
 }
 
-/// `y[n] = W · im2col(x[n]) + b` for every sample; returns `[N,O,Ho,Wo]` data.
+impl ConvGeom {
+    /// For stride 1: the output columns `lo..hi` whose input column `ox + kj − pad` lies
+    /// inside the row.
+    #[inline]
+    fn inside(&self, kj: usize) -> (usize, usize) {
+        let wo = self.wo();
+        let lo = self.pad.saturating_sub(kj).min(wo);
+        let hi = (self.w + self.pad).saturating_sub(kj).min(wo).max(lo);
+        (lo, hi)
+    }
+}
+
+/// `y[n] = W · im2col(x[n]) + b` for every sample; returns `[N,O,Ho,Wo]` data. Blocks of
+/// [`block_samples`] samples are unfolded side by side and multiplied in one GEMM; blocks
+/// run in parallel. Each output is one dot product over `C·kh·kw`, so the values do not
+/// depend on the block size.
 pub fn conv2d_forward<T: Float>(g: &ConvGeom, x: &[T], w: &[T], b: Option<&[T]>) -> Vec<T> {
     let hw = g.ho() * g.wo();
+    let bs = block_samples(g);
     let mut out = vec![T::zero(); g.n * g.out_len()];
     if out.is_empty() {
         return out;
     }
-    out.par_chunks_mut(g.out_len())
-        .zip(x.par_chunks(g.in_len()))
+    out.par_chunks_mut(bs * g.out_len())
+        .zip(x.par_chunks(bs * g.in_len()))
         .for_each_init(
-            || vec![T::zero(); g.ck() * hw],
-            |cols, (y, xs)| {
-                im2col(g, xs, cols);
-                gemm(g.o, g.ck(), hw, w, false, cols, false, y, false);
-                if let Some(b) = b {
-                    for (o, row) in y.chunks_mut(hw).enumerate() {
-                        row.iter_mut().for_each(|v| *v += b[o]);
+            || {
+                (
+                    vec![T::zero(); g.ck() * bs * hw],
+                    vec![T::zero(); g.o * bs * hw],
+                )
+            },
+            |(cols, prod), (y, xs)| {
+                let nb = xs.len() / g.in_len();
+                let ld = nb * hw;
+                for (s, xs) in xs.chunks(g.in_len()).enumerate() {
+                    im2col(g, xs, &mut cols[s * hw..], ld);
+                }
+                gemm(
+                    g.o,
+                    g.ck(),
+                    ld,
+                    w,
+                    false,
+                    &cols[..g.ck() * ld],
+                    false,
+                    prod,
+                    false,
+                );
+                // [O, nb·hw] → [nb, O, hw], adding the bias on the way
+                for (s, ys) in y.chunks_mut(g.out_len()).enumerate() {
+                    for (o, row) in ys.chunks_mut(hw).enumerate() {
+                        let src = &prod[o * ld + s * hw..o * ld + (s + 1) * hw];
+                        match b {
+                            Some(b) => row.iter_mut().zip(src).for_each(|(v, &p)| *v = p + b[o]),
+                            None => row.copy_from_slice(src),
+                        }
                     }
                 }
             },
@@ -135,7 +222,10 @@ pub fn conv2d_forward<T: Float>(g: &ConvGeom, x: &[T], w: &[T], b: Option<&[T]>)
     out
 }
 
-/// Gradients of a convolution given `dy` (`[N,O,Ho,Wo]`): `(dx, dw, db)`, each only if asked.
+/// Gradients of a convolution given `dy` (`[N,O,Ho,Wo]`): `(dx, dw, db)`, each only if
+/// asked. Per block of [`block_samples`] samples, in parallel: `dy` is gathered into one
+/// `[O, nb·hw]` matrix, `dx = col2im(Wᵀ · dy)` and the block's `dW` partial
+/// `dy · colsᵀ`; the partials are added in block order.
 pub fn conv2d_backward<T: Float>(
     g: &ConvGeom,
     x: &[T],
@@ -146,6 +236,7 @@ pub fn conv2d_backward<T: Float>(
 ) -> (Option<Vec<T>>, Option<Vec<T>>, Vec<T>) {
     let hw = g.ho() * g.wo();
     let ck = g.ck();
+    let bs = block_samples(g);
     let db: Vec<T> = (0..g.o)
         .map(|o| {
             let mut s = T::zero();
@@ -158,40 +249,148 @@ pub fn conv2d_backward<T: Float>(
             s
         })
         .collect();
-    let dx = want_dx.then(|| {
-        let mut dx = vec![T::zero(); g.n * g.in_len()];
-        if !dx.is_empty() {
-            dx.par_chunks_mut(g.in_len())
-                .zip(dy.par_chunks(g.out_len()))
-                .for_each_init(
-                    || vec![T::zero(); ck * hw],
-                    |cols, (dxs, dys)| {
-                        gemm(ck, g.o, hw, w, true, dys, false, cols, false);
-                        col2im(g, cols, dxs);
-                    },
-                );
+    if !(want_dx || want_dw) || g.n == 0 {
+        return (
+            want_dx.then(|| vec![T::zero(); g.n * g.in_len()]),
+            want_dw.then(|| vec![T::zero(); g.o * ck]),
+            db,
+        );
+    }
+    let mut dx = vec![T::zero(); if want_dx { g.n * g.in_len() } else { 0 }];
+    let blocks = g.n.div_ceil(bs);
+    let block = |bi: usize, dxb: &mut [T]| -> Vec<T> {
+        let n0 = bi * bs;
+        let nb = bs.min(g.n - n0);
+        let ld = nb * hw;
+        let mut dyb = vec![T::zero(); g.o * ld];
+        for s in 0..nb {
+            let ys = &dy[(n0 + s) * g.out_len()..(n0 + s + 1) * g.out_len()];
+            for (o, row) in ys.chunks(hw).enumerate() {
+                dyb[o * ld + s * hw..o * ld + (s + 1) * hw].copy_from_slice(row);
+            }
         }
-        dx
-    });
-    let dw = want_dw.then(|| {
-        let chunks: Vec<Vec<T>> = (0..g.n.div_ceil(SAMPLE_CHUNK))
+        let mut cols = vec![T::zero(); ck * ld];
+        let mut part = Vec::new();
+        if want_dw {
+            for s in 0..nb {
+                let xs = &x[(n0 + s) * g.in_len()..(n0 + s + 1) * g.in_len()];
+                im2col(g, xs, &mut cols[s * hw..], ld);
+            }
+            part = vec![T::zero(); g.o * ck];
+            gemm(g.o, ld, ck, &dyb, false, &cols, true, &mut part, false);
+        }
+        if want_dx {
+            gemm(ck, g.o, ld, w, true, &dyb, false, &mut cols, false);
+            for (s, dxs) in dxb.chunks_mut(g.in_len()).enumerate() {
+                col2im(g, &cols[s * hw..], ld, dxs);
+            }
+        }
+        part
+    };
+    let parts: Vec<Vec<T>> = if want_dx {
+        dx.par_chunks_mut(bs * g.in_len())
+            .enumerate()
+            .map(|(bi, dxb)| block(bi, dxb))
+            .collect()
+    } else {
+        (0..blocks)
             .into_par_iter()
-            .map(|ci| {
-                let mut part = vec![T::zero(); g.o * ck];
-                let mut cols = vec![T::zero(); ck * hw];
-                for n in ci * SAMPLE_CHUNK..((ci + 1) * SAMPLE_CHUNK).min(g.n) {
-                    im2col(g, &x[n * g.in_len()..(n + 1) * g.in_len()], &mut cols);
-                    let dys = &dy[n * g.out_len()..(n + 1) * g.out_len()];
-                    gemm(g.o, hw, ck, dys, false, &cols, true, &mut part, true);
-                }
-                part
-            })
-            .collect();
+            .map(|bi| block(bi, &mut []))
+            .collect()
+    };
+    let dw = want_dw.then(|| {
         let mut dw = vec![T::zero(); g.o * ck];
-        for part in &chunks {
+        for part in &parts {
             dw.iter_mut().zip(part).for_each(|(a, &b)| *a += b);
         }
         dw
     });
-    (dx, dw, db)
+    (want_dx.then_some(dx), dw, db)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Direct loops over the definition, for checking the blocked kernels.
+    fn naive(g: &ConvGeom, x: &[f64], w: &[f64], dy: &[f64]) -> [Vec<f64>; 3] {
+        let (ho, wo) = (g.ho(), g.wo());
+        let mut y = vec![0.0; g.n * g.out_len()];
+        let mut dx = vec![0.0; g.n * g.in_len()];
+        let mut dw = vec![0.0; g.o * g.ck()];
+        for n in 0..g.n {
+            for o in 0..g.o {
+                for oy in 0..ho {
+                    for ox in 0..wo {
+                        let yi = ((n * g.o + o) * ho + oy) * wo + ox;
+                        for c in 0..g.c {
+                            for ki in 0..g.kh {
+                                for kj in 0..g.kw {
+                                    let iy = (oy * g.stride + ki) as isize - g.pad as isize;
+                                    let ix = (ox * g.stride + kj) as isize - g.pad as isize;
+                                    if iy < 0 || ix < 0 || iy >= g.h as isize || ix >= g.w as isize
+                                    {
+                                        continue;
+                                    }
+                                    let xi =
+                                        ((n * g.c + c) * g.h + iy as usize) * g.w + ix as usize;
+                                    let wi = ((o * g.c + c) * g.kh + ki) * g.kw + kj;
+                                    y[yi] += w[wi] * x[xi];
+                                    dx[xi] += w[wi] * dy[yi];
+                                    dw[wi] += x[xi] * dy[yi];
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        [y, dx, dw]
+    }
+
+    /// Several blocks with a ragged last one, stride 1 and 2, against the definition.
+    #[test]
+    fn blocked_kernels_match_the_definition() {
+        let vals = |len: usize, seed: usize| -> Vec<f64> {
+            (0..len)
+                .map(|i| (((i * 7919 + seed * 104_729) % 1000) as f64) / 500.0 - 1.0)
+                .collect()
+        };
+        // (stride, pad, H, W, k): 'same' padding, strided, valid, and a kernel wider than
+        // the input with 'same' padding
+        for (stride, pad, h, w, k) in [
+            (1, 1, 4, 5, 3),
+            (2, 1, 5, 6, 3),
+            (1, 0, 6, 7, 3),
+            (1, 2, 2, 1, 5),
+        ] {
+            let g = ConvGeom {
+                n: 37,
+                c: 3,
+                h,
+                w,
+                o: 5,
+                kh: k,
+                kw: k,
+                stride,
+                pad,
+            };
+            assert!(g.n > 2 * block_samples(&g), "test must span several blocks");
+            let (x, w) = (vals(g.n * g.in_len(), 1), vals(g.o * g.ck(), 2));
+            let dy = vals(g.n * g.out_len(), 3);
+            let [y, dx, dw] = naive(&g, &x, &w, &dy);
+            let close = |a: &[f64], b: &[f64]| {
+                a.len() == b.len() && a.iter().zip(b).all(|(p, q)| (p - q).abs() < 1e-9)
+            };
+            assert!(
+                close(&conv2d_forward(&g, &x, &w, None), &y),
+                "forward {g:?}"
+            );
+            let (gx, gw, _) = conv2d_backward(&g, &x, &w, &dy, true, true);
+            assert!(close(&gx.unwrap(), &dx), "dx {g:?}");
+            assert!(close(&gw.unwrap(), &dw), "dw {g:?}");
+            let (none, gw, _) = conv2d_backward(&g, &x, &w, &dy, false, true);
+            assert!(none.is_none() && close(&gw.unwrap(), &dw));
+        }
+    }
 }

@@ -326,9 +326,7 @@ pub fn par_map3<T: Float>(a: &[T], b: &[T], c: &[T], f: impl Fn(T, T, T) -> T + 
             &b[start..start + o.len()],
             &c[start..start + o.len()],
         );
-        for i in 0..o.len() {
-            o[i] = f(a[i], b[i], c[i]);
-        }
+        map3_into(o, a, b, c, &f);
     };
     if n >= PAR_ELEMS {
         out.par_chunks_mut(PAR_CHUNK)
@@ -338,6 +336,34 @@ pub fn par_map3<T: Float>(a: &[T], b: &[T], c: &[T], f: impl Fn(T, T, T) -> T + 
         run(&mut out, 0);
     }
     out
+}
+
+#[inline(always)]
+fn map3_body<T: Float>(o: &mut [T], a: &[T], b: &[T], c: &[T], f: &impl Fn(T, T, T) -> T) {
+    let (a, b, c) = (&a[..o.len()], &b[..o.len()], &c[..o.len()]);
+    for i in 0..o.len() {
+        o[i] = f(a[i], b[i], c[i]);
+    }
+}
+
+/// [`map3_body`] compiled for AVX2: 8 f32 (4 f64) lanes instead of SSE2's 4 (2) where
+/// the loop vectorizes, as the branch-free sigmoid and tanh do. No FMA is enabled and Rust
+/// never contracts `a * b + c` itself, so the values are the same bits as the portable
+/// build's.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn map3_avx2<T: Float>(o: &mut [T], a: &[T], b: &[T], c: &[T], f: &impl Fn(T, T, T) -> T) {
+    map3_body(o, a, b, c, f)
+}
+
+/// `o[i] = f(a[i], b[i], c[i])`, with the AVX2 build where the CPU has it.
+pub fn map3_into<T: Float>(o: &mut [T], a: &[T], b: &[T], c: &[T], f: &impl Fn(T, T, T) -> T) {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU was just checked to support AVX2.
+        return unsafe { map3_avx2(o, a, b, c, f) };
+    }
+    map3_body(o, a, b, c, f)
 }
 
 /// Row-major strides of a shape.

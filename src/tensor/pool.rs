@@ -9,49 +9,43 @@ pub fn pooled(len: usize, k: usize, stride: usize) -> usize {
     if len < k { 0 } else { (len - k) / stride + 1 }
 }
 
-/// Max-pooling. Returns the output and, for each output, the flat input index of the
-/// first maximum of its window in row-major order (PyTorch's choice on ties; a NaN
-/// wins, as in PyTorch). Planes are pooled in parallel.
+/// Max-pooling. Returns the output and, if `want_arg`, for each output the flat input
+/// index of the first maximum of its window in row-major order (PyTorch's choice on ties;
+/// a NaN wins, as in PyTorch); without it (inference) the indices are only kept per plane
+/// and an empty list is returned. Planes are pooled in parallel.
 pub fn maxpool2d<T: Float>(
     x: &[T],
     nc: usize,
-    h: usize,
-    w: usize,
-    k: usize,
-    s: usize,
+    [h, w, k, s]: [usize; 4],
+    want_arg: bool,
 ) -> (Vec<T>, Vec<usize>) {
     let (ho, wo) = (pooled(h, k, s), pooled(w, k, s));
     let plane = ho * wo;
     let mut out = vec![T::zero(); nc * plane];
+    if !want_arg {
+        if plane > 0 {
+            let mut scratch = vec![0usize; plane];
+            let per_plane = |p: usize, o: &mut [T], a: &mut Vec<usize>| {
+                pool_one_plane(x, [h, w, k, s], p, o, a)
+            };
+            if nc * h * w >= PAR_ELEMS {
+                out.par_chunks_mut(plane)
+                    .enumerate()
+                    .for_each_init(|| vec![0usize; plane], |a, (p, o)| per_plane(p, o, a));
+            } else {
+                for (p, o) in out.chunks_mut(plane).enumerate() {
+                    per_plane(p, o, &mut scratch);
+                }
+            }
+        }
+        return (out, Vec::new());
+    }
     let mut arg = vec![0usize; nc * plane];
     if plane == 0 {
         return (out, arg);
     }
-    let pool_plane = |p: usize, out: &mut [T], arg: &mut [usize]| {
-        let base = p * h * w;
-        let xp = &x[base..base + h * w];
-        if k == 2 && s == 2 {
-            return pool_plane_2x2(xp, w, ho, wo, base, out, arg);
-        }
-        for oy in 0..ho {
-            for ox in 0..wo {
-                let mut best = oy * s * w + ox * s;
-                let mut bv = xp[best];
-                for ky in 0..k {
-                    let row = (oy * s + ky) * w + ox * s;
-                    for (kx, &v) in xp[row..row + k].iter().enumerate() {
-                        // strict '>' keeps the first maximum
-                        // non-short-circuit `|`/`&` keep this branch-free (cmov); a NaN wins
-                        let better = (v > bv) | (v.is_nan() & !bv.is_nan());
-                        best = if better { row + kx } else { best };
-                        bv = if better { v } else { bv };
-                    }
-                }
-                out[oy * wo + ox] = bv;
-                arg[oy * wo + ox] = base + best;
-            }
-        }
-    };
+    let pool_plane =
+        |p: usize, out: &mut [T], arg: &mut [usize]| pool_one_plane(x, [h, w, k, s], p, out, arg);
     if nc * h * w >= PAR_ELEMS {
         out.par_chunks_mut(plane)
             .zip(arg.par_chunks_mut(plane))
@@ -63,6 +57,40 @@ pub fn maxpool2d<T: Float>(
         }
     }
     (out, arg)
+}
+
+/// Pools plane `p` of `x` into `out`, with the flat input index of each maximum in `arg`.
+fn pool_one_plane<T: Float>(
+    x: &[T],
+    [h, w, k, s]: [usize; 4],
+    p: usize,
+    out: &mut [T],
+    arg: &mut [usize],
+) {
+    let (ho, wo) = (pooled(h, k, s), pooled(w, k, s));
+    let base = p * h * w;
+    let xp = &x[base..base + h * w];
+    if k == 2 && s == 2 {
+        return pool_plane_2x2(xp, w, ho, wo, base, out, arg);
+    }
+    for oy in 0..ho {
+        for ox in 0..wo {
+            let mut best = oy * s * w + ox * s;
+            let mut bv = xp[best];
+            for ky in 0..k {
+                let row = (oy * s + ky) * w + ox * s;
+                for (kx, &v) in xp[row..row + k].iter().enumerate() {
+                    // strict '>' keeps the first maximum
+                    // non-short-circuit `|`/`&` keep this branch-free (cmov); a NaN wins
+                    let better = (v > bv) | (v.is_nan() & !bv.is_nan());
+                    best = if better { row + kx } else { best };
+                    bv = if better { v } else { bv };
+                }
+            }
+            out[oy * wo + ox] = bv;
+            arg[oy * wo + ox] = base + best;
+        }
+    }
 }
 
 /// The 2×2, stride-2 case of [`maxpool2d`] on one plane, unrolled.
