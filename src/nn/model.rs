@@ -51,6 +51,11 @@ impl Forward {
 
 /// Largest batch a single no-grad pass of [`Model::predict`] takes.
 const PREDICT_CHUNK: usize = 256;
+/// Input values per no-grad pass of [`Model::predict`]: a pass keeps every layer's
+/// output until it ends, so 256 Pokémon pictures (3×64×64) held about 180 MB of
+/// activations; 2¹⁹ values (42 such pictures, 256 digits) keep it near 30 MB with the
+/// same throughput (benches/engine.rs, inference_b256).
+const PREDICT_VALUES: usize = 1 << 19;
 
 impl<T: Float> Model<T> {
     /// Fresh weights with PyTorch's default initialization, from a seed.
@@ -282,15 +287,18 @@ impl<T: Float> Model<T> {
         Ok(tape.value(logits).clone())
     }
 
-    /// Logits for a batch, without recording gradients, in chunks of 256 examples.
+    /// Logits for a batch, without recording gradients, in chunks of at most 256 examples
+    /// and [`PREDICT_VALUES`] input values.
     pub fn predict(&self, x: &Tensor<T>) -> Result<Tensor<T>> {
         self.check_input(x.shape())?;
         x.check_finite("input")?;
         let n = x.shape()[0];
         let mut out: Vec<T> = Vec::new();
         let mut classes = 0;
-        for start in (0..n).step_by(PREDICT_CHUNK) {
-            let chunk = x.slice_rows(start, (start + PREDICT_CHUNK).min(n))?;
+        let per = (x.len() / n).max(1);
+        let step = (PREDICT_VALUES / per).clamp(1, PREDICT_CHUNK);
+        for start in (0..n).step_by(step) {
+            let chunk = x.slice_rows(start, (start + step).min(n))?;
             let mut tape = Tape::no_grad();
             let xv = tape.constant(chunk);
             let params = self.bind(&mut tape, false);

@@ -64,6 +64,27 @@ mod tests {
         );
     }
 
+    /// Without a gradient to compute, no indices are kept and the values are the same.
+    #[test]
+    fn no_grad_pooling_keeps_no_indices_and_the_same_values() {
+        for (k, s) in [(2, 2), (3, 1)] {
+            let x = test_input(&[3, 2, 7, 6], 3, 0.0);
+            let mut taped = Tape::<f64>::new();
+            let xv = taped.leaf(x.clone());
+            let y = taped.maxpool2d(xv, k, s).unwrap();
+            let mut free = Tape::<f64>::no_grad();
+            let xf = free.constant(x);
+            let yf = free.maxpool2d(xf, k, s).unwrap();
+            assert_eq!(taped.value(y), free.value(yf));
+            match (taped.op(y), free.op(yf)) {
+                (crate::autodiff::Op::MaxPool2d { argmax, .. }, crate::autodiff::Op::Leaf) => {
+                    assert_eq!(argmax.len(), taped.value(y).len())
+                }
+                other => panic!("unexpected ops {other:?}"),
+            }
+        }
+    }
+
     #[test]
     fn ties_send_the_gradient_to_the_first_maximum() {
         let mut t = Tape::<f64>::new();

@@ -3,6 +3,7 @@
 //! every reference model (the GRU included), and the lessons of the empty maps.
 
 use super::cache::Trained;
+use crate::data::Dataset;
 use crate::data::source::{DataSpec, Loaded};
 use crate::error::Result;
 use crate::explain::attribution::{Attribution, Precision};
@@ -144,14 +145,14 @@ fn per_class(data: &Loaded, classes: &[usize], k: usize) -> Vec<usize> {
 /// The chapter "Why this prediction?".
 pub fn chapter(
     r: &mut Report,
-    mn: &Loaded,
+    mnist_test: &Dataset,
     mnist_models: &[(&str, Trained)],
     poke: &[(DataSpec, Loaded, Trained)],
 ) -> Result<()> {
     cards(r);
     let digits: Vec<usize> = (0..4).collect();
-    let (xd, yd) = mn.test.batch(&digits)?;
-    let classes = &mn.test.classes;
+    let (xd, yd) = mnist_test.batch(&digits)?;
+    let classes = &mnist_test.classes;
 
     r.heading("mnist-cnn: every method on four digits");
     let cnn = &mnist_models[0].1.model;

@@ -74,6 +74,10 @@ pub fn run_tour(opts: &TourOptions) -> Result<()> {
         ]);
         mnist_models.push((arch, t));
     }
+    // the MNIST training images (188 MB as f32) are not needed past training: dropping
+    // them here keeps the tour's peak memory to one dataset at a time
+    let mn_test = mn.test;
+    drop(mn.train);
 
     // Pokémon / Digimon (synthetic stand-in), with and without the background shortcut
     let n = if opts.quick { 200 } else { 1000 };
@@ -102,7 +106,7 @@ pub fn run_tour(opts: &TourOptions) -> Result<()> {
     }
 
     let mut local_page = Report::new("Local explanations");
-    local::chapter(&mut local_page, &mn, &mnist_models, &poke)?;
+    local::chapter(&mut local_page, &mn_test, &mnist_models, &poke)?;
     story::section(&mut local_page, &poke)?;
 
     r.heading("The models at a glance");
@@ -129,7 +133,7 @@ pub fn run_tour(opts: &TourOptions) -> Result<()> {
     samples(
         &mut models_page,
         "mnist-samples.svg",
-        &mn.test,
+        &mn_test,
         &mnist_models[0].1.model,
         &first16,
         "MNIST test digits, mnist-cnn",
@@ -159,7 +163,7 @@ pub fn run_tour(opts: &TourOptions) -> Result<()> {
         )?;
     }
     for (arch, t) in &mnist_models {
-        model_section(&mut models_page, arch, t, &mn.test.classes)?;
+        model_section(&mut models_page, arch, t, &mn_test.classes)?;
     }
     for (i, (spec, data, t)) in poke.iter().enumerate() {
         let name = if i == 0 {

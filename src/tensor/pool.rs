@@ -24,7 +24,7 @@ pub fn maxpool2d<T: Float>(
     let mut out = vec![T::zero(); nc * plane];
     if !want_arg {
         if plane > 0 {
-            let mut scratch = vec![0usize; plane];
+            // the indices go to one plane-sized scratch per thread
             let per_plane = |p: usize, o: &mut [T], a: &mut Vec<usize>| {
                 pool_one_plane(x, [h, w, k, s], p, o, a)
             };
@@ -33,6 +33,7 @@ pub fn maxpool2d<T: Float>(
                     .enumerate()
                     .for_each_init(|| vec![0usize; plane], |a, (p, o)| per_plane(p, o, a));
             } else {
+                let mut scratch = vec![0usize; plane];
                 for (p, o) in out.chunks_mut(plane).enumerate() {
                     per_plane(p, o, &mut scratch);
                 }
