@@ -3,6 +3,7 @@
 //! Weight gradients are summed over fixed chunks of samples and the chunk partials are
 //! added in order, so the result does not depend on how many threads ran.
 
+use super::kernel::gemm_wide;
 use super::matmul::gemm;
 use crate::float::Float;
 use rayon::prelude::*;
@@ -196,17 +197,7 @@ pub fn conv2d_forward<T: Float>(g: &ConvGeom, x: &[T], w: &[T], b: Option<&[T]>)
                 for (s, xs) in xs.chunks(g.in_len()).enumerate() {
                     im2col(g, xs, &mut cols[s * hw..], ld);
                 }
-                gemm(
-                    g.o,
-                    g.ck(),
-                    ld,
-                    w,
-                    false,
-                    &cols[..g.ck() * ld],
-                    false,
-                    prod,
-                    false,
-                );
+                gemm_wide(g.o, g.ck(), ld, w, cols, ld, prod);
                 // [O, nb·hw] → [nb, O, hw], adding the bias on the way
                 for (s, ys) in y.chunks_mut(g.out_len()).enumerate() {
                     for (o, row) in ys.chunks_mut(hw).enumerate() {

@@ -4,6 +4,7 @@
 pub mod broadcast;
 pub mod conv;
 pub mod image;
+pub mod kernel;
 pub mod linalg;
 pub mod matmul;
 pub mod pool;
