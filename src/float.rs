@@ -50,12 +50,7 @@ pub trait Float:
 
     /// Logistic sigmoid, computed without overflow.
     fn sigmoid(self) -> Self {
-        if self >= Self::zero() {
-            Self::one() / (Self::one() + (-self).exp())
-        } else {
-            let e = self.exp();
-            e / (Self::one() + e)
-        }
+        stable_sigmoid(self)
     }
 
     fn max_of(self, other: Self) -> Self {
@@ -141,11 +136,8 @@ macro_rules! impl_float {
                 // f64 keeps libm's exp (the reference precision)
                 if std::mem::size_of::<$t>() == 4 {
                     sigmoid_via_f64(self as f64) as $t
-                } else if self >= 0.0 {
-                    1.0 / (1.0 + (-self).exp())
                 } else {
-                    let e = self.exp();
-                    e / (1.0 + e)
+                    stable_sigmoid(self)
                 }
             }
             fn abs(self) -> Self {
@@ -201,6 +193,16 @@ macro_rules! impl_float {
             }
         }
     };
+}
+
+/// `1 / (1 + e^{−x})`, or `e^x / (1 + e^x)` for negative `x`, so `e` never overflows.
+fn stable_sigmoid<T: Float>(x: T) -> T {
+    if x >= T::zero() {
+        T::one() / (T::one() + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (T::one() + e)
+    }
 }
 
 /// `tanh` from one f64 exponential: `sign(x)·(1 − e)/(1 + e)` with `e = e^{−2|x|}`, and

@@ -15,15 +15,9 @@ use crate::nn::Model;
 use crate::tensor::Tensor;
 use rayon::prelude::*;
 
-/// Input values (rows × values per row) in one batched pass: large enough that GEMMs are
-/// efficient, small enough that a pass's activations stay within a few hundred MiB
-/// (≈ 668 MNIST digits or 42 Pokémon/Digimon pictures a pass).
-pub const ROW_BUDGET: usize = 1 << 19;
-
-/// Rows of `values_per_row` values in one pass under [`ROW_BUDGET`] (at least one).
-pub fn rows_per_pass(values_per_row: usize) -> usize {
-    (ROW_BUDGET / values_per_row.max(1)).max(1)
-}
+/// Input values in one batched pass, and rows per pass: the same budget as
+/// [`Model::predict`]'s passes (see [`crate::nn::model::PASS_VALUES`]).
+pub use crate::nn::model::{PASS_VALUES as ROW_BUDGET, rows_per_pass};
 
 /// `[count, row_shape…]`, row `r` filled by `fill(r, row)` (in parallel).
 fn build_rows<T: Float>(

@@ -178,6 +178,9 @@ fn gates_avx2<T: Float>(gi: &[T], gh: &[T], b_ih: &[T], b_hh: &[T], h: &mut [T])
     gates_body(gi, gh, b_ih, b_hh, h)
 }
 
+/// Dispatches once per row: moving the loop over rows into the AVX2 function measured
+/// 15–20% slower (benches/engine.rs, mnist-gru/inference_b256, old and new binaries
+/// interleaved).
 fn gates<T: Float>(gi: &[T], gh: &[T], b_ih: &[T], b_hh: &[T], h: &mut [T]) {
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx2") {

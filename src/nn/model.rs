@@ -51,11 +51,16 @@ impl Forward {
 
 /// Largest batch a single no-grad pass of [`Model::predict`] takes.
 const PREDICT_CHUNK: usize = 256;
-/// Input values per no-grad pass of [`Model::predict`]: a pass keeps every layer's
-/// output until it ends, so 256 Pokémon pictures (3×64×64) held about 180 MB of
-/// activations; 2¹⁹ values (42 such pictures, 256 digits) keep it near 30 MB with the
-/// same throughput (benches/engine.rs, inference_b256).
-const PREDICT_VALUES: usize = 1 << 19;
+/// Input values per no-grad pass, here and in the explainers' batched evaluator: a pass
+/// keeps every layer's output until it ends, so 256 Pokémon pictures (3×64×64) held about
+/// 180 MB of activations; 2¹⁹ values (42 such pictures, 668 digits) keep it near 30 MB
+/// with the same throughput (benches/engine.rs, inference_b256), and GEMMs stay wide.
+pub const PASS_VALUES: usize = 1 << 19;
+
+/// Rows of `values_per_row` values in one pass under [`PASS_VALUES`] (at least one).
+pub fn rows_per_pass(values_per_row: usize) -> usize {
+    (PASS_VALUES / values_per_row.max(1)).max(1)
+}
 
 impl<T: Float> Model<T> {
     /// Fresh weights with PyTorch's default initialization, from a seed.
@@ -288,15 +293,14 @@ impl<T: Float> Model<T> {
     }
 
     /// Logits for a batch, without recording gradients, in chunks of at most 256 examples
-    /// and [`PREDICT_VALUES`] input values.
+    /// and [`PASS_VALUES`] input values.
     pub fn predict(&self, x: &Tensor<T>) -> Result<Tensor<T>> {
         self.check_input(x.shape())?;
         x.check_finite("input")?;
         let n = x.shape()[0];
         let mut out: Vec<T> = Vec::new();
         let mut classes = 0;
-        let per = (x.len() / n).max(1);
-        let step = (PREDICT_VALUES / per).clamp(1, PREDICT_CHUNK);
+        let step = rows_per_pass(x.len() / n).min(PREDICT_CHUNK);
         for start in (0..n).step_by(step) {
             let chunk = x.slice_rows(start, (start + step).min(n))?;
             let mut tape = Tape::no_grad();

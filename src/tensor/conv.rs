@@ -45,8 +45,10 @@ impl ConvGeom {
 /// block holds about this many output positions, so the layers with small maps (7×7 has 49
 /// positions, not a multiple of the 8-wide kernel) still give GEMMs wide enough to keep
 /// the kernel busy, while a block's column matrix stays in L2 (pokedigi's conv4: 576 rows
-/// × 256 columns × 4 bytes = 590 KB). Measured on mnist-gap and pokedigi-gap training
-/// (benches/engine.rs): 256 beat per-sample GEMMs and 512.
+/// × 256 columns × 4 bytes = 590 KB). Measured on the conv and training benches
+/// (benches/engine.rs, one sitting): 256 was as fast as per-sample GEMMs or faster (within
+/// this machine's ±15% noise) and 1024 was slower in every one (before the forward product
+/// moved to [`gemm_wide`]).
 const BLOCK_COLS: usize = 256;
 
 /// Samples per block for a geometry: depends on the shapes only, never on the number of
@@ -63,12 +65,7 @@ pub fn im2col<T: Float>(g: &ConvGeom, x: &[T], cols: &mut [T], ld: usize) {
     for c in 0..g.c {
         let plane = &x[c * g.h * g.w..(c + 1) * g.h * g.w];
         for ki in 0..g.kh {
-            // output rows oy whose input row oy·stride + ki − pad lies inside the plane
-            let oy_lo = g.pad.saturating_sub(ki).div_ceil(g.stride).min(ho);
-            let oy_hi = (g.h + g.pad)
-                .saturating_sub(ki)
-                .div_ceil(g.stride)
-                .clamp(oy_lo, ho);
+            let (oy_lo, oy_hi) = g.rows_inside(ki);
             for kj in 0..g.kw {
                 let row = (c * g.kh + ki) * g.kw + kj;
                 let dst = &mut cols[row * ld..row * ld + ho * wo];
@@ -128,13 +125,10 @@ pub fn col2im<T: Float>(g: &ConvGeom, cols: &[T], ld: usize, dx: &mut [T]) {
                 let row = (c * g.kh + ki) * g.kw + kj;
                 let src = &cols[row * ld..row * ld + ho * wo];
                 let (lo, hi) = g.inside(kj);
-                for oy in 0..ho {
-                    let iy = (oy * g.stride + ki) as isize - g.pad as isize;
-                    if iy < 0 || iy >= g.h as isize {
-                        continue;
-                    }
-                    let drow =
-                        &mut dx[(c * g.h + iy as usize) * g.w..(c * g.h + iy as usize + 1) * g.w];
+                let (oy_lo, oy_hi) = g.rows_inside(ki);
+                for oy in oy_lo..oy_hi {
+                    let iy = oy * g.stride + ki - g.pad;
+                    let drow = &mut dx[(c * g.h + iy) * g.w..(c * g.h + iy + 1) * g.w];
                     let srow = &src[oy * wo..(oy + 1) * wo];
                     if g.stride == 1 {
                         // one slice add over the columns whose input lies inside the row
@@ -160,6 +154,19 @@ pub fn col2im<T: Float>(g: &ConvGeom, cols: &[T], ld: usize, dx: &mut [T]) {
 }
 
 impl ConvGeom {
+    /// The output rows `oy_lo..oy_hi` whose input row `oy·stride + ki − pad` lies inside
+    /// the plane.
+    #[inline]
+    fn rows_inside(&self, ki: usize) -> (usize, usize) {
+        let ho = self.ho();
+        let lo = self.pad.saturating_sub(ki).div_ceil(self.stride).min(ho);
+        let hi = (self.h + self.pad)
+            .saturating_sub(ki)
+            .div_ceil(self.stride)
+            .clamp(lo, ho);
+        (lo, hi)
+    }
+
     /// For stride 1: the output columns `lo..hi` whose input column `ox + kj − pad` lies
     /// inside the row.
     #[inline]
@@ -249,18 +256,24 @@ pub fn conv2d_backward<T: Float>(
     }
     let mut dx = vec![T::zero(); if want_dx { g.n * g.in_len() } else { 0 }];
     let blocks = g.n.div_ceil(bs);
-    let block = |bi: usize, dxb: &mut [T]| -> Vec<T> {
+    // per thread: the gathered dy and the column matrix of one block
+    let scratch = || {
+        (
+            vec![T::zero(); g.o * bs * hw],
+            vec![T::zero(); ck * bs * hw],
+        )
+    };
+    let block = |(dyb, cols): &mut (Vec<T>, Vec<T>), bi: usize, dxb: &mut [T]| -> Vec<T> {
         let n0 = bi * bs;
         let nb = bs.min(g.n - n0);
         let ld = nb * hw;
-        let mut dyb = vec![T::zero(); g.o * ld];
+        let (dyb, cols) = (&mut dyb[..g.o * ld], &mut cols[..ck * ld]);
         for s in 0..nb {
             let ys = &dy[(n0 + s) * g.out_len()..(n0 + s + 1) * g.out_len()];
             for (o, row) in ys.chunks(hw).enumerate() {
                 dyb[o * ld + s * hw..o * ld + (s + 1) * hw].copy_from_slice(row);
             }
         }
-        let mut cols = vec![T::zero(); ck * ld];
         let mut part = Vec::new();
         if want_dw {
             for s in 0..nb {
@@ -268,10 +281,10 @@ pub fn conv2d_backward<T: Float>(
                 im2col(g, xs, &mut cols[s * hw..], ld);
             }
             part = vec![T::zero(); g.o * ck];
-            gemm(g.o, ld, ck, &dyb, false, &cols, true, &mut part, false);
+            gemm(g.o, ld, ck, dyb, false, cols, true, &mut part, false);
         }
         if want_dx {
-            gemm(ck, g.o, ld, w, true, &dyb, false, &mut cols, false);
+            gemm(ck, g.o, ld, w, true, dyb, false, cols, false);
             for (s, dxs) in dxb.chunks_mut(g.in_len()).enumerate() {
                 col2im(g, &cols[s * hw..], ld, dxs);
             }
@@ -281,12 +294,12 @@ pub fn conv2d_backward<T: Float>(
     let parts: Vec<Vec<T>> = if want_dx {
         dx.par_chunks_mut(bs * g.in_len())
             .enumerate()
-            .map(|(bi, dxb)| block(bi, dxb))
+            .map_init(scratch, |sc, (bi, dxb)| block(sc, bi, dxb))
             .collect()
     } else {
         (0..blocks)
             .into_par_iter()
-            .map(|bi| block(bi, &mut []))
+            .map_init(scratch, |sc, bi| block(sc, bi, &mut []))
             .collect()
     };
     let dw = want_dw.then(|| {

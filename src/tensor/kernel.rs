@@ -11,7 +11,6 @@
 //! layout. Only for f32 on CPUs with AVX2 and FMA; [`gemm_wide`] falls back to the
 //! general GEMM otherwise.
 
-use super::matmul::gemm;
 use crate::float::Float;
 use std::any::TypeId;
 
@@ -44,17 +43,24 @@ pub fn gemm_wide<T: Float>(
             return avx2::gemm(m, k, n, a, b, ldb, c);
         }
     }
-    if ldb == n {
-        gemm(m, k, n, a, false, &b[..k * n], false, c, false);
-    } else {
-        // a strided B through the general kernel, one column block at a time is not worth
-        // it here: copy it contiguous
-        let mut bc = Vec::with_capacity(k * n);
-        for p in 0..k {
-            bc.extend_from_slice(&b[p * ldb..p * ldb + n]);
-        }
-        gemm(m, k, n, a, false, &bc, false, c, false);
-    }
+    // the general kernel reads a strided B directly (no parallel split: callers already
+    // run one block per thread)
+    T::gemm(
+        m,
+        k,
+        n,
+        T::one(),
+        a,
+        k as isize,
+        1,
+        b,
+        ldb as isize,
+        1,
+        T::zero(),
+        c,
+        n as isize,
+        1,
+    );
 }
 
 #[cfg(target_arch = "x86_64")]
