@@ -25,12 +25,34 @@ pub fn tune_allocator() {
             unsafe extern "C" {
                 fn mallopt(param: i32, value: i32) -> i32;
             }
+            const M_ARENA_MAX: i32 = -8;
+            const MADV_HUGEPAGE: i32 = 14;
+            unsafe extern "C" {
+                fn malloc(size: usize) -> *mut u8;
+                fn free(p: *mut u8);
+                fn madvise(addr: *mut u8, len: usize, advice: i32) -> i32;
+            }
             // SAFETY: mallopt only changes allocator thresholds; it is called once,
-            // before this crate allocates tensors in parallel.
+            // before this crate allocates tensors in parallel. The block is only
+            // advised and freed, never read or written.
             unsafe {
                 mallopt(M_MMAP_THRESHOLD, 256 << 20);
                 mallopt(M_TRIM_THRESHOLD, 1 << 30);
                 mallopt(M_TOP_PAD, 64 << 20);
+                if std::env::var_os("LAMPPOST_NO_HUGEPAGES").is_none() {
+                    mallopt(M_ARENA_MAX, 1);
+                    const RESERVE: usize = 192 << 20;
+                    const HUGE: usize = 2 << 20;
+                    let p = malloc(RESERVE);
+                    if !p.is_null() {
+                        let start = (p as usize).div_ceil(HUGE) * HUGE;
+                        let end = (p as usize + RESERVE) / HUGE * HUGE;
+                        if end > start {
+                            madvise(start as *mut u8, end - start, MADV_HUGEPAGE);
+                        }
+                        free(p);
+                    }
+                }
             }
         }
     });

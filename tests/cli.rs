@@ -375,10 +375,63 @@ fn explain_writes_attributions_with_provenance_and_pictures() {
         if method == "integrated-gradients" {
             assert!(t.iter().any(|t| t.0 == "delta"));
         }
-        assert!(
-            d.join(&out).join("heatmap.png").exists() && d.join(&out).join("overlay.png").exists()
+        let files: Vec<String> = std::fs::read_dir(d.join(&out))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            files.len(),
+            2,
+            "{method}: one grid by default, got {files:?}"
         );
+        let png = std::fs::read(d.join(&out).join("attributions.png")).unwrap();
+        assert!(png.starts_with(b"\x89PNG"), "{method}");
     }
+    // --pictures: none writes only the tensors; each adds a heatmap and an overlay per
+    // example; names for every example are checked before the work
+    for (pictures, count) in [("none", 1), ("each", 6)] {
+        let out = format!("pics-{pictures}");
+        let o = run(
+            &[
+                "explain",
+                "saliency",
+                "--model",
+                "g.safetensors",
+                "--input",
+                "x.safetensors",
+                "--out",
+                &out,
+                "--pictures",
+                pictures,
+            ],
+            &d,
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        let n = std::fs::read_dir(d.join(&out)).unwrap().count();
+        assert_eq!(n, count, "--pictures {pictures}");
+    }
+    assert!(d.join("pics-each/overlay-001.png").exists());
+    std::fs::remove_file(d.join("pics-each/heatmap-000.png")).unwrap();
+    std::fs::remove_file(d.join("pics-each/attributions.png")).unwrap();
+    std::fs::remove_file(d.join("pics-each/attributions.safetensors")).unwrap();
+    let o = run(
+        &[
+            "explain",
+            "saliency",
+            "--model",
+            "g.safetensors",
+            "--input",
+            "x.safetensors",
+            "--out",
+            "pics-each",
+            "--pictures",
+            "each",
+        ],
+        &d,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("overlay-001.png"), "{}", stderr(&o));
+    assert!(!d.join("pics-each/attributions.safetensors").exists());
     let again = run(
         &[
             "explain",

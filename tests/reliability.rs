@@ -49,7 +49,7 @@ fn existing_outputs_are_untouched_without_force() {
     init(&d, "mnist-gap", "g.safetensors");
     write_x(&d, &[1, 1, 28, 28]);
     std::fs::create_dir_all(d.join("out")).unwrap();
-    std::fs::write(d.join("out/heatmap.png"), b"the user's own picture").unwrap();
+    std::fs::write(d.join("out/attributions.png"), b"the user's own picture").unwrap();
     let before = listing(&d);
     let o = run(
         &[
@@ -66,12 +66,12 @@ fn existing_outputs_are_untouched_without_force() {
     );
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(
-        stderr(&o).contains("heatmap.png already exists"),
+        stderr(&o).contains("attributions.png already exists"),
         "{}",
         stderr(&o)
     );
     assert_eq!(
-        std::fs::read(d.join("out/heatmap.png")).unwrap(),
+        std::fs::read(d.join("out/attributions.png")).unwrap(),
         b"the user's own picture"
     );
     assert_eq!(listing(&d), before, "a refused run wrote files");
@@ -138,7 +138,7 @@ fn existing_outputs_are_untouched_without_force() {
     );
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
-        std::fs::read(d.join("out/heatmap.png"))
+        std::fs::read(d.join("out/attributions.png"))
             .unwrap()
             .starts_with(b"\x89PNG")
     );

@@ -2,7 +2,7 @@
 //! (with provenance in the metadata) and pictures. The inputs and option parsing here are
 //! shared with `lamppost compare`.
 
-use super::{ExplainArgs, InputArgs, MethodArgs};
+use super::{ExplainArgs, InputArgs, MethodArgs, Pictures};
 use crate::data::folder::load_image_sized;
 use crate::data::mnist;
 use crate::data::source::{DataSpec, load};
@@ -19,9 +19,11 @@ use crate::nn::Model;
 use crate::profile::{InputKind, Profile};
 use crate::tensor::Tensor;
 use crate::viz::grid::image_grid;
-use crate::viz::heatmap::pictures;
+use crate::viz::heatmap::pictures as heatmap_pictures;
+use crate::viz::map_grid::map_grid;
 use crate::viz::plot::bar_chart;
 use crate::viz::png_bytes;
+use rayon::prelude::*;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -380,14 +382,11 @@ fn explain_as<T: Precision>(
         profile.input,
         InputKind::Image { .. } | InputKind::Sequence { .. }
     );
-    let pictures_named: &[&str] = if images {
-        &["heatmap.png", "overlay.png"]
-    } else {
-        &["bars.png"]
-    };
-    let mut names = vec!["attributions.safetensors"];
-    names.extend(pictures_named);
-    let outputs = Outputs::in_folder(out, &names, force, "--out")?;
+    let pictures = args.pictures;
+    // the fixed names now; per-example pictures once the batch size is known, still
+    // before the work
+    let names = picture_names(images, pictures, 0);
+    Outputs::in_folder(out, &names, force, "--out")?;
     let x = args.input.batch::<T>(&loaded)?;
     if images && x.ndim() != 4 {
         return Err(Error::Invalid(format!(
@@ -396,6 +395,8 @@ fn explain_as<T: Precision>(
         )));
     }
     let n = x.shape().first().copied().unwrap_or(0);
+    let names = picture_names(images, pictures, n);
+    let outputs = Outputs::in_folder(out, &names, force, "--out")?;
     let mut pred = None;
     let targets = args.input.targets(n, model.arch.num_classes(), || {
         let p = model.predict(&x)?.argmax_rows()?;
@@ -403,7 +404,6 @@ fn explain_as<T: Precision>(
         Ok(p)
     })?;
     let a = T::run(m.as_ref(), model, &x, &targets)?;
-    std::fs::create_dir_all(out).map_err(|e| Error::Io(format!("{}: {e}", out.display())))?;
     let meta = HashMap::from([
         ("method".to_string(), method.to_string()),
         ("options".to_string(), format!("{opts:?}")),
@@ -423,50 +423,115 @@ fn explain_as<T: Precision>(
     if !counts.is_empty() {
         eprintln!("features (segments) per example: {counts:?}");
     }
-    let (x32, map32) = (x.cast::<f32>(), a.map.cast::<f32>());
     let mut files = vec![(
         "attributions.safetensors".to_string(),
         serialize(&tensors, &meta, dtype),
     )];
-    if images {
-        files.extend(pictures_of(&x32, &map32, profile.to_unit())?);
-    } else {
-        files.push(("bars.png".into(), png_bytes(&bar_rows(&map32)?)?));
+    if pictures != Pictures::None {
+        let pred = match pred.clone() {
+            Some(p) => p,
+            None => model.predict(&x)?.argmax_rows()?,
+        };
+        let labels: Vec<Vec<String>> = (0..n)
+            .map(|i| {
+                vec![
+                    format!("index {i}"),
+                    format!("target {}", targets[i]),
+                    format!("pred {}", pred[i]),
+                ]
+            })
+            .collect();
+        let (x32, map32) = (x.cast::<f32>(), a.map.cast::<f32>());
+        files.extend(if images {
+            pictures_of(&x32, &map32, &labels, profile.to_unit(), pictures)?
+        } else {
+            bar_pictures(&map32, pictures)?
+        });
     }
     outputs.write_folder(out, &files)?;
     println!(
-        "{method}: {n} example(s), targets {targets:?}{}; wrote {}, {} ({})",
+        "{method}: {n} example(s), targets {targets:?}{}; wrote {} ({}){}",
         pred.map_or(String::new(), |p| format!(" (predicted {p:?})")),
         out.join("attributions.safetensors").display(),
-        pictures_named.join(", "),
-        T::NAME
+        T::NAME,
+        match (pictures, images) {
+            (Pictures::None, _) => String::new(),
+            (Pictures::Grid, true) => ", attributions.png".into(),
+            (Pictures::Grid, false) => ", bars.png".into(),
+            (Pictures::Each, true) => ", attributions.png, heatmap-NNN.png, overlay-NNN.png".into(),
+            (Pictures::Each, false) => ", bars.png, bars-NNN.png".into(),
+        }
     );
     Ok(())
 }
 
-/// Heatmaps and overlays of image attributions, one tile per example, as PNG files.
+/// The files `lamppost explain` writes for `n` examples (`n` = 0: the fixed names only).
+fn picture_names(images: bool, pictures: Pictures, n: usize) -> Vec<String> {
+    let mut names = vec!["attributions.safetensors".to_string()];
+    let (grid, each): (&str, &[&str]) = if images {
+        ("attributions.png", &["heatmap", "overlay"])
+    } else {
+        ("bars.png", &["bars"])
+    };
+    if pictures != Pictures::None {
+        names.push(grid.into());
+    }
+    if pictures == Pictures::Each {
+        for i in 0..n {
+            names.extend(each.iter().map(|e| format!("{e}-{i:03}.png")));
+        }
+    }
+    names
+}
+
+/// The labelled grid of image attributions (a row per example) and, with
+/// `Pictures::Each`, a heatmap and an overlay per example, encoded in parallel.
 fn pictures_of(
     x: &Tensor<f32>,
     map: &Tensor<f32>,
+    labels: &[Vec<String>],
     to_unit: fn(f32) -> f32,
+    pictures: Pictures,
 ) -> Result<Vec<(String, Vec<u8>)>> {
-    let (mut heats, mut overlays) = (Vec::new(), Vec::new());
-    for i in 0..x.shape()[0] {
-        let (heat, over) = pictures(x, map, i, to_unit, 0.55)?;
-        heats.push(heat);
-        overlays.push(over);
+    let mut files = vec![(
+        "attributions.png".to_string(),
+        png_bytes(&map_grid(x, map, labels, to_unit)?)?,
+    )];
+    if pictures == Pictures::Each {
+        let scale = if x.shape()[2] < 40 { 6 } else { 3 };
+        let each: Vec<Vec<(String, Vec<u8>)>> = (0..x.shape()[0])
+            .into_par_iter()
+            .map(|i| {
+                let (heat, over) = heatmap_pictures(x, map, i, to_unit, 0.55)?;
+                Ok(vec![
+                    (
+                        format!("heatmap-{i:03}.png"),
+                        png_bytes(&image_grid(&[heat], 1, scale, 0))?,
+                    ),
+                    (
+                        format!("overlay-{i:03}.png"),
+                        png_bytes(&image_grid(&[over], 1, scale, 0))?,
+                    ),
+                ])
+            })
+            .collect::<Result<_>>()?;
+        files.extend(each.into_iter().flatten());
     }
-    let scale = if x.shape()[2] < 40 { 6 } else { 3 };
-    Ok(vec![
-        (
-            "heatmap.png".into(),
-            png_bytes(&image_grid(&heats, 8, scale, 2))?,
-        ),
-        (
-            "overlay.png".into(),
-            png_bytes(&image_grid(&overlays, 8, scale, 2))?,
-        ),
-    ])
+    Ok(files)
+}
+
+/// Bar charts of feature-row attributions: all examples stacked in `bars.png`, and with
+/// `Pictures::Each` one `bars-NNN.png` per example.
+fn bar_pictures(map: &Tensor<f32>, pictures: Pictures) -> Result<Vec<(String, Vec<u8>)>> {
+    let mut files = vec![("bars.png".to_string(), png_bytes(&bar_rows(map)?)?)];
+    if pictures == Pictures::Each {
+        let n = map.shape()[0].max(1);
+        let per = (map.len() / n).max(1);
+        for (i, row) in map.data().chunks(per).enumerate() {
+            files.push((format!("bars-{i:03}.png"), png_bytes(&bar_chart(row))?));
+        }
+    }
+    Ok(files)
 }
 
 /// Attributions of feature rows `[N, F]` (or any other shape, flattened per example) as

@@ -5,7 +5,7 @@ mod commands;
 pub mod compare;
 pub mod explain;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
@@ -240,10 +240,23 @@ pub struct ExplainArgs {
     /// implementation (the model's f32 weights are exact in f64; outputs are written as f64).
     #[arg(long, default_value = "f32")]
     pub dtype: String,
+    /// Pictures beside the attributions: `grid` (default) one labelled PNG, a row per
+    /// example (input, map, overlay); `each` the grid plus a heatmap and an overlay PNG
+    /// per example; `none` only the safetensors file.
+    #[arg(long, value_enum, default_value_t = Pictures::Grid)]
+    pub pictures: Pictures,
     #[arg(long)]
     pub out: PathBuf,
     #[arg(long)]
     pub force: bool,
+}
+
+/// Which pictures `lamppost explain` writes.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pictures {
+    None,
+    Grid,
+    Each,
 }
 
 /// The options of `lamppost compare`.

@@ -86,7 +86,12 @@ impl Outputs {
 
     /// [`Outputs::check`] for the files `names` inside the folder `dir` (`--out DIR`):
     /// `dir` itself must not be a file.
-    pub fn in_folder(dir: &Path, names: &[&str], force: bool, flag: &str) -> Result<Outputs> {
+    pub fn in_folder(
+        dir: &Path,
+        names: &[impl AsRef<Path>],
+        force: bool,
+        flag: &str,
+    ) -> Result<Outputs> {
         check_folder(dir, flag)?;
         Outputs::check(names.iter().map(|n| dir.join(n)).collect(), force, flag)
     }

@@ -28,6 +28,32 @@ pub fn tensor_to_image(x: &Tensor<f32>, to_unit: impl Fn(f32) -> f32) -> Result<
     }))
 }
 
+/// `img` scaled up `k` times by repeating pixels (nearest neighbour at a whole factor;
+/// a plain copy loop, several times faster than a general resize).
+pub fn zoom(img: &RgbImage, k: u32) -> RgbImage {
+    if k == 1 {
+        return img.clone();
+    }
+    let (w, h) = img.dimensions();
+    let k = k as usize;
+    let src = img.as_raw();
+    let row_out = w as usize * k * 3;
+    let mut out = vec![0u8; row_out * h as usize * k];
+    for (y, dst_rows) in out.chunks_exact_mut(row_out * k).enumerate() {
+        let (first, rest) = dst_rows.split_at_mut(row_out);
+        let line = &src[y * w as usize * 3..(y + 1) * w as usize * 3];
+        for (px, dst) in line.chunks_exact(3).zip(first.chunks_exact_mut(3 * k)) {
+            for d in dst.chunks_exact_mut(3) {
+                d.copy_from_slice(px);
+            }
+        }
+        for r in rest.chunks_exact_mut(row_out) {
+            r.copy_from_slice(first);
+        }
+    }
+    RgbImage::from_raw(w * k as u32, h * k as u32, out).expect("sizes match")
+}
+
 /// Images side by side, `cols` per row, each scaled up `scale` times (nearest neighbour),
 /// with a `gap`-pixel grey border.
 pub fn image_grid(images: &[RgbImage], cols: usize, scale: u32, gap: u32) -> RgbImage {
@@ -41,12 +67,7 @@ pub fn image_grid(images: &[RgbImage], cols: usize, scale: u32, gap: u32) -> Rgb
         Rgb([200, 200, 200]),
     );
     for (k, img) in images.iter().enumerate() {
-        let big = imageops::resize(
-            img,
-            img.width() * scale,
-            img.height() * scale,
-            imageops::FilterType::Nearest,
-        );
+        let big = zoom(img, scale);
         let (x, y) = (
             (k % cols) as u32 * (cw + gap) + gap,
             (k / cols) as u32 * (ch + gap) + gap,
@@ -54,4 +75,17 @@ pub fn image_grid(images: &[RgbImage], cols: usize, scale: u32, gap: u32) -> Rgb
         imageops::overlay(&mut out, &big, x as i64, y as i64);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zoom_repeats_pixels_like_a_nearest_resize() {
+        let img = RgbImage::from_fn(5, 3, |x, y| Rgb([x as u8 * 40, y as u8 * 70, 9]));
+        let want = imageops::resize(&img, 15, 9, imageops::FilterType::Nearest);
+        assert_eq!(zoom(&img, 3), want);
+        assert_eq!(zoom(&img, 1), img);
+    }
 }

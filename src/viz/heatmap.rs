@@ -46,12 +46,18 @@ pub fn heatmap(h: usize, w: usize, v: &[f32]) -> RgbImage {
 
 /// `base` in grey with the heatmap blended on top (`alpha` of the heatmap).
 pub fn overlay(base: &RgbImage, heat: &RgbImage, alpha: f32) -> RgbImage {
-    let heat = image::imageops::resize(
-        heat,
-        base.width(),
-        base.height(),
-        image::imageops::FilterType::Triangle,
-    );
+    let resized;
+    let heat = if heat.dimensions() == base.dimensions() {
+        heat
+    } else {
+        resized = image::imageops::resize(
+            heat,
+            base.width(),
+            base.height(),
+            image::imageops::FilterType::Triangle,
+        );
+        &resized
+    };
     RgbImage::from_fn(base.width(), base.height(), |x, y| {
         let b = base.get_pixel(x, y);
         let grey = (0.299 * b[0] as f32 + 0.587 * b[1] as f32 + 0.114 * b[2] as f32) * 0.8;

@@ -5,6 +5,7 @@ pub mod font;
 pub mod gallery;
 pub mod grid;
 pub mod heatmap;
+pub mod map_grid;
 pub mod plot;
 pub mod report;
 pub mod svg;
@@ -15,10 +16,20 @@ use std::path::Path;
 
 /// A picture encoded as PNG bytes.
 pub fn png_bytes(img: &RgbImage) -> Result<Vec<u8>> {
-    let mut buf = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut buf, image::ImageFormat::Png)
+    use image::ImageEncoder;
+    use image::codecs::png::{CompressionType, FilterType, PngEncoder};
+    let mut buf = Vec::new();
+    // fast deflate: pictures of flat colour compress well anyway, and encoding at the
+    // default level was most of a cheap method's run
+    PngEncoder::new_with_quality(&mut buf, CompressionType::Fast, FilterType::Adaptive)
+        .write_image(
+            img.as_raw(),
+            img.width(),
+            img.height(),
+            image::ExtendedColorType::Rgb8,
+        )
         .map_err(|e| Error::Io(format!("encoding a PNG: {e}")))?;
-    Ok(buf.into_inner())
+    Ok(buf)
 }
 
 /// Saves a PNG atomically (temporary name, then rename), creating the parent folder.

@@ -76,27 +76,26 @@ impl<T: Float> AttributionMethod<T> for Occlusion {
         let fill = T::from_f64_lossy(self.fill);
         let (mut total, mut count) = (vec![T::zero(); x.len()], vec![0usize; per]);
         let mut prob = vec![T::zero(); n * pos[1].len() * pos[2].len()];
-        let inside = |o: &[usize; 3], ch: usize, i: usize, j: usize| {
-            ch >= o[0]
-                && ch < o[0] + self.window[0]
-                && i >= o[1]
-                && i < o[1] + self.window[1]
-                && j >= o[2]
-                && j < o[2] + self.window[2]
+        let win = self.window;
+        // the flat indices a window covers, row by row: (start, length) runs
+        let runs = |o: &[usize; 3]| {
+            let o = *o;
+            (o[0]..o[0] + win[0]).flat_map(move |ch| {
+                (o[1]..o[1] + win[1]).map(move |i| ((ch * h + i) * w + o[2], win[2]))
+            })
         };
         // one row per (window, example), in shared batched passes
         let out = predict_rows(model, &x.shape()[1..], windows.len() * n, |r, row| {
             let (o, ex) = (&windows[r / n], r % n);
-            let src = &x.data()[ex * per..(ex + 1) * per];
-            for (f, v) in row.iter_mut().enumerate() {
-                *v = if inside(o, f / (h * w), f / w % h, f % w) {
-                    fill
-                } else {
-                    src[f]
-                };
+            row.copy_from_slice(&x.data()[ex * per..(ex + 1) * per]);
+            for (start, len) in runs(o) {
+                row[start..start + len].fill(fill);
             }
         })?;
         for (gi, o) in windows.iter().enumerate() {
+            for (start, len) in runs(o) {
+                count[start..start + len].iter_mut().for_each(|c| *c += 1);
+            }
             for ex in 0..n {
                 let row = &out.data()[(gi * n + ex) * k..(gi * n + ex + 1) * k];
                 let drop = logits.data()[ex * k + targets[ex]] - row[targets[ex]];
@@ -104,13 +103,9 @@ impl<T: Float> AttributionMethod<T> for Occlusion {
                 let (pi, pj) = (o[1] / self.strides[1], o[2] / self.strides[2]);
                 let cell = &mut prob[(ex * pos[1].len() + pi) * pos[2].len() + pj];
                 *cell += p / T::from_usize(pos[0].len()).unwrap_or(T::one());
-                for f in 0..per {
-                    if inside(o, f / (h * w), f / w % h, f % w) {
-                        total[ex * per + f] += drop;
-                        if ex == 0 {
-                            count[f] += 1;
-                        }
-                    }
+                let t = &mut total[ex * per..(ex + 1) * per];
+                for (start, len) in runs(o) {
+                    t[start..start + len].iter_mut().for_each(|v| *v += drop);
                 }
             }
         }
