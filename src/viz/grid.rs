@@ -2,7 +2,7 @@
 
 use crate::error::{Result, shape_err};
 use crate::tensor::{Tensor, fmt_shape};
-use image::{Rgb, RgbImage, imageops};
+use image::{Rgb, RgbImage};
 
 /// One example `[C, H, W]` (C = 1 or 3) with values mapped by `to_unit` into [0, 1].
 pub fn tensor_to_image(x: &Tensor<f32>, to_unit: impl Fn(f32) -> f32) -> Result<RgbImage> {
@@ -54,6 +54,24 @@ pub fn zoom(img: &RgbImage, k: u32) -> RgbImage {
     RgbImage::from_raw(w * k as u32, h * k as u32, out).expect("sizes match")
 }
 
+/// Copies `src` into `dst` with its top-left corner at (x, y), clipped to `dst` (row
+/// copies; `imageops::overlay` blends pixel by pixel, which these opaque tiles do not need).
+pub fn blit(dst: &mut RgbImage, src: &RgbImage, x: u32, y: u32) {
+    let (dw, dh) = dst.dimensions();
+    if x >= dw || y >= dh {
+        return;
+    }
+    let w = src.width().min(dw - x) as usize;
+    let h = src.height().min(dh - y) as usize;
+    let (sw, dw) = (src.width() as usize * 3, dw as usize * 3);
+    let s = src.as_raw();
+    let d: &mut [u8] = dst;
+    for r in 0..h {
+        let to = (y as usize + r) * dw + x as usize * 3;
+        d[to..to + 3 * w].copy_from_slice(&s[r * sw..r * sw + 3 * w]);
+    }
+}
+
 /// Images side by side, `cols` per row, each scaled up `scale` times (nearest neighbour),
 /// with a `gap`-pixel grey border.
 pub fn image_grid(images: &[RgbImage], cols: usize, scale: u32, gap: u32) -> RgbImage {
@@ -72,7 +90,7 @@ pub fn image_grid(images: &[RgbImage], cols: usize, scale: u32, gap: u32) -> Rgb
             (k % cols) as u32 * (cw + gap) + gap,
             (k / cols) as u32 * (ch + gap) + gap,
         );
-        imageops::overlay(&mut out, &big, x as i64, y as i64);
+        blit(&mut out, &big, x, y);
     }
     out
 }
@@ -80,6 +98,7 @@ pub fn image_grid(images: &[RgbImage], cols: usize, scale: u32, gap: u32) -> Rgb
 #[cfg(test)]
 mod tests {
     use super::*;
+    use image::imageops;
 
     #[test]
     fn zoom_repeats_pixels_like_a_nearest_resize() {
@@ -87,5 +106,10 @@ mod tests {
         let want = imageops::resize(&img, 15, 9, imageops::FilterType::Nearest);
         assert_eq!(zoom(&img, 3), want);
         assert_eq!(zoom(&img, 1), img);
+        let mut a = RgbImage::from_pixel(7, 4, Rgb([1, 2, 3]));
+        let mut b = a.clone();
+        blit(&mut a, &img, 3, 2);
+        imageops::overlay(&mut b, &img, 3, 2);
+        assert_eq!(a, b, "clipped at the right and bottom edges like overlay");
     }
 }

@@ -5,13 +5,13 @@
 //! differ by orders of magnitude.
 
 use super::font::{draw_text, text_width};
-use super::grid::{tensor_to_image, zoom};
+use super::grid::{blit, tensor_to_image, zoom};
 use super::heatmap::{diverging, heatmap, overlay};
 use super::viridis;
 use crate::error::{Result, shape_err};
 use crate::tensor::Tensor;
 use crate::tensor::image::pixel_map;
-use image::{Rgb, RgbImage, imageops};
+use image::{Rgb, RgbImage};
 use rayon::prelude::*;
 
 const TEXT: i64 = 2;
@@ -99,7 +99,7 @@ pub fn map_grid(
         }
         for (k, pic) in [&tile.0, &tile.1, &tile.2].into_iter().enumerate() {
             let x0 = label_w + k as u32 * col_w;
-            imageops::overlay(&mut img, pic, x0 as i64, y0 as i64);
+            blit(&mut img, pic, x0, y0);
         }
     }
     let y0 = head + n as u32 * row_h + GAP;
