@@ -442,6 +442,11 @@ fn explain_as<T: Precision>(
             })
             .collect();
         let (x32, map32) = (x.cast::<f32>(), a.map.cast::<f32>());
+        if n > GRID_ROWS {
+            eprintln!(
+                "the grid picture shows the first {GRID_ROWS} of {n} examples (all are in attributions.safetensors; --pictures each draws every one)"
+            );
+        }
         files.extend(if images {
             pictures_of(&x32, &map32, &labels, profile.to_unit(), pictures)?
         } else {
@@ -450,8 +455,9 @@ fn explain_as<T: Precision>(
     }
     outputs.write_folder(out, &files)?;
     println!(
-        "{method}: {n} example(s), targets {targets:?}{}; wrote {} ({}){}",
-        pred.map_or(String::new(), |p| format!(" (predicted {p:?})")),
+        "{method}: {n} example(s), targets {}{}; wrote {} ({}){}",
+        brief(&targets),
+        pred.map_or(String::new(), |p| format!(" (predicted {})", brief(&p))),
         out.join("attributions.safetensors").display(),
         T::NAME,
         match (pictures, images) {
@@ -463,6 +469,20 @@ fn explain_as<T: Precision>(
         }
     );
     Ok(())
+}
+
+/// Rows of the grid picture at most (a 10,000-example batch would make a gigabyte
+/// picture); the tensors always hold every example.
+const GRID_ROWS: usize = 256;
+
+/// `[a, b, c]`, or the first ten and the count for longer lists.
+fn brief(v: &[usize]) -> String {
+    if v.len() <= 10 {
+        format!("{v:?}")
+    } else {
+        let head: Vec<String> = v[..10].iter().map(|c| c.to_string()).collect();
+        format!("[{}, … {} in all]", head.join(", "), v.len())
+    }
 }
 
 /// The files `lamppost explain` writes for `n` examples (`n` = 0: the fixed names only).
@@ -493,10 +513,14 @@ fn pictures_of(
     to_unit: fn(f32) -> f32,
     pictures: Pictures,
 ) -> Result<Vec<(String, Vec<u8>)>> {
-    let mut files = vec![(
-        "attributions.png".to_string(),
-        png_bytes(&map_grid(x, map, labels, to_unit)?)?,
-    )];
+    let shown: Vec<usize> = (0..x.shape()[0].min(GRID_ROWS)).collect();
+    let grid = map_grid(
+        &x.select_rows(&shown)?,
+        &map.select_rows(&shown)?,
+        &labels[..shown.len()],
+        to_unit,
+    )?;
+    let mut files = vec![("attributions.png".to_string(), png_bytes(&grid)?)];
     if pictures == Pictures::Each {
         let scale = if x.shape()[2] < 40 { 6 } else { 3 };
         let each: Vec<Vec<(String, Vec<u8>)>> = (0..x.shape()[0])
