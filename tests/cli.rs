@@ -389,23 +389,24 @@ fn explain_writes_attributions_with_provenance_and_pictures() {
     }
     // --pictures: none writes only the tensors; each adds a heatmap and an overlay per
     // example; names for every example are checked before the work
+    let saliency_pictures = |out: &str, pictures: &str| {
+        let args = [
+            "explain",
+            "saliency",
+            "--model",
+            "g.safetensors",
+            "--input",
+            "x.safetensors",
+            "--out",
+            out,
+            "--pictures",
+            pictures,
+        ];
+        run(&args, &d)
+    };
     for (pictures, count) in [("none", 1), ("each", 6)] {
         let out = format!("pics-{pictures}");
-        let o = run(
-            &[
-                "explain",
-                "saliency",
-                "--model",
-                "g.safetensors",
-                "--input",
-                "x.safetensors",
-                "--out",
-                &out,
-                "--pictures",
-                pictures,
-            ],
-            &d,
-        );
+        let o = saliency_pictures(&out, pictures);
         assert!(o.status.success(), "{}", stderr(&o));
         let n = std::fs::read_dir(d.join(&out)).unwrap().count();
         assert_eq!(n, count, "--pictures {pictures}");
@@ -414,21 +415,7 @@ fn explain_writes_attributions_with_provenance_and_pictures() {
     std::fs::remove_file(d.join("pics-each/heatmap-000.png")).unwrap();
     std::fs::remove_file(d.join("pics-each/attributions.png")).unwrap();
     std::fs::remove_file(d.join("pics-each/attributions.safetensors")).unwrap();
-    let o = run(
-        &[
-            "explain",
-            "saliency",
-            "--model",
-            "g.safetensors",
-            "--input",
-            "x.safetensors",
-            "--out",
-            "pics-each",
-            "--pictures",
-            "each",
-        ],
-        &d,
-    );
+    let o = saliency_pictures("pics-each", "each");
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("overlay-001.png"), "{}", stderr(&o));
     assert!(!d.join("pics-each/attributions.safetensors").exists());
