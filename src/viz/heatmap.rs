@@ -27,10 +27,24 @@ pub fn pictures(
     alpha: f32,
 ) -> Result<(RgbImage, RgbImage)> {
     let (h, w) = (x.shape()[2], x.shape()[3]);
-    let heat = heatmap(h, w, &pixel_map(a, i, h, w)?);
+    let (_, heat, over) = pictures_of_map(x, i, &pixel_map(a, i, h, w)?, to_unit, alpha)?;
+    Ok((heat, over))
+}
+
+/// Example `i` of `x` as a picture, the map `v` (`H × W`, already reduced per pixel) as
+/// a heatmap, and the overlay: (input, heatmap, overlay).
+pub fn pictures_of_map(
+    x: &Tensor<f32>,
+    i: usize,
+    v: &[f32],
+    to_unit: fn(f32) -> f32,
+    alpha: f32,
+) -> Result<(RgbImage, RgbImage, RgbImage)> {
+    let (h, w) = (x.shape()[2], x.shape()[3]);
+    let heat = heatmap(h, w, v);
     let base = tensor_to_image(&x.select_rows(&[i])?, to_unit)?;
     let over = overlay(&base, &heat, alpha);
-    Ok((heat, over))
+    Ok((base, heat, over))
 }
 
 /// The map as colours: diverging if it has negative values, else viridis from 0 to its max.

@@ -5,8 +5,8 @@
 //! differ by orders of magnitude.
 
 use super::font::{draw_text, text_width};
-use super::grid::{blit, tensor_to_image, zoom};
-use super::heatmap::{diverging, heatmap, overlay};
+use super::grid::{blit, zoom};
+use super::heatmap::{diverging, pictures_of_map};
 use super::viridis;
 use crate::error::{Result, shape_err};
 use crate::tensor::Tensor;
@@ -41,20 +41,18 @@ pub fn map_grid(
     let (h, w) = (x.shape()[2], x.shape()[3]);
     let zoom_k = (96 / h.max(w)).max(1) as u32;
     let (tw, th) = (w as u32 * zoom_k, h as u32 * zoom_k);
-    // the row labels gain a last line: the row's scale
     let tiles: Vec<(RgbImage, RgbImage, RgbImage, f32, bool)> = (0..n)
         .into_par_iter()
         .map(|i| {
             let v = pixel_map(map, i, h, w)?;
-            let heat = heatmap(h, w, &v);
-            let base = tensor_to_image(&x.select_rows(&[i])?, to_unit)?;
-            let over = overlay(&base, &heat, 0.55);
+            let (base, heat, over) = pictures_of_map(x, i, &v, to_unit, 0.55)?;
             let m = v.iter().fold(0.0f32, |a, b| a.max(b.abs()));
             let signed = v.iter().any(|&b| b < 0.0);
             let big = |img: &RgbImage| zoom(img, zoom_k);
             Ok((big(&base), big(&heat), big(&over), m, signed))
         })
         .collect::<Result<_>>()?;
+    // each row's labels gain a last line: the row's scale
     let lines: Vec<Vec<String>> = labels
         .iter()
         .zip(&tiles)
