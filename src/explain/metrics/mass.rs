@@ -1,4 +1,4 @@
-//! Attribution mass outside a region.
+//! Localization: attribution mass outside a region, and the pointing game.
 //!
 //! *Question:* how much of a map's evidence lies where the object is not? For example
 //! `i` with per-pixel attribution `a_p` (channels summed; low-resolution maps upsampled
@@ -41,6 +41,29 @@ pub fn mass_outside<T: Float>(
         .map(|(x, _)| x.to_f64().abs())
         .sum();
     Ok(Some(out / all))
+}
+
+/// The original pointing game (Zhang et al. 2016, without tolerance): does example `i`'s
+/// per-pixel maximum lie inside `region`? Ties go to the lowest pixel index; `None` when
+/// the map is constant (it points nowhere).
+pub fn pointing_hit<T: Float>(
+    map: &Tensor<T>,
+    i: usize,
+    region: &[bool],
+    h: usize,
+    w: usize,
+) -> Result<Option<bool>> {
+    let v = pixel_map(map, i, h, w)?;
+    let (mut best, mut at) = (f64::NEG_INFINITY, 0);
+    for (p, x) in v.iter().enumerate() {
+        if x.to_f64() > best {
+            (best, at) = (x.to_f64(), p);
+        }
+    }
+    if v.iter().all(|x| x.to_f64() == best) {
+        return Ok(None);
+    }
+    Ok(Some(region[at]))
 }
 
 /// Mean share of `method`'s mass on the background of the synthetic Pokémon/Digimon test
@@ -119,5 +142,8 @@ mod tests {
         assert_eq!(f, Some(0.5));
         let zero = Tensor::<f64>::zeros(&[1, 2, 2]);
         assert_eq!(mass_outside(&zero, 0, &[true; 4], 2, 2).unwrap(), None);
+        // the maximum (2, first of the tie at pixel 1) is outside the left column
+        assert_eq!(pointing_hit(&map, 0, &[true, false, true, false], 2, 2).unwrap(), Some(false));
+        assert_eq!(pointing_hit(&zero, 0, &[true; 4], 2, 2).unwrap(), None);
     }
 }

@@ -3,7 +3,18 @@
 //! Metrics evaluate models on many changed inputs through the shared batched evaluator,
 //! [`super::batched::predict_rows`].
 //!
-//! * [`mass`]: the share of an attribution's mass outside a region (the Pokémon/Digimon
-//!   background measurement).
+//! * [`curves`]: deletion and insertion, MoRF / LeRF and AOPC, with substrates and a
+//!   random-order baseline.
+//! * [`road`]: ROAD's noisy linear imputation (the `road` substrate).
+//! * [`sanity`]: cascading and independent model-parameter randomization, Spearman and SSIM.
+//! * [`robustness`]: infidelity (Captum's and Yeh's) and max-sensitivity.
+//! * [`mass`]: localization: the share of an attribution's mass outside a region (the
+//!   Pokémon/Digimon background measurement) and the pointing game.
+//! * [`benchmark`]: every metric over a list of methods, with means and 95% intervals.
 
+pub mod benchmark;
+pub mod curves;
 pub mod mass;
+pub mod road;
+pub mod robustness;
+pub mod sanity;
