@@ -40,6 +40,7 @@ pub fn run(cmd: Command) -> Result<()> {
             FileDtype::F64 => predict::<f64>(&model, &input, &out, force, FileDtype::F64),
         },
         Command::Info { model } => info(&model),
+        Command::Evaluate(args) => super::evaluate::evaluate(&args),
         Command::Train {
             arch,
             data,

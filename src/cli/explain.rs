@@ -136,6 +136,8 @@ impl MethodArgs {
                 None => None,
             },
             no_relu: self.no_relu,
+            cells: self.cells,
+            keep: self.keep,
         })
     }
 }

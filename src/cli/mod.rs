@@ -3,6 +3,7 @@
 
 mod commands;
 pub mod compare;
+pub mod evaluate;
 pub mod explain;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -135,6 +136,11 @@ pub enum Command {
     /// Our attribution in float64 beside another implementation's, with agreement figures
     /// and a diagnosis of known convention differences.
     Compare(Box<CompareArgs>),
+    /// How far each attribution method can be trusted: deletion, insertion, aopc, road,
+    /// sanity, infidelity, sensitivity, localization, or benchmark (all of them); writes
+    /// DIR/results.csv (mean and 95% interval per method and metric) and DIR/index.html
+    /// with the curves and the sanity-check figure.
+    Evaluate(Box<EvaluateArgs>),
     /// Describe a model file: architecture, parameters, metadata.
     Info {
         #[arg(long)]
@@ -167,16 +173,16 @@ pub struct MethodArgs {
     /// Occlusion strides: 2, 2,2 or C,2,2 (default 2).
     #[arg(long)]
     pub stride: Option<String>,
-    /// Value of hidden inputs (occlusion: default 0; LIME: default each superpixel's mean colour).
+    /// Value of hidden inputs (occlusion, RISE: default 0; LIME: default each superpixel's mean colour).
     #[arg(long, allow_negative_numbers = true, value_parser = finite)]
     pub fill: Option<f64>,
-    /// SmoothGrad's noisy copies (default 50) or LIME's perturbations (default 1000).
+    /// SmoothGrad's noisy copies (default 50), LIME's perturbations (default 1000) or RISE's masks (default 2000).
     #[arg(long, allow_negative_numbers = true, value_parser = count)]
     pub samples: Option<usize>,
     /// SmoothGrad: noise σ as a fraction of the input's range (default 0.15).
     #[arg(long, allow_negative_numbers = true, value_parser = positive)]
     pub sigma: Option<f64>,
-    /// SmoothGrad, LIME: random seed (default 0).
+    /// SmoothGrad, LIME, RISE: random seed (default 0).
     #[arg(long, allow_negative_numbers = true, value_parser = seed)]
     pub seed: Option<u64>,
     /// Saliency: absolute values.
@@ -192,6 +198,12 @@ pub struct MethodArgs {
     /// LIME: number of superpixels (or features) in the explanation (default 10).
     #[arg(long, allow_negative_numbers = true, value_parser = count)]
     pub num_features: Option<usize>,
+    /// RISE: grid cells per side (default 7).
+    #[arg(long, allow_negative_numbers = true, value_parser = count)]
+    pub cells: Option<usize>,
+    /// RISE: probability that a grid cell is kept (default 0.5).
+    #[arg(long, allow_negative_numbers = true, value_parser = probability)]
+    pub keep: Option<f64>,
     /// LIME on a model of feature rows: training rows [M, F] under key x, for the
     /// features' means and scales.
     #[arg(long)]
@@ -245,6 +257,49 @@ pub struct ExplainArgs {
     /// per example; `none` only the safetensors file.
     #[arg(long, value_enum, default_value_t = Pictures::Grid)]
     pub pictures: Pictures,
+    #[arg(long)]
+    pub out: PathBuf,
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// The options of `lamppost evaluate`.
+#[derive(Args, Debug)]
+pub struct EvaluateArgs {
+    /// deletion, insertion, aopc, road, sanity, infidelity, sensitivity, localization, or benchmark
+    pub metric: String,
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Methods, comma-separated (default: every method that works on the model).
+    #[arg(long, value_delimiter = ',')]
+    pub methods: Option<Vec<String>>,
+    /// Test examples evaluated (the first N; sensitivity and sanity use at most 32).
+    #[arg(long, default_value_t = 100, allow_negative_numbers = true, value_parser = count)]
+    pub n: usize,
+    /// Seed of random orders, noise, perturbations and re-initialized weights.
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = seed)]
+    pub seed: u64,
+    /// Pixels per deletion/insertion step (default: ⌈H·W/28⌉, 28 steps a curve).
+    #[arg(long, allow_negative_numbers = true, value_parser = count)]
+    pub step: Option<usize>,
+    /// Deletion's and AOPC's substrate: zero (default; blur is added beside it),
+    /// constant:V, blur[:SIGMA], mean or road[:SEED].
+    #[arg(long)]
+    pub substrate: Option<String>,
+    /// Insertion's start: blur[:SIGMA] (default, σ = side/10), zero, constant:V or mean.
+    #[arg(long)]
+    pub insertion_substrate: Option<String>,
+    /// AOPC: side of the square regions (default 4).
+    #[arg(long, allow_negative_numbers = true, value_parser = count)]
+    pub region: Option<usize>,
+    /// AOPC: regions removed, one a step (default 20).
+    #[arg(long, allow_negative_numbers = true, value_parser = count)]
+    pub steps: Option<usize>,
+    /// The dataset to read instead of the one the model file records.
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    #[arg(long, default_value = ".lamppost-cache")]
+    pub cache: PathBuf,
     #[arg(long)]
     pub out: PathBuf,
     #[arg(long)]
@@ -356,6 +411,14 @@ fn non_negative(s: &str) -> std::result::Result<f64, String> {
     match number(s)? {
         x if x >= 0.0 => Ok(x),
         x => Err(format!("{x} is negative; give a number of at least 0")),
+    }
+}
+
+/// A probability in (0, 1].
+fn probability(s: &str) -> std::result::Result<f64, String> {
+    match number(s)? {
+        x if x > 0.0 && x <= 1.0 => Ok(x),
+        x => Err(format!("{x} is not a probability in (0, 1], such as 0.5")),
     }
 }
 

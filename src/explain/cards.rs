@@ -67,6 +67,12 @@ pub const CARDS: &[Card] = &[
         "Hide a patch, watch the score fall: a direct test, whose answer depends on what the patch is filled with."
     ),
     card!(
+        "rise",
+        "<msub><mi>S</mi><mi>c</mi></msub><mo>=</mo><mfrac><mn>1</mn><mrow><mi>N</mi><msub><mi>p</mi><mn>1</mn></msub></mrow></mfrac><munderover><mo>∑</mo><mrow><mi>i</mi><mo>=</mo><mn>1</mn></mrow><mi>N</mi></munderover><msub><mi>P</mi><mi>c</mi></msub><mo>(</mo><mi>x</mi><mo>⊙</mo><msub><mi>M</mi><mi>i</mi></msub><mo>)</mo><mspace width='0.2em'/><msub><mi>M</mi><mi>i</mi></msub>",
+        "Petsiuk, Das & Saenko 2018, RISE: Randomized Input Sampling for Explanation of Black-box Models",
+        "Show the model thousands of random partial views; a pixel matters if the class is likely whenever it is visible. No gradients needed."
+    ),
+    card!(
         "cam",
         "<msub><mi>M</mi><mi>c</mi></msub><mo>=</mo><munder><mo>∑</mo><mi>k</mi></munder><msubsup><mi>w</mi><mi>k</mi><mi>c</mi></msubsup><msub><mi>A</mi><mi>k</mi></msub>",
         "Zhou et al. 2016, Learning Deep Features for Discriminative Localization",

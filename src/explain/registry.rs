@@ -23,6 +23,7 @@ use super::local::lime::{Lime, Segmenter, Selection};
 use super::local::lime_tabular::{FeatureStats, LimeTabular};
 use super::local::normlime::NormLime;
 use super::local::occlusion::Occlusion;
+use super::local::rise::Rise;
 use super::local::smoothgrad::{SmoothGrad, SmoothGradKind};
 use super::local::{deconvnet, grad_x_input, guided_backprop, saliency};
 use crate::error::{Error, Result, invalid};
@@ -61,6 +62,8 @@ pub enum Opt {
     Background,
     NoRelu,
     Segmenter,
+    Cells,
+    Keep,
 }
 
 impl Opt {
@@ -82,6 +85,8 @@ impl Opt {
             Opt::NumFeatures => "--num-features",
             Opt::Background => "--background",
             Opt::NoRelu => "--no-relu",
+            Opt::Cells => "--cells",
+            Opt::Keep => "--keep",
         }
     }
 }
@@ -109,6 +114,10 @@ pub struct MethodOptions {
     pub background: Option<FeatureStats>,
     /// CAM variants: keep the map's negative values (no final ReLU).
     pub no_relu: bool,
+    /// RISE: grid cells per side.
+    pub cells: Option<usize>,
+    /// RISE: probability that a cell is kept.
+    pub keep: Option<f64>,
 }
 
 impl MethodOptions {
@@ -131,6 +140,8 @@ impl MethodOptions {
             (Opt::NumFeatures, self.num_features.is_some()),
             (Opt::Background, self.background.is_some()),
             (Opt::NoRelu, self.no_relu),
+            (Opt::Cells, self.cells.is_some()),
+            (Opt::Keep, self.keep.is_some()),
         ];
         set.iter().filter(|s| s.1).map(|s| s.0).collect()
     }
@@ -230,6 +241,24 @@ pub const METHODS: &[MethodInfo] = &[
                 strides: o.stride.unwrap_or(d.strides),
                 fill: finite(o.fill, d.fill, "--fill")?,
             }))
+        },
+    },
+    MethodInfo {
+        name: "rise",
+        family: Family::Perturbation,
+        about: "class probability of randomly masked copies, averaged over the masks",
+        options: &[Samples, Cells, Keep, Fill, Seed],
+        build: |o, _| {
+            let d = Rise::default();
+            let m = Rise {
+                samples: positive(o.samples, d.samples, "--samples")?,
+                cells: positive(o.cells, d.cells, "--cells")?,
+                keep: o.keep.unwrap_or(d.keep),
+                fill: finite(o.fill, d.fill, "--fill")?,
+                seed: o.seed.unwrap_or(d.seed),
+            };
+            m.check()?;
+            Ok(Box::new(m))
         },
     },
     MethodInfo {

@@ -8,6 +8,7 @@ pub mod local;
 pub mod models;
 pub mod story;
 pub mod treereg;
+pub mod trust;
 
 use crate::data::mnist;
 use crate::data::source::{DataSpec, load};

@@ -11,6 +11,7 @@ pub mod lime;
 pub mod lime_tabular;
 pub mod normlime;
 pub mod occlusion;
+pub mod rise;
 pub mod saliency;
 pub mod segmentation;
 pub mod smoothgrad;

@@ -44,9 +44,9 @@ use crate::float::Float;
 use crate::nn::Model;
 use crate::tensor::Tensor;
 use crate::tensor::image::pixel_map;
+use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
-use rand::SeedableRng;
 
 /// What replaces removed pixels (deletion) or where insertion starts.
 #[derive(Clone, Debug, PartialEq)]
@@ -91,9 +91,7 @@ impl Substrate {
                 .parse::<u64>()
                 .map(|seed| Substrate::Road { seed })
                 .map_err(|_| {
-                    crate::error::Error::Invalid(format!(
-                        "--substrate {s}: '{arg}' is not a seed"
-                    ))
+                    crate::error::Error::Invalid(format!("--substrate {s}: '{arg}' is not a seed"))
                 }),
             _ => invalid(format!(
                 "--substrate '{s}': use zero, constant:V, blur[:SIGMA], mean or road[:SEED]"
@@ -286,7 +284,13 @@ pub fn check_maps<T: Float>(x: &Tensor<T>, maps: &Tensor<T>) -> Result<(usize, u
 }
 
 /// The rank of each pixel's unit in the removal order (`units` of them).
-pub fn unit_ranks(scores: &[f64], h: usize, w: usize, region: usize, order: Order) -> (Vec<usize>, usize) {
+pub fn unit_ranks(
+    scores: &[f64],
+    h: usize,
+    w: usize,
+    region: usize,
+    order: Order,
+) -> (Vec<usize>, usize) {
     let region = region.max(1);
     let (rh, rw) = (h.div_ceil(region), w.div_ceil(region));
     let unit_of = |p: usize| (p / w / region) * rw + (p % w) / region;
@@ -296,15 +300,22 @@ pub fn unit_ranks(scores: &[f64], h: usize, w: usize, region: usize, order: Orde
     }
     let mut units: Vec<usize> = (0..rh * rw).collect();
     match order {
-        Order::MostRelevant => units.sort_by(|&a, &b| unit_score[b].total_cmp(&unit_score[a]).then(a.cmp(&b))),
-        Order::LeastRelevant => units.sort_by(|&a, &b| unit_score[a].total_cmp(&unit_score[b]).then(a.cmp(&b))),
+        Order::MostRelevant => {
+            units.sort_by(|&a, &b| unit_score[b].total_cmp(&unit_score[a]).then(a.cmp(&b)))
+        }
+        Order::LeastRelevant => {
+            units.sort_by(|&a, &b| unit_score[a].total_cmp(&unit_score[b]).then(a.cmp(&b)))
+        }
         Order::Random(seed) => units.shuffle(&mut StdRng::seed_from_u64(seed)),
     }
     let mut rank_of_unit = vec![0; units.len()];
     for (r, &u) in units.iter().enumerate() {
         rank_of_unit[u] = r;
     }
-    ((0..h * w).map(|p| rank_of_unit[unit_of(p)]).collect(), units.len())
+    (
+        (0..h * w).map(|p| rank_of_unit[unit_of(p)]).collect(),
+        units.len(),
+    )
 }
 
 /// The cut points `k_j` (units removed) for `units` units.
@@ -318,7 +329,11 @@ fn cut_points(cuts: &Cuts, units: usize) -> Result<Vec<usize>> {
             if let Some(v) = f.iter().find(|v| !(0.0..=1.0).contains(*v)) {
                 return invalid(format!("fraction {v} is outside [0, 1]"));
             }
-            k.extend(f.iter().map(|v| (v * units as f64).round() as usize).filter(|&v| v > 0));
+            k.extend(
+                f.iter()
+                    .map(|v| (v * units as f64).round() as usize)
+                    .filter(|&v| v > 0),
+            );
         }
     }
     Ok(k)
@@ -349,15 +364,27 @@ pub fn curves<T: Float>(
     }
     let mut plans = Vec::with_capacity(n);
     for i in 0..n {
-        let scores: Vec<f64> = pixel_map(maps, i, h, w)?.iter().map(|v| v.to_f64()).collect();
+        let scores: Vec<f64> = pixel_map(maps, i, h, w)?
+            .iter()
+            .map(|v| v.to_f64())
+            .collect();
         let order = match spec.order {
             Order::Random(s) => Order::Random(mix(s, i)),
             o => o,
         };
         let (rank, units) = unit_ranks(&scores, h, w, spec.region, order);
-        let xi: Vec<f64> = x.data()[i * per..(i + 1) * per].iter().map(|v| v.to_f64()).collect();
+        let xi: Vec<f64> = x.data()[i * per..(i + 1) * per]
+            .iter()
+            .map(|v| v.to_f64())
+            .collect();
         let sub = spec.substrate.image(&xi, c, h, w);
-        plans.push(Plan { cuts: cut_points(&spec.cuts, units)?, rank, units, x: xi, sub });
+        plans.push(Plan {
+            cuts: cut_points(&spec.cuts, units)?,
+            rank,
+            units,
+            x: xi,
+            sub,
+        });
     }
     let mut row_of = Vec::new(); // (example, cut index)
     for (i, p) in plans.iter().enumerate() {
@@ -386,7 +413,11 @@ pub fn curves<T: Float>(
         };
         for ch in 0..c {
             for q in 0..h * w {
-                let v = if removed[q] { sub[ch * h * w + q] } else { p.x[ch * h * w + q] };
+                let v = if removed[q] {
+                    sub[ch * h * w + q]
+                } else {
+                    p.x[ch * h * w + q]
+                };
                 row[ch * h * w + q] = T::from_f64_lossy(v);
             }
         }
@@ -399,7 +430,9 @@ pub fn curves<T: Float>(
             .map(|j| {
                 let row = &logits.data()[(r + j) * k..(r + j + 1) * k];
                 match spec.score {
-                    Score::Probability => crate::explain::attribution::softmax_prob(row, targets[i]).to_f64(),
+                    Score::Probability => {
+                        crate::explain::attribution::softmax_prob(row, targets[i]).to_f64()
+                    }
                     Score::Logit => row[targets[i]].to_f64(),
                 }
             })
@@ -413,12 +446,14 @@ pub fn curves<T: Float>(
 
 /// A seed for item `i` derived from `seed` (SplitMix64 step).
 pub fn mix(seed: u64, i: usize) -> u64 {
-    let mut z = seed ^ (i as u64).wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let mut z = seed
+        ^ (i as u64)
+            .wrapping_add(1)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -427,7 +462,10 @@ mod tests {
 
     #[test]
     fn trapezoid_of_a_straight_fall_is_half() {
-        let c = Curve { fractions: vec![0.0, 0.5, 1.0], scores: vec![1.0, 0.5, 0.0] };
+        let c = Curve {
+            fractions: vec![0.0, 0.5, 1.0],
+            scores: vec![1.0, 0.5, 0.0],
+        };
         assert_eq!(c.auc(), 0.5);
         assert_eq!(c.aopc(), 0.5);
     }
@@ -437,8 +475,14 @@ mod tests {
     #[test]
     fn linear_model_deletion_and_insertion_by_hand() {
         let mut m = Model::<f64>::init(Arch::from_name("seq:flatten,linear(4,2)").unwrap(), 0);
-        let (_, wt) = &mut m.param_tensors_mut().into_iter().enumerate().next().unwrap();
-        wt.data_mut().copy_from_slice(&[1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0]);
+        let (_, wt) = &mut m
+            .param_tensors_mut()
+            .into_iter()
+            .enumerate()
+            .next()
+            .unwrap();
+        wt.data_mut()
+            .copy_from_slice(&[1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0]);
         for t in m.param_tensors_mut().into_iter().skip(1) {
             t.data_mut().fill(0.0);
         }
@@ -486,6 +530,9 @@ mod tests {
         assert!(curves(&m, &x, &Tensor::zeros(&[2, 2, 2]), &[0], &spec).is_err());
         assert!(Substrate::parse("blur:-1").is_err());
         assert!(Substrate::parse("sand").is_err());
-        assert_eq!(Substrate::parse("road:3").unwrap(), Substrate::Road { seed: 3 });
+        assert_eq!(
+            Substrate::parse("road:3").unwrap(),
+            Substrate::Road { seed: 3 }
+        );
     }
 }

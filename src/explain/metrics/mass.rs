@@ -143,7 +143,10 @@ mod tests {
         let zero = Tensor::<f64>::zeros(&[1, 2, 2]);
         assert_eq!(mass_outside(&zero, 0, &[true; 4], 2, 2).unwrap(), None);
         // the maximum (2, first of the tie at pixel 1) is outside the left column
-        assert_eq!(pointing_hit(&map, 0, &[true, false, true, false], 2, 2).unwrap(), Some(false));
+        assert_eq!(
+            pointing_hit(&map, 0, &[true, false, true, false], 2, 2).unwrap(),
+            Some(false)
+        );
         assert_eq!(pointing_hit(&zero, 0, &[true; 4], 2, 2).unwrap(), None);
     }
 }

@@ -79,7 +79,11 @@ pub fn impute(
         let mean = if kept == 0 {
             0.0
         } else {
-            (0..hw).filter(|&p| !removed[p]).map(|p| img[p]).sum::<f64>() / kept as f64
+            (0..hw)
+                .filter(|&p| !removed[p])
+                .map(|p| img[p])
+                .sum::<f64>()
+                / kept as f64
         };
         let mut known = img.to_vec();
         for p in 0..hw {
@@ -106,7 +110,11 @@ pub fn impute(
                     neighbours(p)
                         .map(|(q, wt)| {
                             let k = index[q];
-                            if k == usize::MAX { wt * up } else { wt * (up - u[k]) }
+                            if k == usize::MAX {
+                                wt * up
+                            } else {
+                                wt * (up - u[k])
+                            }
                         })
                         .sum()
                 })
@@ -201,6 +209,10 @@ mod tests {
         assert_eq!(a, impute(&x, &removed, 1, h, w, 0.01, 5));
         assert_ne!(a, impute(&x, &removed, 1, h, w, 0.01, 6));
         // all removed: the mean of nothing kept is 0
-        assert!(impute(&x, &[true; 30], 1, h, w, 0.0, 0).iter().all(|&v| v == 0.0));
+        assert!(
+            impute(&x, &[true; 30], 1, h, w, 0.0, 0)
+                .iter()
+                .all(|&v| v == 0.0)
+        );
     }
 }

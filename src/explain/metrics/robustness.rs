@@ -44,7 +44,12 @@ pub enum Perturbation {
 }
 
 /// `n` perturbations `I` per example, example-major `[N·n, C, H, W]`.
-pub fn perturbations<T: Float>(x: &Tensor<T>, kind: Perturbation, n: usize, seed: u64) -> Result<Tensor<T>> {
+pub fn perturbations<T: Float>(
+    x: &Tensor<T>,
+    kind: Perturbation,
+    n: usize,
+    seed: u64,
+) -> Result<Tensor<T>> {
     let (b, per) = (x.shape()[0], x.len() / x.shape()[0].max(1));
     let mut data = vec![T::zero(); b * n * per];
     for i in 0..b {
@@ -103,19 +108,26 @@ pub fn infidelity_with<T: Float>(
     maps.check_finite("attribution map")?;
     let b = x.shape()[0];
     let per = x.len() / b.max(1);
-    if perturbations.len() % (b * per).max(1) != 0 || perturbations.is_empty() {
+    if !perturbations.len().is_multiple_of((b * per).max(1)) || perturbations.is_empty() {
         return invalid("perturbations must hold n whole inputs per example");
     }
     let n = perturbations.len() / (b * per);
     let f0 = target_scores(model, x, targets)?;
     let moved = x.data().chunks(per).enumerate().flat_map(|(i, row)| {
         let p = &perturbations.data()[i * n * per..(i + 1) * n * per];
-        (0..n).flat_map(move |s| row.iter().zip(&p[s * per..(s + 1) * per]).map(|(&x, &d)| x - d))
+        (0..n).flat_map(move |s| {
+            row.iter()
+                .zip(&p[s * per..(s + 1) * per])
+                .map(|(&x, &d)| x - d)
+        })
     });
     let mut shape = x.shape().to_vec();
     shape[0] = b * n;
     let moved = Tensor::new(&shape, moved.collect())?;
-    let rep: Vec<usize> = targets.iter().flat_map(|&t| std::iter::repeat_n(t, n)).collect();
+    let rep: Vec<usize> = targets
+        .iter()
+        .flat_map(|&t| std::iter::repeat_n(t, n))
+        .collect();
     let f1 = target_scores(model, &moved, &rep)?;
     Ok((0..b)
         .map(|i| {
@@ -123,7 +135,11 @@ pub fn infidelity_with<T: Float>(
             let (mut aa, mut ab, mut bb, mut plain) = (0.0, 0.0, 0.0, 0.0);
             for s in 0..n {
                 let p = &perturbations.data()[(i * n + s) * per..(i * n + s + 1) * per];
-                let a: f64 = a_row.iter().zip(p).map(|(a, d)| a.to_f64() * d.to_f64()).sum();
+                let a: f64 = a_row
+                    .iter()
+                    .zip(p)
+                    .map(|(a, d)| a.to_f64() * d.to_f64())
+                    .sum();
                 let d = f0[i].to_f64() - f1[i * n + s].to_f64();
                 aa += a * a;
                 ab += a * d;
@@ -151,7 +167,7 @@ pub fn sensitivity_with<T: Precision>(
 ) -> Result<Vec<f64>> {
     let b = x.shape()[0];
     let per = x.len() / b.max(1);
-    if deltas.len() % (b * per).max(1) != 0 || deltas.is_empty() {
+    if !deltas.len().is_multiple_of((b * per).max(1)) || deltas.is_empty() {
         return invalid("input changes must hold n whole inputs per example");
     }
     let n = deltas.len() / (b * per);
@@ -159,12 +175,17 @@ pub fn sensitivity_with<T: Precision>(
     let moved: Vec<T> = (0..b * n)
         .flat_map(|r| {
             let row = &x.data()[(r / n) * per..(r / n + 1) * per];
-            row.iter().zip(&deltas.data()[r * per..(r + 1) * per]).map(|(&x, &d)| x + d)
+            row.iter()
+                .zip(&deltas.data()[r * per..(r + 1) * per])
+                .map(|(&x, &d)| x + d)
         })
         .collect();
     let mut shape = x.shape().to_vec();
     shape[0] = b * n;
-    let rep: Vec<usize> = targets.iter().flat_map(|&t| std::iter::repeat_n(t, n)).collect();
+    let rep: Vec<usize> = targets
+        .iter()
+        .flat_map(|&t| std::iter::repeat_n(t, n))
+        .collect();
     let maps = T::run(method, model, &Tensor::new(&shape, moved)?, &rep)?.map;
     let m = base.len() / b;
     Ok((0..b)
@@ -176,7 +197,12 @@ pub fn sensitivity_with<T: Precision>(
                 .map(|s| {
                     let r = i * n + s;
                     let d = &maps.data()[r * m..(r + 1) * m];
-                    e.iter().zip(d).map(|(a, b)| (a.to_f64() - b.to_f64()).powi(2)).sum::<f64>().sqrt() / norm
+                    e.iter()
+                        .zip(d)
+                        .map(|(a, b)| (a.to_f64() - b.to_f64()).powi(2))
+                        .sum::<f64>()
+                        .sqrt()
+                        / norm
                 })
                 .fold(0.0, f64::max)
         })
@@ -206,7 +232,11 @@ mod tests {
     #[test]
     fn linear_model_is_perfect() {
         let m = Model::<f64>::init(Arch::from_name("seq:flatten,linear(9,3)").unwrap(), 4);
-        let x = Tensor::<f64>::from_f64(&[2, 1, 3, 3], &(0..18).map(|v| v as f64 / 7.0).collect::<Vec<_>>()).unwrap();
+        let x = Tensor::<f64>::from_f64(
+            &[2, 1, 3, 3],
+            &(0..18).map(|v| v as f64 / 7.0).collect::<Vec<_>>(),
+        )
+        .unwrap();
         let t = [2, 0];
         let g = f64::run(&Saliency { abs: false }, &m, &x, &t).unwrap().map;
         for kind in [Perturbation::Gaussian(0.3), Perturbation::Square(2)] {

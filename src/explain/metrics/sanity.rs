@@ -66,7 +66,10 @@ pub enum Randomization {
 pub fn layers<T: Float>(model: &Model<T>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for (name, _) in model.params() {
-        let layer = name.rsplit_once('.').map_or(name.as_str(), |p| p.0).to_string();
+        let layer = name
+            .rsplit_once('.')
+            .map_or(name.as_str(), |p| p.0)
+            .to_string();
         if out.last() != Some(&layer) {
             out.push(layer);
         }
@@ -83,7 +86,11 @@ pub fn randomized<T: Float>(model: &Model<T>, layers: &[String], seed: u64) -> R
         .zip(fresh.params())
         .map(|((name, t), (_, f))| {
             let layer = name.rsplit_once('.').map_or(name.as_str(), |p| p.0);
-            let pick = if layers.iter().any(|l| l == layer) { f } else { t };
+            let pick = if layers.iter().any(|l| l == layer) {
+                f
+            } else {
+                t
+            };
             (name.clone(), pick.clone())
         })
         .collect();
@@ -134,6 +141,9 @@ pub fn randomization_test<T: Precision>(
     Ok(out)
 }
 
+/// A similarity of example `i`'s trained and randomized maps.
+type Similarity<'a> = &'a dyn Fn(&[f64], &[f64], usize) -> f64;
+
 fn compare_stage(
     name: String,
     base: &Tensor<f64>,
@@ -144,9 +154,15 @@ fn compare_stage(
 ) -> Stage {
     let n = base.shape()[0];
     let hw = h * w;
-    let mean = |f: &dyn Fn(&[f64], &[f64], usize) -> f64| {
+    let mean = |f: Similarity| {
         (0..n)
-            .map(|i| f(&base.data()[i * hw..(i + 1) * hw], &maps.data()[i * hw..(i + 1) * hw], i))
+            .map(|i| {
+                f(
+                    &base.data()[i * hw..(i + 1) * hw],
+                    &maps.data()[i * hw..(i + 1) * hw],
+                    i,
+                )
+            })
             .sum::<f64>()
             / n as f64
     };
@@ -230,7 +246,11 @@ pub fn spearman(a: &[f64], b: &[f64]) -> f64 {
 /// `v / max(v)` (unchanged when the maximum is 0).
 fn unit_max(v: &[f64]) -> Vec<f64> {
     let m = v.iter().fold(0.0f64, |a, &b| a.max(b));
-    if m > 0.0 { v.iter().map(|x| x / m).collect() } else { v.to_vec() }
+    if m > 0.0 {
+        v.iter().map(|x| x / m).collect()
+    } else {
+        v.to_vec()
+    }
 }
 
 /// Mean SSIM of two `h × w` images in [0, 1], as scikit-image's `structural_similarity`
@@ -306,10 +326,16 @@ mod tests {
     fn ssim_matches_scikit_image() {
         let (h, w) = (8, 9);
         let a: Vec<f64> = (0..h * w).map(|p| ((p * 37) % 17) as f64 / 16.0).collect();
-        let b: Vec<f64> = (0..h * w).map(|p| ((p * 11 + 3) % 13) as f64 / 12.0).collect();
+        let b: Vec<f64> = (0..h * w)
+            .map(|p| ((p * 11 + 3) % 13) as f64 / 12.0)
+            .collect();
         assert!((ssim(&a, &a, h, w) - 1.0).abs() < 1e-12);
         let golden = SSIM_GOLDEN;
-        assert!((ssim(&a, &b, h, w) - golden).abs() < 1e-9, "{}", ssim(&a, &b, h, w));
+        assert!(
+            (ssim(&a, &b, h, w) - golden).abs() < 1e-9,
+            "{}",
+            ssim(&a, &b, h, w)
+        );
     }
     const SSIM_GOLDEN: f64 = 0.17057009656116282;
 }

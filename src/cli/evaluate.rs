@@ -1,0 +1,88 @@
+//! `lamppost evaluate METRIC`: how far each attribution method can be trusted on a model.
+
+use super::EvaluateArgs;
+use super::explain::model_data;
+use crate::data::source::load;
+use crate::error::Result;
+use crate::explain::metrics::benchmark::{BenchOptions, Metric};
+use crate::explain::metrics::curves::Substrate;
+use crate::explain::registry::{MethodOptions, build, find, names};
+use crate::io::Outputs;
+use crate::io::safetensors_file::{model_from_bytes, read_bounded};
+use crate::report::trust::{run, table, write_section};
+use crate::viz::report::Report;
+use std::time::Instant;
+
+pub fn evaluate(args: &EvaluateArgs) -> Result<()> {
+    // every option is checked before any work
+    let metrics: Vec<Metric> = match args.metric.as_str() {
+        "benchmark" => Metric::ALL.to_vec(),
+        m => vec![Metric::parse(m)?],
+    };
+    let mut opts = BenchOptions {
+        seed: args.seed,
+        step: args.step.unwrap_or(0),
+        ..BenchOptions::default()
+    };
+    if let Some(s) = &args.substrate {
+        opts.deletion = Substrate::parse(s)?;
+    }
+    if let Some(s) = &args.insertion_substrate {
+        opts.insertion = Substrate::parse(s)?;
+    }
+    opts.region = args.region.unwrap_or(opts.region);
+    opts.aopc_steps = args.steps.unwrap_or(opts.aopc_steps);
+    if let Some(m) = &args.methods {
+        for name in m {
+            find(name)?;
+        }
+    }
+    let outputs = Outputs::folder(&args.out, args.force, "--out")?;
+    let bytes = read_bounded(&args.model)?;
+    let (model, meta) = model_from_bytes::<f32>(&bytes, &args.model)?;
+    let methods: Vec<&str> = match &args.methods {
+        Some(m) => m
+            .iter()
+            .map(|s| find(s).map(|i| i.name))
+            .collect::<Result<_>>()?,
+        None => names()
+            .into_iter()
+            .filter(|m| build(m, &MethodOptions::default(), &model.arch).is_ok())
+            .collect(),
+    };
+    for m in &methods {
+        build(m, &MethodOptions::default(), &model.arch)?;
+    }
+    let (spec, split) = model_data(&model, &meta, args.data.as_deref());
+    let data = load(&spec, &args.cache, split)?;
+    let start = Instant::now();
+    let n = args.n.min(data.test.len());
+    eprintln!(
+        "evaluating {} method(s) × {n} test examples on {} ({})",
+        methods.len(),
+        args.model.display(),
+        metrics
+            .iter()
+            .map(|m| m.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let (bench, x) = run(&model, &data.test, n, &methods, &metrics, &opts)?;
+    let name = model.arch.name.clone();
+    let mut page = Report::new(&format!("Which explanation should I trust? ({name})"));
+    write_section(&mut page, &name, &model, &x, &bench, &opts)?;
+    let mut files = page.into_files("index.html");
+    files.push(("results.csv".into(), bench.csv(&name).into_bytes()));
+    outputs.write_folder(&args.out, &files)?;
+    let (header, rows) = table(&bench);
+    println!("{}", header.join(" | "));
+    for r in rows {
+        println!("{}", r.join(" | "));
+    }
+    eprintln!(
+        "wrote {}/results.csv and index.html with its figures in {:.1}s",
+        args.out.display(),
+        start.elapsed().as_secs_f64()
+    );
+    Ok(())
+}

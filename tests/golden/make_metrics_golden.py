@@ -1,0 +1,79 @@
+"""Captum's infidelity and sensitivity_max and Quantus' PixelFlipping on the reference
+weights, for tests/metrics.rs (run once; Python is never needed at test time).
+
+    pip install torch captum quantus safetensors scikit-image scipy
+    python3 tests/golden/make_metrics_golden.py
+
+Perturbations are drawn here and saved, so both sides use the same ones: Captum's
+perturbation functions below ignore their input's randomness and return the saved
+tensors (Captum expands the inputs example-major, `repeat_interleave`, as lamppost does).
+Also prints scikit-image's SSIM and SciPy's Spearman for the unit tests' hand cases.
+"""
+import os
+
+import numpy as np
+import torch
+from captum.attr import Saliency
+from captum.metrics import infidelity, sensitivity_max
+from safetensors.torch import save_file
+
+from make_captum_golden import REFERENCE, load_reference
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+N_PERTURB = 6
+
+
+def main():
+    torch.manual_seed(0)
+    for stem, ctor, _ in REFERENCE:
+        model, x = load_reference(stem, ctor)
+        x = x[:4]
+        with torch.no_grad():
+            target = model(x).argmax(1)
+        attr = Saliency(model).attribute(x, target=target, abs=False)
+        noise = 0.1 * torch.randn((x.shape[0] * N_PERTURB,) + tuple(x.shape[1:]), dtype=x.dtype)
+        delta = (torch.rand_like(noise) * 2 - 1) * 0.02
+
+        def perturb(inputs):
+            return noise, inputs - noise
+
+        out = {"x": x, "target": target.double(), "saliency": attr, "noise": noise, "delta": delta}
+        for normalize in (False, True):
+            out[f"infidelity_normalize_{int(normalize)}"] = infidelity(
+                model, perturb, x, attr, target=target, n_perturb_samples=N_PERTURB, normalize=normalize)
+
+        def explain(inputs, target=None):
+            return Saliency(model).attribute(inputs, target=target, abs=False)
+
+        out["sensitivity_max"] = sensitivity_max(
+            explain, x, perturb_func=lambda inputs, r: inputs + delta, target=target,
+            n_perturb_samples=N_PERTURB)
+
+        # Quantus 0.6 PixelFlipping: 28 values a step replaced by 0, softmax of the target, no
+        # normalisation or abs (so the order is the map's); the map has no ties, so NumPy's
+        # unstable argsort gives the same order as lamppost's stable one.
+        import quantus
+        a = attr.detach().numpy()
+        assert all(len(np.unique(r)) == r.size for r in a.reshape(len(a), -1)), "ties in the map"
+        pf = quantus.PixelFlipping(features_in_step=28, perturb_baseline=0.0, normalise=False, abs=False,
+                                   disable_warnings=True)
+        curves = pf(model=model.float(), x_batch=x.float().numpy(), y_batch=target.numpy(), a_batch=a.astype(np.float32),
+                    softmax=True, device="cpu")
+        model.double()
+        out["quantus_pixel_flipping"] = torch.tensor(np.array(curves), dtype=torch.float64)
+        save_file({k: v.contiguous() for k, v in out.items()}, os.path.join(HERE, "metrics", f"{stem}.safetensors"),
+                  metadata={"captum": __import__("captum").__version__, "quantus": quantus.__version__,
+                            "torch": torch.__version__, "n_perturb_samples": str(N_PERTURB)})
+        print(stem, {k: tuple(v.shape) for k, v in out.items()})
+
+    from skimage.metrics import structural_similarity
+    from scipy.stats import spearmanr
+    h, w = 8, 9
+    a = np.array([((p * 37) % 17) / 16 for p in range(h * w)]).reshape(h, w)
+    b = np.array([((p * 11 + 3) % 13) / 12 for p in range(h * w)]).reshape(h, w)
+    print("ssim", repr(structural_similarity(a, b, data_range=1)))
+    print("spearman", repr(spearmanr([1, 2, 2, 3], [10, 20, 30, 40]).statistic))
+
+
+if __name__ == "__main__":
+    main()

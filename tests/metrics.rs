@@ -1,0 +1,261 @@
+//! The evaluation metrics: agreement with Captum and Quantus on fixed weights (goldens by
+//! tests/golden/make_metrics_golden.py), and the papers' claims on a trained mnist-cnn.
+
+use lamppost::data::mnist;
+use lamppost::data::source::{DataSpec, load};
+use lamppost::error::Result;
+use lamppost::explain::attribution::{Attribution, AttributionMethod, Precision};
+use lamppost::explain::local::saliency::Saliency;
+use lamppost::explain::metrics::benchmark::{BenchOptions, Metric, benchmark};
+use lamppost::explain::metrics::curves::{CurveSpec, Substrate, curves};
+use lamppost::explain::metrics::robustness::{infidelity_with, sensitivity_with};
+use lamppost::explain::metrics::sanity::{Randomization, fails, ink_support, randomization_test};
+use lamppost::explain::registry::{MethodOptions, build};
+use lamppost::fit::fit;
+use lamppost::float::Float;
+use lamppost::io::{load_model, read_tensors};
+use lamppost::nn::{Arch, Model};
+use lamppost::profile::Profile;
+use lamppost::tensor::Tensor;
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+fn golden(stem: &str) -> (Model<f64>, HashMap<String, Tensor<f64>>) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let model = load_model::<f64>(&dir.join(format!("models/{stem}.safetensors"))).unwrap();
+    let (t, _) = read_tensors::<f64>(&dir.join(format!("metrics/{stem}.safetensors"))).unwrap();
+    (model, t.into_iter().collect())
+}
+
+fn max_rel(ours: &[f64], theirs: &[f64]) -> f64 {
+    assert_eq!(ours.len(), theirs.len());
+    ours.iter()
+        .zip(theirs)
+        .map(|(a, b)| (a - b).abs() / b.abs().max(1e-12))
+        .fold(0.0, f64::max)
+}
+
+#[test]
+fn infidelity_and_sensitivity_match_captum() {
+    for stem in ["mnist-cnn", "mnist-gap"] {
+        let (m, g) = golden(stem);
+        let t: Vec<usize> = g["target"].data().iter().map(|&v| v as usize).collect();
+        for (rescale, key) in [
+            (false, "infidelity_normalize_0"),
+            (true, "infidelity_normalize_1"),
+        ] {
+            let ours =
+                infidelity_with(&m, &g["x"], &g["saliency"], &t, &g["noise"], rescale).unwrap();
+            let e = max_rel(&ours, g[key].data());
+            eprintln!("{stem} {key}: ours {ours:?}, relative difference {e:.1e}");
+            assert!(e <= 1e-6, "{stem} {key}: {e:e}");
+        }
+        let ours =
+            sensitivity_with(&m, &Saliency { abs: false }, &g["x"], &t, &g["delta"]).unwrap();
+        let e = max_rel(&ours, g["sensitivity_max"].data());
+        eprintln!("{stem} sensitivity_max: ours {ours:?}, relative difference {e:.1e}");
+        assert!(e <= 1e-6, "{stem} sensitivity: {e:e}");
+    }
+}
+
+/// Quantus runs the model in float32; so do we here.
+#[test]
+fn pixel_flipping_matches_quantus() {
+    for stem in ["mnist-cnn", "mnist-gap"] {
+        let (m, g) = golden(stem);
+        let m32: Model<f32> = m.cast();
+        let t: Vec<usize> = g["target"].data().iter().map(|&v| v as usize).collect();
+        let spec = CurveSpec::deletion(Substrate::Zero, 28);
+        let ours = curves(&m32, &g["x"].cast(), &g["saliency"].cast(), &t, &spec).unwrap();
+        let theirs = &g["quantus_pixel_flipping"];
+        let steps = theirs.shape()[1];
+        let mut worst = 0.0f64;
+        for (i, c) in ours.iter().enumerate() {
+            assert_eq!(
+                c.scores.len(),
+                steps + 1,
+                "Quantus leaves out the unperturbed point"
+            );
+            for j in 0..steps {
+                worst = worst.max((c.scores[j + 1] - theirs.data()[i * steps + j]).abs());
+            }
+        }
+        eprintln!("{stem} pixel flipping: max |ours − Quantus| = {worst:.1e}");
+        assert!(worst <= 1e-6, "{stem}: {worst:e}");
+    }
+}
+
+/// mnist-cnn trained on the first 20 000 training digits for 2 epochs, and the first
+/// `n` test digits.
+fn trained(n: usize) -> (Model<f32>, Tensor<f32>, Vec<Vec<bool>>) {
+    let cache = std::env::temp_dir().join(format!("lamppost-metrics-{}", std::process::id()));
+    let data = load(&DataSpec::Mnist(mnist::default_dir()), &cache, 0).unwrap();
+    let arch = Arch::from_name("mnist-cnn").unwrap();
+    let mut cfg = Profile::of(&arch).train;
+    cfg.epochs = 2;
+    let mut model = Model::<f32>::init(arch, 0);
+    let train = data.train.subset(&(0..20_000).collect::<Vec<_>>()).unwrap();
+    fit(&mut model, &train, None, &cfg, &mut std::io::sink()).unwrap();
+    let (x, _) = data.test.batch(&(0..n).collect::<Vec<_>>()).unwrap();
+    let support = (0..n).map(|i| ink_support(&x, i)).collect();
+    let _ = std::fs::remove_dir_all(&cache);
+    (model, x, support)
+}
+
+/// An "explainer" that ignores the model: |x|.
+struct AbsInput;
+impl<T: Float> AttributionMethod<T> for AbsInput {
+    fn name(&self) -> &'static str {
+        "abs-input"
+    }
+    fn attribute(&self, _: &Model<T>, x: &Tensor<T>, _: &[usize]) -> Result<Attribution<T>> {
+        Ok(Attribution::plain(x.map(|v| v.abs())))
+    }
+}
+
+#[test]
+fn papers_claims_on_a_trained_mnist_cnn() {
+    let (model, x, support) = trained(32);
+    let targets = model.predict(&x).unwrap().argmax_rows().unwrap();
+    // Adebayo et al.: the gradient decorrelates after full randomization, guided backprop less
+    let stage = |name: &str| {
+        let m = build(name, &MethodOptions::default(), &model.arch).unwrap();
+        randomization_test(
+            &model,
+            m.as_ref(),
+            &x,
+            &targets,
+            Some(&support),
+            Randomization::Cascading,
+            0,
+        )
+        .unwrap()
+    };
+    let (grad, gbp) = (stage("saliency"), stage("guided-backprop"));
+    let (g, b) = (grad.last().unwrap(), gbp.last().unwrap());
+    eprintln!(
+        "Spearman |map| after randomizing every layer: gradient {:.3} (support {:.3}), guided backprop {:.3} (support {:.3})",
+        g.spearman_abs, g.spearman_abs_support, b.spearman_abs, b.spearman_abs_support
+    );
+    assert!(g.spearman_abs < b.spearman_abs);
+    assert!(!fails(&grad));
+    let blind = randomization_test(
+        &model,
+        &AbsInput,
+        &x,
+        &targets,
+        Some(&support),
+        Randomization::Cascading,
+        0,
+    )
+    .unwrap();
+    assert_eq!(blind.len(), 5, "trained + 4 layers");
+    assert!(
+        blind
+            .iter()
+            .all(|s| (s.spearman_abs - 1.0).abs() < 1e-12 && (s.ssim - 1.0).abs() < 1e-12)
+    );
+    assert!(fails(&blind), "a model-blind explainer must fail the check");
+
+    // Petsiuk et al.: gradient and CAM maps beat the random order on deletion and insertion;
+    // Smilkov et al.: SmoothGrad is less sensitive than the plain gradient
+    let methods = [
+        "saliency",
+        "integrated-gradients",
+        "smoothgrad",
+        "guided-backprop",
+        "grad-cam",
+        "rise",
+    ];
+    let opts = BenchOptions {
+        costly_n: 16,
+        ..BenchOptions::default()
+    };
+    let bench = benchmark(
+        &model,
+        &x,
+        Some(&support),
+        &methods,
+        &[Metric::Deletion, Metric::Insertion, Metric::Sensitivity],
+        &opts,
+        &mut |_| {},
+    )
+    .unwrap();
+    let v = |m: &str, metric: &str| {
+        bench
+            .row(m, metric)
+            .unwrap_or_else(|| panic!("{m} {metric}"))
+            .mean
+    };
+    for m in methods {
+        let (d, i) = (v(m, "deletion-auc[zero]"), v(m, "insertion-auc[blur:0]"));
+        eprintln!(
+            "{m}: deletion {d:.3} (random {:.3}), insertion {i:.3} (random {:.3})",
+            v("random", "deletion-auc[zero]"),
+            v("random", "insertion-auc[blur:0]")
+        );
+        assert!(d < v("random", "deletion-auc[zero]"), "{m} deletion");
+        // Grad-CAM's 14×14 map (conv2.relu) beats the random insertion order only on the fully trained
+        // model (0.926 against 0.830 on 100 digits, README); on this 2-epoch model it does not
+        // (0.800 against 0.825), so its insertion is reported, not asserted
+        if m != "grad-cam" {
+            assert!(i > v("random", "insertion-auc[blur:0]"), "{m} insertion");
+        }
+    }
+    assert!(v("smoothgrad", "max-sensitivity[r 0.02]") < v("saliency", "max-sensitivity[r 0.02]"));
+}
+
+#[test]
+fn bad_maps_and_names_are_refused_or_defined() {
+    let (m, g) = golden("mnist-cnn");
+    let t: Vec<usize> = g["target"].data().iter().map(|&v| v as usize).collect();
+    let x = &g["x"];
+    let spec = CurveSpec::deletion(Substrate::Zero, 28);
+    // wrong shape, NaN: clear errors
+    let e = curves(&m, x, &Tensor::zeros(&[2, 28, 28]), &t, &spec)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("do not match"), "{e}");
+    let mut nan = g["saliency"].clone();
+    nan.data_mut()[5] = f64::NAN;
+    assert!(
+        curves(&m, x, &nan, &t, &spec)
+            .unwrap_err()
+            .to_string()
+            .contains("attribution map")
+    );
+    // an all-zero map ties everywhere: removal in pixel order, a defined curve
+    let flat = curves(&m, x, &Tensor::zeros(&[3, 28, 28]), &t, &spec).unwrap();
+    assert!(
+        flat.iter()
+            .all(|c| c.scores.len() == 29 && c.scores.iter().all(|v| v.is_finite()))
+    );
+    // unknown names
+    assert!(
+        Metric::parse("fidelity")
+            .unwrap_err()
+            .to_string()
+            .contains("deletion")
+    );
+    let e = benchmark(
+        &m,
+        x,
+        None,
+        &["salency"],
+        &[Metric::Deletion],
+        &BenchOptions::default(),
+        &mut |_| {},
+    );
+    assert!(e.unwrap_err().to_string().contains("salency"));
+    let e = benchmark(
+        &m,
+        x,
+        None,
+        &["saliency"],
+        &[Metric::Localization],
+        &BenchOptions::default(),
+        &mut |_| {},
+    );
+    assert!(e.unwrap_err().to_string().contains("masks"));
+    let _ = f64::run(&Saliency { abs: false }, &m, x, &t).unwrap();
+}
