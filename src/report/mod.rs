@@ -37,7 +37,8 @@ pub fn run_tour(opts: &TourOptions) -> Result<()> {
     let mut r = Report::new("Start");
     r.paragraph(&format!(
         "Reference models trained on the default data{}. Same seed, same machine: same numbers. Each chapter is one page: \
-         the models, then why each prediction was made (local explanations), then surrogate models that mimic a network.",
+         the models, then why each prediction was made (local explanations), then which explanation to trust (evaluation \
+         metrics), then surrogate models that mimic a network.",
         if opts.quick {
             " (quick mode: small subsets, one or two epochs)"
         } else {
@@ -175,6 +176,17 @@ pub fn run_tour(opts: &TourOptions) -> Result<()> {
         model_section(&mut models_page, name, t, &data.test.classes)?;
         models_page.paragraph(&format!("Data: {}.", spec.describe()));
     }
+    let mut trust_page = Report::new("Which explanation should I trust?");
+    trust::chapter(
+        &mut trust_page,
+        &mn_test,
+        &[
+            ("mnist-cnn", &mnist_models[0].1.model),
+            ("mnist-gap", &mnist_models[1].1.model),
+        ],
+        (&poke[0].1.test, &poke[0].2.model),
+        opts.quick,
+    )?;
     let mut surrogates = Report::new("Surrogates");
     treereg::chapter(&mut surrogates, opts.quick)?;
     r.paragraph(&format!("Tour took {:.1}s.", start.elapsed().as_secs_f64()));
@@ -184,6 +196,7 @@ pub fn run_tour(opts: &TourOptions) -> Result<()> {
             ("index.html".into(), r),
             ("models.html".into(), models_page),
             ("local.html".into(), local_page),
+            ("trust.html".into(), trust_page),
             ("surrogates.html".into(), surrogates),
         ],
     );

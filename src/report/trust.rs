@@ -6,6 +6,7 @@ use crate::data::synth::{creature_mask, index_from_name};
 use crate::error::Result;
 use crate::explain::metrics::benchmark::{Bench, BenchOptions, Metric, benchmark};
 use crate::explain::metrics::sanity::{FAIL_AT, ink_support};
+use crate::explain::registry::{Family, METHODS, MethodOptions, build, names};
 use crate::fit::progress_bar;
 use crate::nn::Model;
 use crate::profile::Profile;
@@ -29,6 +30,42 @@ pub fn supports(data: &Dataset, idx: &[usize], x: &Tensor<f32>) -> Vec<Vec<bool>
             },
         )
         .collect()
+}
+
+/// The chapter "Which explanation should I trust?" for mnist-cnn, mnist-gap and the
+/// Pokémon/Digimon model.
+pub fn chapter(
+    r: &mut Report,
+    mnist_test: &Dataset,
+    mnist: &[(&str, &Model<f32>)],
+    poke: (&Dataset, &Model<f32>),
+    quick: bool,
+) -> Result<()> {
+    let (n, costly) = if quick { (16, 4) } else { (64, 16) };
+    r.paragraph(
+        "Explanations can be wrong. Each table scores every attribution method on one model: faithfulness (deletion, \
+         insertion, AOPC, ROAD: does removing what the map calls important change the prediction?), fidelity of the map as \
+         a linear model of the score (infidelity), stability (max-sensitivity), localization (mass on the digit or creature, \
+         pointing game) and the sanity check (does the map change when the model's weights are randomized?). The random \
+         order is the baseline a map must beat. Metrics disagree: a method can win deletion and fail the sanity check.",
+    );
+    for (name, model) in mnist {
+        section(r, name, model, mnist_test, n, costly, false)?;
+    }
+    if quick {
+        r.paragraph(
+            "Quick mode leaves out the Pokémon/Digimon model's table (a minute on 2 cores); the full tour has it.",
+        );
+        return Ok(());
+    }
+    section(r, "pokedigi-gap", poke.1, poke.0, 16, costly.min(8), true)?;
+    r.paragraph(&format!(
+        "Sensitivity and the sanity check are computed for the gradient and CAM methods only (not {}): each recomputes the map \
+         tens of times, minutes per model for the methods that evaluate it thousands of times per map. On the 64 × 64 colour \
+         pictures those methods are left out altogether; `lamppost evaluate benchmark --model FILE` runs them all.",
+        SLOW_ON_PICTURES.join(", ")
+    ));
+    Ok(())
 }
 
 /// One chart per curve metric (deletion, insertion), a line per method; the random
@@ -240,21 +277,53 @@ pub fn run(
     Ok((bench, x))
 }
 
-/// The tour's chapter for one model: every metric on the first `n` test examples.
+/// Methods left out of the tour's costly metrics (and, on colour pictures, of its table):
+/// each evaluates the model thousands of times per map.
+pub const SLOW_ON_PICTURES: [&str; 6] = [
+    "occlusion",
+    "rise",
+    "lime",
+    "normlime",
+    "score-cam",
+    "ablation-cam",
+];
+
+/// The tour's chapter for one model: every method that works on it, every metric on
+/// the first `n` test examples (sensitivity and sanity on the first `costly_n`).
 pub fn section(
     r: &mut Report,
     name: &str,
     model: &Model<f32>,
     data: &Dataset,
     n: usize,
-    methods: &[&str],
+    costly_n: usize,
+    pictures: bool,
 ) -> Result<Bench> {
-    let opts = BenchOptions::default();
+    let methods: Vec<&str> = names()
+        .into_iter()
+        .filter(|m| build(m, &MethodOptions::default(), &model.arch).is_ok())
+        .filter(|m| !pictures || !SLOW_ON_PICTURES.contains(m))
+        .collect();
+    let opts = BenchOptions {
+        costly_n,
+        costly_methods: Some(
+            METHODS
+                .iter()
+                .filter(|m| matches!(m.family, Family::Gradient | Family::Cam))
+                .filter(|m| !SLOW_ON_PICTURES.contains(&m.name))
+                .map(|m| m.name.to_string())
+                .collect(),
+        ),
+        ..BenchOptions::default()
+    };
+    let methods = &methods[..];
     eprintln!(
         "evaluating explanations of {name}: {} methods × {n} examples",
         methods.len()
     );
+    let start = std::time::Instant::now();
     let (bench, x) = run(model, data, n, methods, &Metric::ALL, &opts)?;
+    eprintln!("{name}: metrics in {:.1}s", start.elapsed().as_secs_f64());
     write_section(r, name, model, &x, &bench, &opts)?;
     Ok(bench)
 }

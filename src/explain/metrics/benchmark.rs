@@ -94,6 +94,10 @@ pub struct BenchOptions {
     pub radius: f64,
     /// Examples for sensitivity and sanity (they recompute every map many times).
     pub costly_n: usize,
+    /// The methods sensitivity and sanity run for (None: all); they recompute each map
+    /// `perturb_samples` or once per layer times, which is minutes for LIME, RISE or
+    /// occlusion on 64×64 colour pictures.
+    pub costly_methods: Option<Vec<String>>,
 }
 
 impl Default for BenchOptions {
@@ -109,6 +113,7 @@ impl Default for BenchOptions {
             noise: 0.1,
             radius: 0.02,
             costly_n: 32,
+            costly_methods: None,
         }
     }
 }
@@ -326,8 +331,13 @@ pub fn benchmark<T: Precision>(
     for (name, method) in &built {
         let maps = T::run(method.as_ref(), model, x, &targets)?.map;
         run_curves(&mut bench, name, &maps, false)?;
+        let costly_ok = opts
+            .costly_methods
+            .as_ref()
+            .is_none_or(|l| l.iter().any(|c| c == name));
         for m in metrics {
             match m {
+                Metric::Sensitivity | Metric::Sanity if !costly_ok => {}
                 Metric::Infidelity => {
                     let full = input_shaped(&maps, x)?;
                     let g = perturbations(
