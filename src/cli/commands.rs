@@ -338,7 +338,7 @@ fn treereg(
         println!("{m:>13}: (APL, AUC) {}", pts.join(" "));
     }
     println!(
-        "wrote {}/results.csv, auc-vs-apl.png, tree.png, index.html in {:.1}s",
+        "wrote {}/results.csv, auc-vs-apl.svg, tree.svg, tree.txt, tree.dot, index.html in {:.1}s",
         out.display(),
         sweep.seconds
     );

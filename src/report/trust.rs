@@ -112,8 +112,8 @@ pub fn curves_svg(bench: &Bench, title: &str) -> String {
         .collect();
     charts_svg(
         &charts,
-        520.0,
-        360.0,
+        560.0,
+        540.0,
         &format!("{title} deletion and insertion curves"),
     )
 }
@@ -133,7 +133,8 @@ pub fn sanity_svg(bench: &Bench, model: &Model<f32>, x: &Tensor<f32>) -> Result<
             lines: if s.name == "trained" {
                 vec!["trained".into()]
             } else {
-                vec!["random:".into(), s.name.replace('+', " +")]
+                let newest = s.name.rsplit('+').next().unwrap_or(&s.name);
+                vec!["random down".into(), format!("to {newest}")]
             },
             wrong: false,
             input: input.clone(),
@@ -147,9 +148,17 @@ pub fn sanity_svg(bench: &Bench, model: &Model<f32>, x: &Tensor<f32>) -> Result<
             maps: stages
                 .iter()
                 .map(|s| {
-                    s.maps.data()[..h * w]
-                        .iter()
-                        .map(|v| v.abs() as f32)
+                    // each map on its own scale, as Adebayo et al. show them
+                    let v = &s.maps.data()[..h * w];
+                    let top = v.iter().fold(0.0f64, |m, a| m.max(a.abs()));
+                    v.iter()
+                        .map(|a| {
+                            if top > 0.0 {
+                                (a.abs() / top) as f32
+                            } else {
+                                0.0
+                            }
+                        })
                         .collect()
                 })
                 .collect(),
@@ -373,7 +382,8 @@ pub fn write_section(
             gallery,
             &esc(&format!(
                 "Adebayo et al.'s cascading randomization on {name}: |map| of the first test example (columns: the layers \
-                 re-initialized so far, from the logits down). A map that stays the same shows the input, not the model."
+                 re-initialized so far, from the logits down), each map divided by its own maximum so that its shape shows \
+                 (the colour bar is that fraction). A map that stays the same shows the input, not the model."
             )),
         );
         r.svg_figure(
