@@ -6,7 +6,7 @@ use crate::data::source::load;
 use crate::error::Result;
 use crate::explain::metrics::benchmark::{BenchOptions, Metric};
 use crate::explain::metrics::curves::Substrate;
-use crate::explain::registry::{MethodOptions, build, find, names};
+use crate::explain::registry::{MethodOptions, build, find, usable};
 use crate::io::Outputs;
 use crate::io::safetensors_file::{model_from_bytes, read_bounded};
 use crate::report::trust::{run, table, write_section};
@@ -32,27 +32,24 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<()> {
     }
     opts.region = args.region.unwrap_or(opts.region);
     opts.aopc_steps = args.steps.unwrap_or(opts.aopc_steps);
-    if let Some(m) = &args.methods {
-        for name in m {
-            find(name)?;
-        }
-    }
+    let chosen: Option<Vec<&str>> = args
+        .methods
+        .as_ref()
+        .map(|m| m.iter().map(|s| find(s).map(|i| i.name)).collect())
+        .transpose()?;
     let outputs = Outputs::folder(&args.out, args.force, "--out")?;
     let bytes = read_bounded(&args.model)?;
     let (model, meta) = model_from_bytes::<f32>(&bytes, &args.model)?;
-    let methods: Vec<&str> = match &args.methods {
-        Some(m) => m
-            .iter()
-            .map(|s| find(s).map(|i| i.name))
-            .collect::<Result<_>>()?,
-        None => names()
-            .into_iter()
-            .filter(|m| build(m, &MethodOptions::default(), &model.arch).is_ok())
-            .collect(),
+    let methods = match chosen {
+        Some(m) => {
+            // a method that cannot run on this model is refused before the data is read
+            for name in &m {
+                build(name, &MethodOptions::default(), &model.arch)?;
+            }
+            m
+        }
+        None => usable(&model.arch),
     };
-    for m in &methods {
-        build(m, &MethodOptions::default(), &model.arch)?;
-    }
     let (spec, split) = model_data(&model, &meta, args.data.as_deref());
     let data = load(&spec, &args.cache, split)?;
     let start = Instant::now();

@@ -445,6 +445,16 @@ pub fn names() -> Vec<&'static str> {
     METHODS.iter().map(|m| m.name).collect()
 }
 
+/// The methods that work on `arch` with their default options, in table order (CAM
+/// variants need a convolution, some methods need pictures).
+pub fn usable(arch: &Arch) -> Vec<&'static str> {
+    METHODS
+        .iter()
+        .filter(|m| build(m.name, &MethodOptions::default(), arch).is_ok())
+        .map(|m| m.name)
+        .collect()
+}
+
 /// The row of a method, or an error listing the names there are.
 pub fn find(name: &str) -> Result<&'static MethodInfo> {
     METHODS.iter().find(|m| m.name == name).ok_or_else(|| {

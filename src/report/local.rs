@@ -10,7 +10,7 @@ use crate::explain::attribution::{Attribution, Precision};
 use crate::explain::batched::probabilities;
 use crate::explain::cards::card;
 use crate::explain::local::lime::segment_counts;
-use crate::explain::registry::{Family, METHODS, MethodOptions, build, names};
+use crate::explain::registry::{Family, METHODS, MethodOptions, build, names, usable};
 use crate::fit::progress_bar;
 use crate::nn::Model;
 use crate::profile::Profile;
@@ -103,14 +103,6 @@ pub fn gallery(
     Ok((gallery_svg(&cols, &rows, h, w, tile, what)?, all))
 }
 
-/// The methods that work on a model (CAM needs a convolution, some need pictures).
-fn usable(model: &Model<f32>, list: &[&'static str]) -> Vec<&'static str> {
-    list.iter()
-        .copied()
-        .filter(|m| build(m, &MethodOptions::default(), &model.arch).is_ok())
-        .collect()
-}
-
 /// The cards of every method: formula, paper, what to say.
 fn cards(r: &mut Report) {
     r.heading("The methods");
@@ -156,7 +148,7 @@ pub fn chapter(
 
     r.heading("mnist-cnn: every method on four digits");
     let cnn = &mnist_models[0].1.model;
-    let specs: Vec<Spec> = usable(cnn, &names())
+    let specs: Vec<Spec> = usable(&cnn.arch)
         .into_iter()
         .filter(|m| *m != "cam")
         .map(Spec::plain)
@@ -198,7 +190,7 @@ pub fn chapter(
 
     r.heading("mnist-gru: a recurrent model reads the digit row by row");
     let gru = &mnist_models[2].1.model;
-    let specs: Vec<Spec> = usable(gru, &names()).into_iter().map(Spec::plain).collect();
+    let specs: Vec<Spec> = usable(&gru.arch).into_iter().map(Spec::plain).collect();
     let (svg, _) = gallery(gru, &xd, &yd, classes, &specs, "mnist-gru")?;
     r.svg_figure(
         "explain-mnist-gru.svg",

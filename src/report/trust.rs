@@ -5,8 +5,8 @@ use crate::data::Dataset;
 use crate::data::synth::{creature_mask, index_from_name};
 use crate::error::Result;
 use crate::explain::metrics::benchmark::{Bench, BenchOptions, Metric, benchmark};
-use crate::explain::metrics::sanity::{FAIL_AT, ink_support};
-use crate::explain::registry::{Family, METHODS, MethodOptions, build, names};
+use crate::explain::metrics::sanity::{FAIL_AT, ink_support, mean};
+use crate::explain::registry::{Family, METHODS, usable};
 use crate::fit::progress_bar;
 use crate::nn::Model;
 use crate::profile::Profile;
@@ -195,9 +195,9 @@ pub fn sanity_svg(bench: &Bench, model: &Model<f32>, x: &Tensor<f32>) -> Result<
                         (
                             j as f64,
                             if support {
-                                s.spearman_abs_support
+                                mean(&s.spearman_abs_support)
                             } else {
-                                s.spearman_abs
+                                mean(&s.spearman_abs)
                             },
                         )
                     })
@@ -308,9 +308,8 @@ pub fn section(
     costly_n: usize,
     pictures: bool,
 ) -> Result<Bench> {
-    let methods: Vec<&str> = names()
+    let methods: Vec<&str> = usable(&model.arch)
         .into_iter()
-        .filter(|m| build(m, &MethodOptions::default(), &model.arch).is_ok())
         .filter(|m| !pictures || !SLOW_ON_PICTURES.contains(m))
         .collect();
     let opts = BenchOptions {

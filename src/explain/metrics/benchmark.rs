@@ -11,9 +11,7 @@
 
 use super::curves::{CurveSpec, Cuts, Direction, Order, Substrate, curves};
 use super::mass::{mass_outside, pointing_hit};
-use super::robustness::{
-    Perturbation, infidelity_with, perturbations, sensitivity_with, uniform_ball,
-};
+use super::robustness::{Perturbation, Probe, perturbations, sensitivity_with, uniform_ball};
 use super::sanity::{Randomization, fails, randomization_test};
 use crate::error::{Result, invalid};
 use crate::explain::attribution::Precision;
@@ -328,6 +326,27 @@ pub fn benchmark<T: Precision>(
     }
     let costly = n.min(opts.costly_n.max(1));
     let xs = x.slice_rows(0, costly)?;
+    // the perturbations and the score changes they cause are shared by every method
+    let mut probes = Vec::new();
+    if metrics.contains(&Metric::Infidelity) {
+        let side = (h.min(w) / 4).max(1);
+        for (metric, kind, rescale) in [
+            (
+                format!("infidelity-captum[gauss {}]", opts.noise),
+                Perturbation::Gaussian(opts.noise),
+                false,
+            ),
+            (
+                format!("infidelity-yeh[square {side}]"),
+                Perturbation::Square(side),
+                true,
+            ),
+        ] {
+            let p = perturbations(x, kind, opts.perturb_samples, opts.seed)?;
+            probes.push((metric, Probe::new(model, x, &targets, p)?, rescale));
+        }
+    }
+    let ball = uniform_ball(&xs, opts.radius, opts.perturb_samples, opts.seed)?;
     for (name, method) in &built {
         let maps = T::run(method.as_ref(), model, x, &targets)?.map;
         run_curves(&mut bench, name, &maps, false)?;
@@ -340,37 +359,14 @@ pub fn benchmark<T: Precision>(
                 Metric::Sensitivity | Metric::Sanity if !costly_ok => {}
                 Metric::Infidelity => {
                     let full = input_shaped(&maps, x)?;
-                    let g = perturbations(
-                        x,
-                        Perturbation::Gaussian(opts.noise),
-                        opts.perturb_samples,
-                        opts.seed,
-                    )?;
-                    let v = infidelity_with(model, x, &full, &targets, &g, false)?;
-                    bench.rows.push(Row::of(
-                        name,
-                        format!("infidelity-captum[gauss {}]", opts.noise),
-                        "lower",
-                        &v,
-                    ));
-                    let side = (h.min(w) / 4).max(1);
-                    let sq = perturbations(
-                        x,
-                        Perturbation::Square(side),
-                        opts.perturb_samples,
-                        opts.seed,
-                    )?;
-                    let v = infidelity_with(model, x, &full, &targets, &sq, true)?;
-                    bench.rows.push(Row::of(
-                        name,
-                        format!("infidelity-yeh[square {side}]"),
-                        "lower",
-                        &v,
-                    ));
+                    for (metric, probe, rescale) in &probes {
+                        let v = probe.infidelity(&full, *rescale)?;
+                        bench.rows.push(Row::of(name, metric.as_str(), "lower", &v));
+                    }
                 }
                 Metric::Sensitivity => {
-                    let d = uniform_ball(&xs, opts.radius, opts.perturb_samples, opts.seed)?;
-                    let v = sensitivity_with(model, method.as_ref(), &xs, &targets[..costly], &d)?;
+                    let v =
+                        sensitivity_with(model, method.as_ref(), &xs, &targets[..costly], &ball)?;
                     bench.rows.push(Row::of(
                         name,
                         format!("max-sensitivity[r {}]", opts.radius),
@@ -408,31 +404,23 @@ pub fn benchmark<T: Precision>(
                         opts.seed,
                     )?;
                     let last = stages.last().expect("stages");
-                    let one = |v: f64| vec![v];
-                    let mut r = Row::of(
+                    bench.rows.push(Row::of(
                         name,
                         "sanity-spearman-abs[all random]",
                         "lower",
-                        &one(last.spearman_abs),
-                    );
-                    r.n = costly;
-                    bench.rows.push(r);
+                        &last.spearman_abs,
+                    ));
                     if sup.is_some() {
-                        let mut r = Row::of(
+                        bench.rows.push(Row::of(
                             name,
                             "sanity-spearman-abs-support[all random]",
                             "lower",
-                            &one(last.spearman_abs_support),
-                        );
-                        r.n = costly;
-                        bench.rows.push(r);
+                            &last.spearman_abs_support,
+                        ));
                     }
-                    let mut r = Row::of(
-                        name,
-                        "sanity-fails",
-                        "lower",
-                        &one(if fails(&stages) { 1.0 } else { 0.0 }),
-                    );
+                    // the verdict is one value for the method, from the `costly` examples
+                    let verdict = if fails(&stages) { 1.0 } else { 0.0 };
+                    let mut r = Row::of(name, "sanity-fails", "lower", &[verdict]);
                     r.n = costly;
                     bench.rows.push(r);
                     bench.sanity.push((name.to_string(), stages));

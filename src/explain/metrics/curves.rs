@@ -109,8 +109,8 @@ impl Substrate {
         }
     }
 
-    /// The substrate image for one example `[C·H·W]` (ROAD: the image itself; the
-    /// imputation depends on which pixels are removed and is made per row).
+    /// The substrate image for one example `[C·H·W]`; empty for ROAD, whose imputation
+    /// depends on which pixels are removed and is made per row.
     fn image(&self, x: &[f64], c: usize, h: usize, w: usize) -> Vec<f64> {
         match self {
             Substrate::Zero => vec![0.0; x.len()],
@@ -126,7 +126,7 @@ impl Substrate {
                 let sigma = if *s > 0.0 { *s } else { h.max(w) as f64 / 10.0 };
                 gaussian_blur(x, c, h, w, sigma)
             }
-            Substrate::Road { .. } => x.to_vec(),
+            Substrate::Road { .. } => Vec::new(),
         }
     }
 }
@@ -390,35 +390,22 @@ pub fn curves<T: Float>(
     for (i, p) in plans.iter().enumerate() {
         row_of.extend((0..p.cuts.len()).map(|j| (i, j)));
     }
-    let road = match spec.substrate {
-        Substrate::Road { seed } => Some(seed),
-        _ => None,
-    };
+    let (hw, deletion) = (h * w, spec.direction == Direction::Deletion);
     let logits = predict_rows(model, &[c, h, w], row_of.len(), |r, row: &mut [T]| {
         let (i, j) = row_of[r];
         let p = &plans[i];
         let cut = p.cuts[j];
-        let removed: Vec<bool> = p
-            .rank
-            .iter()
-            .map(|&u| (u < cut) == (spec.direction == Direction::Deletion))
-            .collect();
-        let filled;
-        let sub = match road {
-            Some(seed) => {
-                filled = impute(&p.x, &removed, c, h, w, 0.01, mix(mix(seed, i), j));
-                &filled
+        let removed = |q: usize| (p.rank[q] < cut) == deletion;
+        if let Substrate::Road { seed } = spec.substrate {
+            let mask: Vec<bool> = (0..hw).map(removed).collect();
+            let filled = impute(&p.x, &mask, c, h, w, 0.01, mix(mix(seed, i), j));
+            for (v, f) in row.iter_mut().zip(filled) {
+                *v = T::from_f64_lossy(f);
             }
-            None => &p.sub,
-        };
-        for ch in 0..c {
-            for q in 0..h * w {
-                let v = if removed[q] {
-                    sub[ch * h * w + q]
-                } else {
-                    p.x[ch * h * w + q]
-                };
-                row[ch * h * w + q] = T::from_f64_lossy(v);
+        } else {
+            for (k, v) in row.iter_mut().enumerate() {
+                let src = if removed(k % hw) { &p.sub } else { &p.x };
+                *v = T::from_f64_lossy(src[k]);
             }
         }
     })?;

@@ -98,62 +98,82 @@ pub fn infidelity_with<T: Float>(
     perturbations: &Tensor<T>,
     rescale: bool,
 ) -> Result<Vec<f64>> {
-    if maps.shape() != x.shape() {
-        return invalid(format!(
-            "infidelity needs maps of the input's shape {}; got {} (upsample layer maps first)",
-            crate::tensor::fmt_shape(x.shape()),
-            crate::tensor::fmt_shape(maps.shape())
-        ));
-    }
-    maps.check_finite("attribution map")?;
-    let b = x.shape()[0];
-    let per = x.len() / b.max(1);
-    if !perturbations.len().is_multiple_of((b * per).max(1)) || perturbations.is_empty() {
-        return invalid("perturbations must hold n whole inputs per example");
-    }
-    let n = perturbations.len() / (b * per);
-    let f0 = target_scores(model, x, targets)?;
-    let moved = x.data().chunks(per).enumerate().flat_map(|(i, row)| {
-        let p = &perturbations.data()[i * n * per..(i + 1) * n * per];
-        (0..n).flat_map(move |s| {
-            row.iter()
-                .zip(&p[s * per..(s + 1) * per])
-                .map(|(&x, &d)| x - d)
+    Probe::new(model, x, targets, perturbations.clone())?.infidelity(maps, rescale)
+}
+
+/// Perturbations `I` of a batch and the score changes they cause, `f_c(x) − f_c(x − I)`:
+/// what infidelity compares each map with. The changes do not depend on the map, so
+/// one probe scores any number of methods with one batched pass.
+pub struct Probe<T> {
+    shape: Vec<usize>,
+    perturbations: Tensor<T>,
+    /// `f_c(x) − f_c(x − I)`, example-major.
+    changes: Vec<f64>,
+    n: usize,
+}
+
+impl<T: Float> Probe<T> {
+    pub fn new(
+        model: &Model<T>,
+        x: &Tensor<T>,
+        targets: &[usize],
+        perturbations: Tensor<T>,
+    ) -> Result<Probe<T>> {
+        let (moved, rep, n) = repeated(x, targets, &perturbations, -T::one())?;
+        let f0 = target_scores(model, x, targets)?;
+        let f1 = target_scores(model, &moved, &rep)?;
+        let changes = f1
+            .iter()
+            .enumerate()
+            .map(|(r, f)| f0[r / n].to_f64() - f.to_f64())
+            .collect();
+        Ok(Probe {
+            shape: x.shape().to_vec(),
+            perturbations,
+            changes,
+            n,
         })
-    });
-    let mut shape = x.shape().to_vec();
-    shape[0] = b * n;
-    let moved = Tensor::new(&shape, moved.collect())?;
-    let rep: Vec<usize> = targets
-        .iter()
-        .flat_map(|&t| std::iter::repeat_n(t, n))
-        .collect();
-    let f1 = target_scores(model, &moved, &rep)?;
-    Ok((0..b)
-        .map(|i| {
-            let a_row = &maps.data()[i * per..(i + 1) * per];
-            let (mut aa, mut ab, mut bb, mut plain) = (0.0, 0.0, 0.0, 0.0);
-            for s in 0..n {
-                let p = &perturbations.data()[(i * n + s) * per..(i * n + s + 1) * per];
-                let a: f64 = a_row
-                    .iter()
-                    .zip(p)
-                    .map(|(a, d)| a.to_f64() * d.to_f64())
-                    .sum();
-                let d = f0[i].to_f64() - f1[i * n + s].to_f64();
-                aa += a * a;
-                ab += a * d;
-                bb += d * d;
-                plain += (a - d) * (a - d);
-            }
-            if rescale {
-                let beta = if aa == 0.0 { 0.0 } else { ab / aa };
-                (beta * beta * aa - 2.0 * beta * ab + bb) / n as f64
-            } else {
-                plain / n as f64
-            }
-        })
-        .collect())
+    }
+
+    /// The infidelity of each example's map (see [`infidelity_with`]).
+    pub fn infidelity(&self, maps: &Tensor<T>, rescale: bool) -> Result<Vec<f64>> {
+        if maps.shape() != self.shape.as_slice() {
+            return invalid(format!(
+                "infidelity needs maps of the input's shape {}; got {} (upsample layer maps first)",
+                crate::tensor::fmt_shape(&self.shape),
+                crate::tensor::fmt_shape(maps.shape())
+            ));
+        }
+        maps.check_finite("attribution map")?;
+        let (b, n) = (self.shape[0], self.n);
+        let per = maps.len() / b;
+        Ok((0..b)
+            .map(|i| {
+                let a_row = &maps.data()[i * per..(i + 1) * per];
+                let (mut aa, mut ab, mut bb, mut plain) = (0.0, 0.0, 0.0, 0.0);
+                for s in 0..n {
+                    let r = i * n + s;
+                    let p = &self.perturbations.data()[r * per..(r + 1) * per];
+                    let a: f64 = a_row
+                        .iter()
+                        .zip(p)
+                        .map(|(a, d)| a.to_f64() * d.to_f64())
+                        .sum();
+                    let d = self.changes[r];
+                    aa += a * a;
+                    ab += a * d;
+                    bb += d * d;
+                    plain += (a - d) * (a - d);
+                }
+                if rescale {
+                    let beta = if aa == 0.0 { 0.0 } else { ab / aa };
+                    (beta * beta * aa - 2.0 * beta * ab + bb) / n as f64
+                } else {
+                    plain / n as f64
+                }
+            })
+            .collect())
+    }
 }
 
 /// Max-sensitivity of `method` at each example under the given input changes `δ`
@@ -165,28 +185,10 @@ pub fn sensitivity_with<T: Precision>(
     targets: &[usize],
     deltas: &Tensor<T>,
 ) -> Result<Vec<f64>> {
+    let (moved, rep, n) = repeated(x, targets, deltas, T::one())?;
     let b = x.shape()[0];
-    let per = x.len() / b.max(1);
-    if !deltas.len().is_multiple_of((b * per).max(1)) || deltas.is_empty() {
-        return invalid("input changes must hold n whole inputs per example");
-    }
-    let n = deltas.len() / (b * per);
     let base = T::run(method, model, x, targets)?.map;
-    let moved: Vec<T> = (0..b * n)
-        .flat_map(|r| {
-            let row = &x.data()[(r / n) * per..(r / n + 1) * per];
-            row.iter()
-                .zip(&deltas.data()[r * per..(r + 1) * per])
-                .map(|(&x, &d)| x + d)
-        })
-        .collect();
-    let mut shape = x.shape().to_vec();
-    shape[0] = b * n;
-    let rep: Vec<usize> = targets
-        .iter()
-        .flat_map(|&t| std::iter::repeat_n(t, n))
-        .collect();
-    let maps = T::run(method, model, &Tensor::new(&shape, moved)?, &rep)?.map;
+    let maps = T::run(method, model, &moved, &rep)?.map;
     let m = base.len() / b;
     Ok((0..b)
         .map(|i| {
@@ -207,6 +209,47 @@ pub fn sensitivity_with<T: Precision>(
                 .fold(0.0, f64::max)
         })
         .collect())
+}
+
+/// Each example of `x` once per change in `changes` (`[B·n, …]`, example-major) with
+/// `sign · change` added, the targets repeated alike, and `n`.
+fn repeated<T: Float>(
+    x: &Tensor<T>,
+    targets: &[usize],
+    changes: &Tensor<T>,
+    sign: T,
+) -> Result<(Tensor<T>, Vec<usize>, usize)> {
+    let b = x.shape()[0];
+    let fits = b > 0
+        && changes.shape()[1..] == x.shape()[1..]
+        && changes.shape()[0] > 0
+        && changes.shape()[0].is_multiple_of(b);
+    if !fits {
+        return invalid(format!(
+            "perturbations of shape {} do not hold a whole number of changes for each of {b} inputs of shape {}",
+            crate::tensor::fmt_shape(changes.shape()),
+            crate::tensor::fmt_shape(x.shape())
+        ));
+    }
+    if targets.len() != b {
+        return invalid(format!("{} targets for {b} inputs", targets.len()));
+    }
+    let n = changes.shape()[0] / b;
+    let per = x.len() / b;
+    let data = changes
+        .data()
+        .chunks(per)
+        .enumerate()
+        .flat_map(|(r, d)| {
+            let row = &x.data()[(r / n) * per..(r / n + 1) * per];
+            row.iter().zip(d).map(move |(&x, &d)| x + sign * d)
+        })
+        .collect();
+    let rep = targets
+        .iter()
+        .flat_map(|&t| std::iter::repeat_n(t, n))
+        .collect();
+    Ok((Tensor::new(changes.shape(), data)?, rep, n))
 }
 
 /// `n` draws per example, uniform in the L∞ ball of radius `r`, example-major.

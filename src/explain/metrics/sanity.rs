@@ -38,17 +38,18 @@ use crate::tensor::image::pixel_map;
 /// Mean Spearman of `|map|` at or above which, after full randomization, a method fails.
 pub const FAIL_AT: f64 = 0.5;
 
-/// Similarity of one stage's maps to the trained model's, averaged over examples.
+/// Similarity of one stage's maps to the trained model's, one value per example
+/// ([`mean`] averages them).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Stage {
     /// `trained`, or the layers re-initialized (`fc2`, `fc2+fc1`, ...).
     pub name: String,
-    pub spearman_abs: f64,
-    pub spearman_signed: f64,
-    /// On the support (NaN when no support was given).
-    pub spearman_abs_support: f64,
-    pub spearman_signed_support: f64,
-    pub ssim: f64,
+    pub spearman_abs: Vec<f64>,
+    pub spearman_signed: Vec<f64>,
+    /// On the support (empty when no support was given).
+    pub spearman_abs_support: Vec<f64>,
+    pub spearman_signed_support: Vec<f64>,
+    pub ssim: Vec<f64>,
     /// The per-pixel maps of this stage (`[N, H, W]`), for the figure.
     pub maps: Tensor<f64>,
 }
@@ -154,7 +155,7 @@ fn compare_stage(
 ) -> Stage {
     let n = base.shape()[0];
     let hw = h * w;
-    let mean = |f: Similarity| {
+    let each = |f: Similarity| -> Vec<f64> {
         (0..n)
             .map(|i| {
                 f(
@@ -163,8 +164,7 @@ fn compare_stage(
                     i,
                 )
             })
-            .sum::<f64>()
-            / n as f64
+            .collect()
     };
     let abs = |v: &[f64]| v.iter().map(|a| a.abs()).collect::<Vec<f64>>();
     let on = |v: &[f64], i: usize| -> Vec<f64> {
@@ -173,31 +173,40 @@ fn compare_stage(
     };
     let (sa, ss) = match support {
         Some(_) => (
-            mean(&|a, b, i| spearman(&abs(&on(a, i)), &abs(&on(b, i)))),
-            mean(&|a, b, i| spearman(&on(a, i), &on(b, i))),
+            each(&|a, b, i| spearman(&abs(&on(a, i)), &abs(&on(b, i)))),
+            each(&|a, b, i| spearman(&on(a, i), &on(b, i))),
         ),
-        None => (f64::NAN, f64::NAN),
+        None => (Vec::new(), Vec::new()),
     };
     Stage {
         name,
-        spearman_abs: mean(&|a, b, _| spearman(&abs(a), &abs(b))),
-        spearman_signed: mean(&|a, b, _| spearman(a, b)),
+        spearman_abs: each(&|a, b, _| spearman(&abs(a), &abs(b))),
+        spearman_signed: each(&|a, b, _| spearman(a, b)),
         spearman_abs_support: sa,
         spearman_signed_support: ss,
-        ssim: mean(&|a, b, _| ssim(&unit_max(&abs(a)), &unit_max(&abs(b)), h, w)),
+        ssim: each(&|a, b, _| ssim(&unit_max(&abs(a)), &unit_max(&abs(b)), h, w)),
         maps,
+    }
+}
+
+/// The mean of per-example values (NaN when there are none).
+pub fn mean(v: &[f64]) -> f64 {
+    if v.is_empty() {
+        f64::NAN
+    } else {
+        v.iter().sum::<f64>() / v.len() as f64
     }
 }
 
 /// Whether the stages say the method fails the check (see [`FAIL_AT`]).
 pub fn fails(stages: &[Stage]) -> bool {
     let last = stages.last().expect("a test has stages");
-    let s = if last.spearman_abs_support.is_nan() {
-        last.spearman_abs
+    let s = if last.spearman_abs_support.is_empty() {
+        &last.spearman_abs
     } else {
-        last.spearman_abs_support
+        &last.spearman_abs_support
     };
-    s >= FAIL_AT
+    mean(s) >= FAIL_AT
 }
 
 /// Ranks from 1, ties given the mean of the ranks they span.
