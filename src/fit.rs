@@ -152,6 +152,11 @@ pub trait Observer {
         logits: &Tensor<f32>,
         labels: &[usize],
     ) -> Result<()>;
+
+    /// No progress bar and no per-epoch lines (for the many small fits of a probe).
+    fn quiet(&self) -> bool {
+        false
+    }
 }
 
 /// The observer that records nothing.
@@ -201,7 +206,11 @@ pub fn fit_observed(
         total,
         min_lr: cfg.lr * 0.02,
     };
-    let pb = progress_bar(total as u64, &model.arch.name);
+    let pb = if observer.quiet() {
+        ProgressBar::hidden()
+    } else {
+        progress_bar(total as u64, &model.arch.name)
+    };
     let start = Instant::now();
     let mut logs = Vec::new();
     let mut step = 0;
@@ -257,7 +266,8 @@ pub fn fit_observed(
             )),
             rec.seconds
         );
-        if pb.is_hidden() {
+        if observer.quiet() {
+        } else if pb.is_hidden() {
             eprintln!("{line}");
         } else {
             pb.println(line);

@@ -41,6 +41,7 @@ pub fn run(cmd: Command) -> Result<()> {
         },
         Command::Info { model } => info(&model),
         Command::Evaluate(args) => super::evaluate::evaluate(&args),
+        Command::Inside(args) => super::inside::inside(&args),
         Command::Train {
             arch,
             data,

@@ -5,6 +5,7 @@ mod commands;
 pub mod compare;
 pub mod evaluate;
 pub mod explain;
+pub mod inside;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -141,6 +142,11 @@ pub enum Command {
     /// DIR/results.csv (mean and 95% interval per method and metric) and DIR/index.html
     /// with the curves and the sanity-check figure.
     Evaluate(Box<EvaluateArgs>),
+    /// Inside the network: pca, tsne (2-D maps of each layer with class separation),
+    /// probe (linear probes with an untrained network and a control task) or
+    /// top-examples (the test examples that excite each channel most); writes
+    /// DIR/results.csv, DIR/results.safetensors and DIR/index.html with its figures.
+    Inside(Box<InsideArgs>),
     /// Describe a model file: architecture, parameters, metadata.
     Info {
         #[arg(long)]
@@ -295,6 +301,55 @@ pub struct EvaluateArgs {
     /// AOPC: regions removed, one a step (default 20).
     #[arg(long, allow_negative_numbers = true, value_parser = count)]
     pub steps: Option<usize>,
+    /// The dataset to read instead of the one the model file records.
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    #[arg(long, default_value = ".lamppost-cache")]
+    pub cache: PathBuf,
+    #[arg(long)]
+    pub out: PathBuf,
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// The options of `lamppost inside`.
+#[derive(Args, Debug)]
+pub struct InsideArgs {
+    /// pca, tsne, probe or top-examples
+    pub method: String,
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Layers, comma-separated (default: the pixels, each block's output and the logits;
+    /// top-examples: the last convolution's ReLU). `input` is the pixels.
+    #[arg(long, value_delimiter = ',')]
+    pub layer: Option<Vec<String>>,
+    /// Test examples (the first N; default: pca 2000, tsne 1000, probe 2000, top-examples all).
+    #[arg(long, allow_negative_numbers = true, value_parser = count)]
+    pub n: Option<usize>,
+    /// probe: training examples the probes learn from (the first N; default 5000).
+    #[arg(long, allow_negative_numbers = true, value_parser = count)]
+    pub train_n: Option<usize>,
+    /// Seed of t-SNE's random start (with --init random), the probes and the control task.
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = seed)]
+    pub seed: u64,
+    /// tsne: perplexity (default 30).
+    #[arg(long, default_value_t = 30.0, allow_negative_numbers = true, value_parser = positive)]
+    pub perplexity: f64,
+    /// tsne: iterations (default 1000, the first 250 with early exaggeration 12).
+    #[arg(long, default_value_t = 1000, allow_negative_numbers = true, value_parser = count)]
+    pub iterations: usize,
+    /// tsne: pca (default, scikit-learn's) or random.
+    #[arg(long, default_value = "pca")]
+    pub init: String,
+    /// probe: epochs of every probe (default 10).
+    #[arg(long, default_value_t = 10, allow_negative_numbers = true, value_parser = count)]
+    pub epochs: usize,
+    /// probe: k-means clusters of the control task (default 100).
+    #[arg(long, default_value_t = 100, allow_negative_numbers = true, value_parser = count)]
+    pub control_clusters: usize,
+    /// top-examples: examples kept per channel (default 8).
+    #[arg(long, default_value_t = 8, allow_negative_numbers = true, value_parser = count)]
+    pub top: usize,
     /// The dataset to read instead of the one the model file records.
     #[arg(long)]
     pub data: Option<PathBuf>,

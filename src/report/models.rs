@@ -65,6 +65,7 @@ pub fn model_section(r: &mut Report, name: &str, t: &Trained, classes: &[String]
             )],
             y_range: None,
             y_percent: false,
+            marker_radius: None,
         };
         let err = Chart {
             title: format!("{name}: test error"),
@@ -80,6 +81,7 @@ pub fn model_section(r: &mut Report, name: &str, t: &Trained, classes: &[String]
             )],
             y_range: None,
             y_percent: true,
+            marker_radius: None,
         };
         r.svg_figure(
             &format!("curve-{name}.svg"),

@@ -108,6 +108,7 @@ pub fn curves_svg(bench: &Bench, title: &str) -> String {
                 .collect(),
             y_range: Some((0.0, 1.0)),
             y_percent: false,
+            marker_radius: None,
         })
         .collect();
     charts_svg(
@@ -209,6 +210,7 @@ pub fn sanity_svg(bench: &Bench, model: &Model<f32>, x: &Tensor<f32>) -> Result<
             .collect(),
         y_range: Some((-0.2, 1.0)),
         y_percent: false,
+        marker_radius: None,
     };
     let charts = charts_svg(
         &[chart(false), chart(true)],

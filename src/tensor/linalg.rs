@@ -1,5 +1,9 @@
-//! Small dense linear algebra in f64: the symmetric eigen-decomposition that principal
-//! components (Eigen-CAM now, layer PCA next) stand on.
+//! Small dense linear algebra in f64: the symmetric eigen-decompositions that principal
+//! components stand on. [`symmetric_eigen`] (Jacobi) gives every pair of a small matrix
+//! (Eigen-CAM's channel covariance); [`top_eigen`] (block subspace iteration) gives the
+//! leading pairs of a large one (layer PCA's 784 × 784 covariance).
+
+use super::matmul::gemm;
 
 /// Eigenvalues (descending) and unit eigenvectors (`vectors[k]` for `values[k]`) of the
 /// symmetric `n × n` matrix `a` (row-major), by cyclic Jacobi rotations until the
@@ -57,16 +61,143 @@ pub fn symmetric_eigen(a: &[f64], n: usize) -> (Vec<f64>, Vec<Vec<f64>>) {
         .iter()
         .map(|&i| {
             let mut col: Vec<f64> = (0..n).map(|k| v[k * n + i]).collect();
-            let big = col
-                .iter()
-                .fold(0.0f64, |b, &x| if x.abs() > b.abs() { x } else { b });
-            if big < 0.0 {
-                col.iter_mut().for_each(|x| *x = -*x);
-            }
+            flip_sign(&mut col);
             col
         })
         .collect();
     (values, vectors)
+}
+
+/// Flips `v` so that its largest-magnitude component is positive (scikit-learn's
+/// `svd_flip(u_based_decision=False)`); the first such component wins a tie.
+pub fn flip_sign(v: &mut [f64]) {
+    let big = v
+        .iter()
+        .fold(0.0f64, |b, &x| if x.abs() > b.abs() { x } else { b });
+    if big < 0.0 {
+        v.iter_mut().for_each(|x| *x = -*x);
+    }
+}
+
+/// Orthonormalizes the `b` columns of the `n × b` row-major `q` in place (modified
+/// Gram–Schmidt, twice for stability). A column that is (numerically) a combination of
+/// the earlier ones, below 1e-12 of the largest column's norm after projection, is
+/// replaced by the first unit basis vector that keeps half its length after projection:
+/// a rank-deficient block would otherwise yield normalized rounding noise that is not
+/// orthogonal to anything.
+fn orthonormalize(q: &mut [f64], n: usize, b: usize) {
+    let col_norm = |q: &[f64], j: usize| (0..n).map(|r| q[r * b + j].powi(2)).sum::<f64>().sqrt();
+    let scale = (0..b).map(|j| col_norm(q, j)).fold(0.0f64, f64::max);
+    // removes the earlier columns' components from column j (twice); returns its norm
+    let project = |q: &mut [f64], j: usize| {
+        for _pass in 0..2 {
+            for i in 0..j {
+                let d: f64 = (0..n).map(|r| q[r * b + i] * q[r * b + j]).sum();
+                (0..n).for_each(|r| q[r * b + j] -= d * q[r * b + i]);
+            }
+        }
+        col_norm(q, j)
+    };
+    for j in 0..b {
+        let mut norm = project(q, j);
+        if norm <= 1e-12 * scale || norm == 0.0 {
+            // the basis vector that keeps the most length (the first keeping half will do)
+            let mut best = (0.0, j % n);
+            for e in (j..j + n).map(|e| e % n) {
+                (0..n).for_each(|r| q[r * b + j] = if r == e { 1.0 } else { 0.0 });
+                let len = project(q, j);
+                if len > best.0 {
+                    best = (len, e);
+                }
+                if len >= 0.5 {
+                    break;
+                }
+            }
+            (0..n).for_each(|r| q[r * b + j] = if r == best.1 { 1.0 } else { 0.0 });
+            norm = project(q, j);
+        }
+        (0..n).for_each(|r| q[r * b + j] /= norm);
+    }
+}
+
+/// The `k` largest eigenvalues (descending) and their unit eigenvectors (signs as
+/// [`flip_sign`]) of the symmetric positive semi-definite `n × n` matrix `a`.
+///
+/// Small matrices (n ≤ 96) go to [`symmetric_eigen`]. Larger ones use block subspace
+/// iteration with Rayleigh–Ritz (Saad, *Numerical Methods for Large Eigenvalue Problems*,
+/// §5.2): a block of `2k + 8` columns is multiplied by `a` (one GEMM), the small
+/// projected matrix is diagonalized by Jacobi, and the iteration stops when every wanted
+/// Ritz pair has `‖a v − λ v‖ ≤ tol · λ₁`, or after `max_iter` rounds. Error in the
+/// subspace shrinks like `(λ_{b+1}/λ_k)^t`. Returns the number of rounds as well; the
+/// start block is fixed, so results are the same on every run and thread count.
+pub fn top_eigen(
+    a: &[f64],
+    n: usize,
+    k: usize,
+    tol: f64,
+    max_iter: usize,
+) -> (Vec<f64>, Vec<Vec<f64>>, usize) {
+    assert_eq!(a.len(), n * n, "top_eigen: matrix is not n × n");
+    let k = k.min(n);
+    if n <= 96 {
+        let (mut vals, mut vecs) = symmetric_eigen(a, n);
+        vals.truncate(k);
+        vecs.truncate(k);
+        return (vals, vecs, 0);
+    }
+    let b = (2 * k + 8).min(n);
+    // a fixed, well-spread start block (a deterministic hash of the position)
+    let mut q: Vec<f64> = (0..n * b)
+        .map(|i| {
+            let h = (i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            let h = (h ^ (h >> 31)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            ((h >> 11) as f64 / (1u64 << 53) as f64) - 0.5
+        })
+        .collect();
+    orthonormalize(&mut q, n, b);
+    let mut z = vec![0.0; n * b];
+    let mut small = vec![0.0; b * b];
+    let mut rounds = 0;
+    loop {
+        rounds += 1;
+        gemm(n, n, b, a, false, &q, false, &mut z, false);
+        // Rayleigh–Ritz: T = Qᵀ A Q, T = S Θ Sᵀ
+        gemm(b, n, b, &q, true, &z, false, &mut small, false);
+        for i in 0..b {
+            for j in 0..i {
+                let m = 0.5 * (small[i * b + j] + small[j * b + i]);
+                small[i * b + j] = m;
+                small[j * b + i] = m;
+            }
+        }
+        let (theta, s) = symmetric_eigen(&small, b);
+        let s_mat: Vec<f64> = (0..b * b).map(|i| s[i % b][i / b]).collect();
+        let mut x = vec![0.0; n * b];
+        let mut ax = vec![0.0; n * b];
+        gemm(n, b, b, &q, false, &s_mat, false, &mut x, false);
+        gemm(n, b, b, &z, false, &s_mat, false, &mut ax, false);
+        let scale = theta[0].abs().max(f64::MIN_POSITIVE);
+        let worst = (0..k)
+            .map(|j| {
+                (0..n)
+                    .map(|r| (ax[r * b + j] - theta[j] * x[r * b + j]).powi(2))
+                    .sum::<f64>()
+                    .sqrt()
+            })
+            .fold(0.0f64, f64::max);
+        if worst <= tol * scale || rounds >= max_iter {
+            let vecs = (0..k)
+                .map(|j| {
+                    let mut v: Vec<f64> = (0..n).map(|r| x[r * b + j]).collect();
+                    flip_sign(&mut v);
+                    v
+                })
+                .collect();
+            return (theta[..k].to_vec(), vecs, rounds);
+        }
+        q = ax;
+        orthonormalize(&mut q, n, b);
+    }
 }
 
 #[cfg(test)]
@@ -98,5 +229,45 @@ mod tests {
                 .fold(0.0f64, |b, &x| if x.abs() > b.abs() { x } else { b });
             assert!(big > 0.0);
         }
+    }
+
+    #[test]
+    fn top_eigen_matches_jacobi_on_a_large_matrix() {
+        // A = B Bᵀ with a decaying spectrum; the leading pairs equal Jacobi's
+        let n = 120;
+        let b: Vec<f64> = (0..n * n)
+            .map(|i| (((i * 7919) % 1000) as f64 / 1000.0 - 0.5) / (1.0 + (i % n) as f64))
+            .collect();
+        let mut a = vec![0.0; n * n];
+        gemm(n, n, n, &b, false, &b, true, &mut a, false);
+        let (want_v, want) = symmetric_eigen(&a, n);
+        let (got_v, got, rounds) = top_eigen(&a, n, 3, 1e-13, 5000);
+        assert!(rounds > 0 && rounds < 5000, "{rounds} rounds");
+        for j in 0..3 {
+            assert!((got_v[j] - want_v[j]).abs() < 1e-10 * want_v[0], "λ{j}");
+            let d = got[j]
+                .iter()
+                .zip(&want[j])
+                .map(|(x, y)| (x - y).abs())
+                .fold(0.0, f64::max);
+            assert!(d < 1e-8, "vector {j}: {d}");
+        }
+    }
+
+    #[test]
+    fn top_eigen_of_a_rank_deficient_matrix() {
+        // nonzero only in a 3 × 3 corner: the block's extra columns are rounding noise in a
+        // 3-dimensional space and must be replaced, not normalized
+        let n = 150;
+        let mut a = vec![0.0; n * n];
+        for (i, j, v) in [(0, 0, 3.0), (0, 1, 1.0), (1, 0, 1.0), (1, 1, 2.0), (2, 2, 0.5)] {
+            a[i * n + j] = v;
+        }
+        let (vals, vecs, rounds) = top_eigen(&a, n, 2, 1e-13, 100);
+        assert!(rounds < 100);
+        let s5 = 5f64.sqrt();
+        assert!((vals[0] - (5.0 + s5) / 2.0).abs() < 1e-12);
+        assert!((vals[1] - (5.0 - s5) / 2.0).abs() < 1e-12);
+        assert!(vecs[1][0].abs() > 0.5 && vecs[1][2].abs() < 1e-12);
     }
 }

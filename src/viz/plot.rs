@@ -14,6 +14,21 @@ pub const COLORS: [[u8; 3]; 6] = [
     [86, 180, 233],
 ];
 
+/// Ten distinct class colours for scatter plots (Tableau 10, matplotlib's `tab10`, the
+/// colours the course's t-SNE pictures of MNIST use).
+pub const CLASS_COLORS: [[u8; 3]; 10] = [
+    [31, 119, 180],
+    [255, 127, 14],
+    [44, 160, 44],
+    [214, 39, 40],
+    [148, 103, 189],
+    [140, 86, 75],
+    [227, 119, 194],
+    [127, 127, 127],
+    [188, 189, 34],
+    [23, 190, 207],
+];
+
 /// One horizontal bar per value, in order from the top, on a shared zero line: red for
 /// positive, blue for negative, length proportional to the value over the largest
 /// magnitude; each row is labelled with its index and value.

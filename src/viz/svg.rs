@@ -202,6 +202,8 @@ pub struct Chart {
     pub y_range: Option<(f64, f64)>,
     /// Format y ticks as percentages (values are fractions).
     pub y_percent: bool,
+    /// Marker size (default 3.5 px; scatter plots of many points want less).
+    pub marker_radius: Option<f64>,
 }
 
 impl Chart {
@@ -209,7 +211,8 @@ impl Chart {
     /// inside the box.
     pub fn draw(&self, svg: &mut Svg, x: f64, y: f64, w: f64, h: f64) {
         let legend_w = if self.lines.len() > 1 {
-            12.0 + 7.0
+            // gap, line sample, gap, then about 7 px a character
+            40.0 + 7.0
                 * self
                     .lines
                     .iter()
@@ -331,7 +334,7 @@ impl Chart {
             }
             if l.markers {
                 for &q in &p {
-                    svg.circle(q, 3.5, &c);
+                    svg.circle(q, self.marker_radius.unwrap_or(3.5), &c);
                 }
             }
             if legend_w > 0.0 && !l.label.is_empty() {
@@ -495,6 +498,7 @@ mod tests {
             ],
             y_range: None,
             y_percent: false,
+            marker_radius: None,
         };
         let s = charts_svg(&[c], 400.0, 260.0, "loss per epoch");
         for want in [

@@ -1,4 +1,14 @@
-//! Inside the network: "what does the network know, layer by layer?" The home of layer
-//! PCA and t-SNE, probing classifiers, attention and top-activating examples. Methods
-//! read named activations through [`super::batched::layer_pass`]; the symmetric
-//! eigen-decomposition they need is [`crate::tensor::linalg::symmetric_eigen`].
+//! Inside the network: "what does the network know, layer by layer?" Layer PCA and
+//! t-SNE maps ([`pca`], [`tsne`]), how well each layer separates the classes
+//! ([`separation`]), probing classifiers ([`probe`], with a k-means control task from
+//! [`kmeans`]) and the examples that excite each filter most ([`top`]). Every method reads
+//! named activations through [`layers::activations`].
+
+pub mod kmeans;
+pub mod layers;
+pub mod maps;
+pub mod pca;
+pub mod probe;
+pub mod separation;
+pub mod top;
+pub mod tsne;

@@ -265,6 +265,7 @@ pub fn auc_svg(sweep: &Sweep) -> String {
         lines,
         y_range: Some((0.5, 1.0)),
         y_percent: false,
+        marker_radius: None,
     };
     charts_svg(
         &[chart],

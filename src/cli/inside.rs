@@ -1,0 +1,176 @@
+//! `lamppost inside pca|tsne|probe|top-examples`: what the layers of a model represent.
+
+use super::InsideArgs;
+use super::explain::model_data;
+use crate::data::source::load;
+use crate::error::{Error, Result};
+use crate::explain::inside::layers::{check_layers, default_layers};
+use crate::explain::inside::probe::ProbeConfig;
+use crate::explain::inside::tsne::{Init, MAX_POINTS, TsneOptions};
+use crate::io::Outputs;
+use crate::io::safetensors_file::{FileDtype, model_from_bytes, read_bounded, serialize};
+use crate::profile::Profile;
+use crate::report::inside::{maps_csv, maps_section, probe_section, probes_csv, top_csv, top_section};
+use crate::tensor::Tensor;
+use crate::viz::report::Report;
+use std::collections::HashMap;
+use std::time::Instant;
+
+/// The inside methods.
+pub const METHODS: [&str; 4] = ["pca", "tsne", "probe", "top-examples"];
+
+pub fn inside(args: &InsideArgs) -> Result<()> {
+    // every option is checked before any work
+    let method = args.method.as_str();
+    if !METHODS.contains(&method) {
+        return Err(Error::Invalid(format!(
+            "unknown inside method '{method}'; use one of {}",
+            METHODS.join(", ")
+        )));
+    }
+    let init = match args.init.as_str() {
+        "pca" => Init::Pca,
+        "random" => Init::Random(args.seed),
+        other => {
+            return Err(Error::Invalid(format!(
+                "--init '{other}': use pca or random"
+            )));
+        }
+    };
+    let tsne_opts = TsneOptions {
+        perplexity: args.perplexity,
+        iterations: args.iterations,
+        exaggeration_iterations: 250.min(args.iterations),
+        init,
+        ..TsneOptions::default()
+    };
+    let default_n = match method {
+        "pca" | "probe" => 2000,
+        "tsne" => 1000,
+        _ => usize::MAX,
+    };
+    let n_asked = args.n.unwrap_or(default_n);
+    if method == "tsne" && n_asked != usize::MAX && n_asked > MAX_POINTS {
+        return Err(Error::Invalid(format!(
+            "--n {n_asked}: exact t-SNE takes at most {MAX_POINTS} points"
+        )));
+    }
+    if method == "tsne" && (n_asked as f64) <= args.perplexity {
+        return Err(Error::Invalid(format!(
+            "--perplexity {} needs more than that many points; raise --n or lower --perplexity",
+            args.perplexity
+        )));
+    }
+    let outputs = Outputs::folder(&args.out, args.force, "--out")?;
+    let bytes = read_bounded(&args.model)?;
+    let (model, meta) = model_from_bytes::<f32>(&bytes, &args.model)?;
+    let arch = &model.arch;
+    let layers: Vec<String> = match (&args.layer, method) {
+        (Some(l), _) => l.clone(),
+        (None, "top-examples") => vec![match Profile::of(arch).cam_layer(arch) {
+            Ok(l) => l,
+            Err(_) => {
+                let d = default_layers(arch);
+                d[d.len().saturating_sub(2)].clone()
+            }
+        }],
+        (None, _) => default_layers(arch),
+    };
+    check_layers(arch, &layers)?;
+    if method == "top-examples" && layers.len() != 1 {
+        return Err(Error::Invalid(
+            "top-examples reads one layer: give a single --layer".into(),
+        ));
+    }
+    let (spec, split) = model_data(&model, &meta, args.data.as_deref());
+    let data = load(&spec, &args.cache, split)?;
+    let start = Instant::now();
+    let n = n_asked.min(data.test.len());
+    if n < n_asked && args.n.is_some() {
+        eprintln!(
+            "note: --n {n_asked} is more than the {} test examples; using all of them",
+            data.test.len()
+        );
+    }
+    let test = data.test.subset(&(0..n).collect::<Vec<_>>())?;
+    let name = arch.name.clone();
+    let mut page = Report::new(&format!("Inside the network ({name})"));
+    let mut tensors: Vec<(String, Tensor<f32>)> = vec![(
+        "labels".into(),
+        Tensor::new(&[n], test.y.iter().map(|&y| y as f32).collect())?,
+    )];
+    let csv = match method {
+        "pca" | "tsne" => {
+            let tsne = (method == "tsne").then_some(&tsne_opts);
+            let maps = maps_section(&mut page, &name, &model, &test, &layers, tsne)?;
+            for m in &maps {
+                tensors.push((format!("pca.{}", m.layer), Tensor::from_f64(&[n, m.pca.k], &m.pca.coords)?));
+                tensors.push((
+                    format!("pca.{}.explained_variance_ratio", m.layer),
+                    Tensor::from_f64(&[m.pca.k], &m.pca.explained_variance_ratio)?,
+                ));
+                if let Some(t) = &m.tsne {
+                    tensors.push((format!("tsne.{}", m.layer), Tensor::from_f64(&[n, 2], &t.embedding)?));
+                }
+            }
+            maps_csv(&maps)
+        }
+        "probe" => {
+            let tn = args.train_n.unwrap_or(5000).min(data.train.len());
+            let train = data.train.subset(&(0..tn).collect::<Vec<_>>())?;
+            let cfg = ProbeConfig {
+                epochs: args.epochs,
+                seed: args.seed,
+                ..ProbeConfig::default()
+            };
+            let rows = probe_section(
+                &mut page,
+                &name,
+                &model,
+                &train,
+                &test,
+                &layers,
+                &cfg,
+                args.control_clusters,
+            )?;
+            let acc: Vec<f64> = rows.iter().map(|r| r.accuracy).collect();
+            tensors.push(("accuracy".into(), Tensor::from_f64(&[acc.len()], &acc)?));
+            probes_csv(&rows)
+        }
+        _ => {
+            let top = top_section(&mut page, &name, &model, &test, &layers[0], args.top, 64)?;
+            let k = top.index.first().map_or(0, |v| v.len());
+            let c = top.index.len();
+            tensors.push((
+                "index".into(),
+                Tensor::new(&[c, k], top.index.iter().flatten().map(|&i| i as f32).collect())?,
+            ));
+            tensors.push(("value".into(), Tensor::new(&[c, k], top.value.iter().flatten().copied().collect())?));
+            tensors.push((
+                "region".into(),
+                Tensor::new(&[c, k, 4], top.region.iter().flatten().flatten().map(|&v| v as f32).collect())?,
+            ));
+            top_csv(&top)
+        }
+    };
+    let meta = HashMap::from([
+        ("method".to_string(), method.to_string()),
+        ("model".to_string(), args.model.display().to_string()),
+        ("arch".to_string(), name.clone()),
+        ("layers".to_string(), layers.join(",")),
+        ("data".to_string(), spec.describe()),
+        ("n".to_string(), n.to_string()),
+        ("seed".to_string(), args.seed.to_string()),
+        ("producer".to_string(), format!("lamppost {}", env!("CARGO_PKG_VERSION"))),
+    ]);
+    let mut files = page.into_files("index.html");
+    files.push(("results.csv".into(), csv.into_bytes()));
+    files.push(("results.safetensors".into(), serialize(&tensors, &meta, FileDtype::F32)));
+    outputs.write_folder(&args.out, &files)?;
+    eprintln!(
+        "wrote {}/results.csv, results.safetensors and index.html in {:.1}s",
+        args.out.display(),
+        start.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
