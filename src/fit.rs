@@ -6,7 +6,7 @@ use crate::data::source::{DataSpec, Loaded};
 use crate::error::{Result, invalid};
 use crate::nn::Arch;
 use crate::nn::Model;
-use crate::nn::train::train_step_logits;
+use crate::nn::train::{train_step_logits, train_step_mse};
 use crate::optim::{Adam, Optimizer, Schedule};
 use crate::tensor::Tensor;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -192,6 +192,59 @@ pub fn fit_observed(
     if train.is_empty() {
         return invalid("the training set is empty");
     }
+    let quiet = observer.quiet();
+    let step = |model: &mut Model<f32>, opt: &mut Adam<f32>, epoch: usize, idx: &[usize]| {
+        let (x, y) = train.batch(idx)?;
+        let (loss, logits) = train_step_logits(model, opt, &x, &y)?;
+        observer.minibatch(epoch, idx, &logits, &y)?;
+        Ok(loss)
+    };
+    let eval = |model: &Model<f32>| {
+        test.map(|t| evaluate(model, t))
+            .transpose()
+            .map(|e| e.map(|e| e.accuracy))
+    };
+    run_epochs(model, train.len(), cfg, log, quiet, step, eval)
+}
+
+/// Trains `model` to output `targets` (`[N, …]`, one row per row of `x`) under the mean
+/// squared error, with the same loop as [`fit`] (seeded shuffling, Adam on a cosine
+/// schedule), quietly: the generative probes' decoders.
+pub fn fit_regression(
+    model: &mut Model<f32>,
+    x: &Tensor<f32>,
+    targets: &Tensor<f32>,
+    cfg: &TrainConfig,
+) -> Result<Vec<EpochLog>> {
+    let n = x.shape()[0];
+    if n == 0 || targets.shape()[0] != n {
+        return invalid(format!(
+            "regression: {n} inputs and {} targets; need the same number, at least one",
+            targets.shape()[0]
+        ));
+    }
+    let step = |model: &mut Model<f32>, opt: &mut Adam<f32>, _: usize, idx: &[usize]| {
+        let (xb, tb) = (x.select_rows(idx)?, targets.select_rows(idx)?);
+        train_step_mse(model, opt, &xb, &tb)
+    };
+    run_epochs(model, n, cfg, &mut std::io::sink(), true, step, |_| {
+        Ok(None)
+    })
+}
+
+/// The loop every fit shares: `cfg.epochs` passes over `n` examples in seeded random
+/// minibatches, Adam with a cosine schedule, `step` on each minibatch (returning its
+/// mean loss), `eval` after each epoch (test accuracy, if any), a progress bar and one
+/// JSON line per epoch unless `quiet`.
+fn run_epochs(
+    model: &mut Model<f32>,
+    n: usize,
+    cfg: &TrainConfig,
+    log: &mut dyn Write,
+    quiet: bool,
+    mut step: impl FnMut(&mut Model<f32>, &mut Adam<f32>, usize, &[usize]) -> Result<f64>,
+    eval: impl Fn(&Model<f32>) -> Result<Option<f64>>,
+) -> Result<Vec<EpochLog>> {
     if cfg.batch == 0 || cfg.epochs == 0 {
         return invalid("--batch and --epochs must be at least 1");
     }
@@ -200,50 +253,44 @@ pub fn fit_observed(
     }
     let mut rng = StdRng::seed_from_u64(cfg.seed ^ 0x5EED_5EED);
     let mut opt = Adam::new(cfg.lr);
-    let steps_per_epoch = train.len().div_ceil(cfg.batch);
+    let steps_per_epoch = n.div_ceil(cfg.batch);
     let total = steps_per_epoch * cfg.epochs;
     let schedule = Schedule::Cosine {
         total,
         min_lr: cfg.lr * 0.02,
     };
-    let pb = if observer.quiet() {
+    let pb = if quiet {
         ProgressBar::hidden()
     } else {
         progress_bar(total as u64, &model.arch.name)
     };
     let start = Instant::now();
     let mut logs = Vec::new();
-    let mut step = 0;
+    let mut step_no = 0;
     for epoch in 1..=cfg.epochs {
-        let mut order: Vec<usize> = (0..train.len()).collect();
+        let mut order: Vec<usize> = (0..n).collect();
         order.shuffle(&mut rng);
         let (mut loss_sum, mut seen) = (0.0, 0usize);
         for idx in order.chunks(cfg.batch) {
-            opt.set_lr(schedule.lr(cfg.lr, step));
-            let (x, y) = train.batch(idx)?;
-            let (loss, logits) = train_step_logits(model, &mut opt, &x, &y)?;
-            observer.minibatch(epoch, idx, &logits, &y)?;
+            opt.set_lr(schedule.lr(cfg.lr, step_no));
+            let loss = step(model, &mut opt, epoch, idx)?;
             if !loss.is_finite() {
                 return invalid(format!(
-                    "training diverged at step {step} (loss {loss}); try a smaller --lr"
+                    "training diverged at step {step_no} (loss {loss}); try a smaller --lr"
                 ));
             }
             loss_sum += loss * idx.len() as f64;
             seen += idx.len();
-            step += 1;
+            step_no += 1;
             pb.inc(1);
-            if step % 20 == 0 {
+            if step_no % 20 == 0 {
                 pb.set_message(format!("epoch {epoch} loss {:.4}", loss_sum / seen as f64));
             }
         }
-        let test_accuracy = test
-            .map(|t| evaluate(model, t))
-            .transpose()?
-            .map(|e| e.accuracy);
         let rec = EpochLog {
             epoch,
             loss: loss_sum / seen as f64,
-            test_accuracy,
+            test_accuracy: eval(model)?,
             seconds: start.elapsed().as_secs_f64(),
         };
         let acc = rec
@@ -252,7 +299,7 @@ pub fn fit_observed(
         writeln!(
             log,
             "{{\"epoch\":{},\"steps\":{},\"loss\":{:.6},\"test_accuracy\":{},\"lr\":{:.3e},\"seconds\":{:.2}}}",
-            epoch, step, rec.loss, acc, opt.lr(), rec.seconds
+            epoch, step_no, rec.loss, acc, opt.lr(), rec.seconds
         )
         .map_err(|e| crate::error::Error::Io(format!("training log: {e}")))?;
         let line = format!(
@@ -266,7 +313,7 @@ pub fn fit_observed(
             )),
             rec.seconds
         );
-        if observer.quiet() {
+        if quiet {
         } else if pb.is_hidden() {
             eprintln!("{line}");
         } else {

@@ -1,8 +1,8 @@
 //! The evaluation metrics: agreement with Captum and Quantus on fixed weights (goldens by
 //! tests/golden/make_metrics_golden.py), and the papers' claims on a trained mnist-cnn.
 
-use lamppost::data::mnist;
-use lamppost::data::source::{DataSpec, load};
+mod common;
+
 use lamppost::error::Result;
 use lamppost::explain::attribution::{Attribution, AttributionMethod, Precision};
 use lamppost::explain::local::saliency::Saliency;
@@ -13,11 +13,9 @@ use lamppost::explain::metrics::sanity::{
     Randomization, fails, ink_support, mean, randomization_test,
 };
 use lamppost::explain::registry::{MethodOptions, build};
-use lamppost::fit::fit;
 use lamppost::float::Float;
 use lamppost::io::{load_model, read_tensors};
-use lamppost::nn::{Arch, Model};
-use lamppost::profile::Profile;
+use lamppost::nn::Model;
 use lamppost::tensor::Tensor;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -88,19 +86,11 @@ fn pixel_flipping_matches_quantus() {
 }
 
 /// mnist-cnn trained on the first 20 000 training digits for 2 epochs, and the first
-/// `n` test digits.
+/// `n` test digits with their ink.
 fn trained(n: usize) -> (Model<f32>, Tensor<f32>, Vec<Vec<bool>>) {
-    let cache = std::env::temp_dir().join(format!("lamppost-metrics-{}", std::process::id()));
-    let data = load(&DataSpec::Mnist(mnist::default_dir()), &cache, 0).unwrap();
-    let arch = Arch::from_name("mnist-cnn").unwrap();
-    let mut cfg = Profile::of(&arch).train;
-    cfg.epochs = 2;
-    let mut model = Model::<f32>::init(arch, 0);
-    let train = data.train.subset(&(0..20_000).collect::<Vec<_>>()).unwrap();
-    fit(&mut model, &train, None, &cfg, &mut std::io::sink()).unwrap();
+    let (model, data) = common::mnist_cnn_2_epochs();
     let (x, _) = data.test.batch(&(0..n).collect::<Vec<_>>()).unwrap();
     let support = (0..n).map(|i| ink_support(&x, i)).collect();
-    let _ = std::fs::remove_dir_all(&cache);
     (model, x, support)
 }
 

@@ -6,18 +6,22 @@ use crate::data::source::load;
 use crate::error::{Error, Result};
 use crate::explain::inside::layers::{check_layers, default_layers};
 use crate::explain::inside::probe::ProbeConfig;
+use crate::explain::inside::reconstruct::DecoderConfig;
 use crate::explain::inside::tsne::{Init, MAX_POINTS, TsneOptions};
-use crate::io::Outputs;
 use crate::io::safetensors_file::{FileDtype, model_from_bytes, read_bounded, serialize};
+use crate::io::{Outputs, stable_hash};
 use crate::profile::Profile;
-use crate::report::inside::{maps_csv, maps_section, probe_section, probes_csv, top_csv, top_section};
+use crate::report::inside::{
+    maps_csv, maps_section, probe_section, probes_csv, reconstruct_csv, reconstruct_section,
+    top_csv, top_section,
+};
 use crate::tensor::Tensor;
 use crate::viz::report::Report;
 use std::collections::HashMap;
 use std::time::Instant;
 
 /// The inside methods.
-pub const METHODS: [&str; 4] = ["pca", "tsne", "probe", "top-examples"];
+pub const METHODS: [&str; 5] = ["pca", "tsne", "probe", "reconstruct", "top-examples"];
 
 pub fn inside(args: &InsideArgs) -> Result<()> {
     // every option is checked before any work
@@ -45,12 +49,12 @@ pub fn inside(args: &InsideArgs) -> Result<()> {
         ..TsneOptions::default()
     };
     let default_n = match method {
-        "pca" | "probe" => 2000,
+        "pca" | "probe" | "reconstruct" => 2000,
         "tsne" => 1000,
         _ => usize::MAX,
     };
     let n_asked = args.n.unwrap_or(default_n);
-    if method == "tsne" && n_asked != usize::MAX && n_asked > MAX_POINTS {
+    if method == "tsne" && n_asked > MAX_POINTS {
         return Err(Error::Invalid(format!(
             "--n {n_asked}: exact t-SNE takes at most {MAX_POINTS} points"
         )));
@@ -104,13 +108,19 @@ pub fn inside(args: &InsideArgs) -> Result<()> {
             let tsne = (method == "tsne").then_some(&tsne_opts);
             let maps = maps_section(&mut page, &name, &model, &test, &layers, tsne)?;
             for m in &maps {
-                tensors.push((format!("pca.{}", m.layer), Tensor::from_f64(&[n, m.pca.k], &m.pca.coords)?));
+                tensors.push((
+                    format!("pca.{}", m.layer),
+                    Tensor::from_f64(&[n, m.pca.k], &m.pca.coords)?,
+                ));
                 tensors.push((
                     format!("pca.{}.explained_variance_ratio", m.layer),
                     Tensor::from_f64(&[m.pca.k], &m.pca.explained_variance_ratio)?,
                 ));
                 if let Some(t) = &m.tsne {
-                    tensors.push((format!("tsne.{}", m.layer), Tensor::from_f64(&[n, 2], &t.embedding)?));
+                    tensors.push((
+                        format!("tsne.{}", m.layer),
+                        Tensor::from_f64(&[n, 2], &t.embedding)?,
+                    ));
                 }
             }
             maps_csv(&maps)
@@ -119,7 +129,7 @@ pub fn inside(args: &InsideArgs) -> Result<()> {
             let tn = args.train_n.unwrap_or(5000).min(data.train.len());
             let train = data.train.subset(&(0..tn).collect::<Vec<_>>())?;
             let cfg = ProbeConfig {
-                epochs: args.epochs,
+                epochs: args.epochs.unwrap_or(20),
                 seed: args.seed,
                 ..ProbeConfig::default()
             };
@@ -137,18 +147,47 @@ pub fn inside(args: &InsideArgs) -> Result<()> {
             tensors.push(("accuracy".into(), Tensor::from_f64(&[acc.len()], &acc)?));
             probes_csv(&rows)
         }
+        "reconstruct" => {
+            let tn = args.train_n.unwrap_or(5000).min(data.train.len());
+            let train = data.train.subset(&(0..tn).collect::<Vec<_>>())?;
+            let cfg = DecoderConfig {
+                epochs: args.epochs.unwrap_or(10),
+                seed: args.seed,
+                ..DecoderConfig::default()
+            };
+            let (recs, baseline) =
+                reconstruct_section(&mut page, &name, &model, &train, &test, &layers, &cfg)?;
+            for q in &recs {
+                tensors.push((format!("reconstruction.{}", q.layer), q.images.clone()));
+            }
+            reconstruct_csv(&recs, baseline)
+        }
         _ => {
             let top = top_section(&mut page, &name, &model, &test, &layers[0], args.top, 64)?;
             let k = top.index.first().map_or(0, |v| v.len());
             let c = top.index.len();
             tensors.push((
                 "index".into(),
-                Tensor::new(&[c, k], top.index.iter().flatten().map(|&i| i as f32).collect())?,
+                Tensor::new(
+                    &[c, k],
+                    top.index.iter().flatten().map(|&i| i as f32).collect(),
+                )?,
             ));
-            tensors.push(("value".into(), Tensor::new(&[c, k], top.value.iter().flatten().copied().collect())?));
+            tensors.push((
+                "value".into(),
+                Tensor::new(&[c, k], top.value.iter().flatten().copied().collect())?,
+            ));
             tensors.push((
                 "region".into(),
-                Tensor::new(&[c, k, 4], top.region.iter().flatten().flatten().map(|&v| v as f32).collect())?,
+                Tensor::new(
+                    &[c, k, 4],
+                    top.region
+                        .iter()
+                        .flatten()
+                        .flatten()
+                        .map(|&v| v as f32)
+                        .collect(),
+                )?,
             ));
             top_csv(&top)
         }
@@ -156,16 +195,26 @@ pub fn inside(args: &InsideArgs) -> Result<()> {
     let meta = HashMap::from([
         ("method".to_string(), method.to_string()),
         ("model".to_string(), args.model.display().to_string()),
+        (
+            "model_fnv1a64".to_string(),
+            format!("{:016x}", stable_hash(&bytes)),
+        ),
         ("arch".to_string(), name.clone()),
         ("layers".to_string(), layers.join(",")),
         ("data".to_string(), spec.describe()),
         ("n".to_string(), n.to_string()),
         ("seed".to_string(), args.seed.to_string()),
-        ("producer".to_string(), format!("lamppost {}", env!("CARGO_PKG_VERSION"))),
+        (
+            "producer".to_string(),
+            format!("lamppost {}", env!("CARGO_PKG_VERSION")),
+        ),
     ]);
     let mut files = page.into_files("index.html");
     files.push(("results.csv".into(), csv.into_bytes()));
-    files.push(("results.safetensors".into(), serialize(&tensors, &meta, FileDtype::F32)));
+    files.push((
+        "results.safetensors".into(),
+        serialize(&tensors, &meta, FileDtype::F32),
+    ));
     outputs.write_folder(&args.out, &files)?;
     eprintln!(
         "wrote {}/results.csv, results.safetensors and index.html in {:.1}s",

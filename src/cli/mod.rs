@@ -143,8 +143,9 @@ pub enum Command {
     /// with the curves and the sanity-check figure.
     Evaluate(Box<EvaluateArgs>),
     /// Inside the network: pca, tsne (2-D maps of each layer with class separation),
-    /// probe (linear probes with an untrained network and a control task) or
-    /// top-examples (the test examples that excite each channel most); writes
+    /// probe (linear probes with an untrained network and a control task), reconstruct
+    /// (decoders that redraw the input from each layer) or top-examples (the test
+    /// examples that excite each channel most); writes
     /// DIR/results.csv, DIR/results.safetensors and DIR/index.html with its figures.
     Inside(Box<InsideArgs>),
     /// Describe a model file: architecture, parameters, metadata.
@@ -315,7 +316,7 @@ pub struct EvaluateArgs {
 /// The options of `lamppost inside`.
 #[derive(Args, Debug)]
 pub struct InsideArgs {
-    /// pca, tsne, probe or top-examples
+    /// pca, tsne, probe, reconstruct or top-examples
     pub method: String,
     #[arg(long)]
     pub model: PathBuf,
@@ -326,7 +327,7 @@ pub struct InsideArgs {
     /// Test examples (the first N; default: pca 2000, tsne 1000, probe 2000, top-examples all).
     #[arg(long, allow_negative_numbers = true, value_parser = count)]
     pub n: Option<usize>,
-    /// probe: training examples the probes learn from (the first N; default 5000).
+    /// probe, reconstruct: training examples the probes or decoders learn from (the first N; default 5000).
     #[arg(long, allow_negative_numbers = true, value_parser = count)]
     pub train_n: Option<usize>,
     /// Seed of t-SNE's random start (with --init random), the probes and the control task.
@@ -341,9 +342,9 @@ pub struct InsideArgs {
     /// tsne: pca (default, scikit-learn's) or random.
     #[arg(long, default_value = "pca")]
     pub init: String,
-    /// probe: epochs of every probe (default 10).
-    #[arg(long, default_value_t = 10, allow_negative_numbers = true, value_parser = count)]
-    pub epochs: usize,
+    /// probe, reconstruct: epochs of every probe (default 20) or decoder (default 10).
+    #[arg(long, allow_negative_numbers = true, value_parser = count)]
+    pub epochs: Option<usize>,
     /// probe: k-means clusters of the control task (default 100).
     #[arg(long, default_value_t = 100, allow_negative_numbers = true, value_parser = count)]
     pub control_clusters: usize,

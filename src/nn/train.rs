@@ -1,4 +1,5 @@
-//! One supervised training step: forward, mean cross-entropy, backward, optimizer step.
+//! One supervised training step: forward, mean cross-entropy (or squared error),
+//! backward, optimizer step.
 
 use super::model::Model;
 use crate::autodiff::Tape;
@@ -36,4 +37,25 @@ pub fn train_step_logits<T: Float>(
     let grads: Vec<Tensor<T>> = params.iter().map(|&p| grads.take(p)).collect();
     opt.step(&mut model.param_tensors_mut(), &grads)?;
     Ok((value, logits))
+}
+
+/// One step under the mean squared error between the model's output and `target`
+/// (same shape); returns the batch's loss before the update.
+pub fn train_step_mse<T: Float>(
+    model: &mut Model<T>,
+    opt: &mut impl Optimizer<T>,
+    x: &Tensor<T>,
+    target: &Tensor<T>,
+) -> Result<f64> {
+    let mut tape = Tape::new();
+    let xv = tape.constant(x.clone());
+    let tv = tape.constant(target.clone());
+    let params = model.bind(&mut tape, true);
+    let f = model.forward(&mut tape, xv, &params)?;
+    let loss = tape.mse(f.logits, tv)?;
+    let value = tape.value(loss).item()?.to_f64();
+    let mut grads = tape.backward(loss)?;
+    let grads: Vec<Tensor<T>> = params.iter().map(|&p| grads.take(p)).collect();
+    opt.step(&mut model.param_tensors_mut(), &grads)?;
+    Ok(value)
 }

@@ -6,17 +6,20 @@ use crate::data::Dataset;
 use crate::error::Result;
 use crate::explain::inside::maps::{KNN, LayerMap, layer_maps};
 use crate::explain::inside::probe::{ProbeConfig, ProbeRow, control_task, probe_layers};
+use crate::explain::inside::reconstruct::{
+    DecoderConfig, Reconstruction, mean_image_mse, reconstruct_layers,
+};
 use crate::explain::inside::top::{TopExamples, top_examples};
 use crate::explain::inside::tsne::TsneOptions;
 use crate::fit::progress_bar;
 use crate::nn::Model;
 use crate::profile::Profile;
 use crate::tensor::Tensor;
-use crate::viz::grid::{tensor_to_image, zoom};
+use crate::viz::grid::tensor_to_image;
 use crate::viz::plot::{CLASS_COLORS, COLORS};
-use crate::viz::png_bytes;
 use crate::viz::report::{Report, esc};
-use crate::viz::svg::{Anchor, Chart, Line, Svg, charts_svg};
+use crate::viz::svg::{Chart, Line, charts_svg};
+use crate::viz::tiles::{Tile, TileRow, tiles_svg};
 
 /// Which 2-D map a scatter figure shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,12 +29,22 @@ pub enum MapKind {
 }
 
 /// One scatter panel per layer, points coloured by class.
-pub fn scatter_svg(maps: &[LayerMap], labels: &[usize], classes: &[String], kind: MapKind, title: &str) -> String {
+pub fn scatter_svg(
+    maps: &[LayerMap],
+    labels: &[usize],
+    classes: &[String],
+    kind: MapKind,
+    title: &str,
+) -> String {
     let charts: Vec<Chart> = maps
         .iter()
         .map(|m| {
             let (pts, xl, yl) = match (kind, &m.tsne) {
-                (MapKind::Tsne, Some(t)) => (t.embedding.clone(), "t-SNE 1".to_string(), "t-SNE 2".to_string()),
+                (MapKind::Tsne, Some(t)) => (
+                    t.embedding.clone(),
+                    "t-SNE 1".to_string(),
+                    "t-SNE 2".to_string(),
+                ),
                 _ => {
                     let r = &m.pca.explained_variance_ratio;
                     let pts: Vec<f64> = if m.pca.k == 2 {
@@ -74,20 +87,26 @@ pub fn scatter_svg(maps: &[LayerMap], labels: &[usize], classes: &[String], kind
     charts_svg(&charts, 400.0, 380.0, title)
 }
 
-/// Silhouette and 5-NN accuracy in the 2-D maps against depth.
-pub fn separation_svg(maps: &[LayerMap], title: &str) -> String {
-    let line = |label: &str, k: usize, f: &dyn Fn(&LayerMap) -> f64| Line {
+/// One value per layer as a line against the layer's position (non-finite values left out).
+fn depth_line(label: &str, k: usize, dashed: bool, values: impl Iterator<Item = f64>) -> Line {
+    Line {
         label: label.into(),
-        color: COLORS[k],
-        points: maps
-            .iter()
+        color: COLORS[k % COLORS.len()],
+        points: values
             .enumerate()
-            .map(|(i, m)| (i as f64, f(m)))
+            .map(|(i, v)| (i as f64, v))
             .filter(|p| p.1.is_finite())
             .collect(),
         markers: true,
         connect: true,
-        dashed: false,
+        dashed,
+    }
+}
+
+/// Silhouette and 5-NN accuracy in the 2-D maps against depth.
+pub fn separation_svg(maps: &[LayerMap], title: &str) -> String {
+    let line = |label: &str, k: usize, f: &dyn Fn(&LayerMap) -> f64| {
+        depth_line(label, k, false, maps.iter().map(f))
     };
     let charts = vec![
         Chart {
@@ -115,7 +134,12 @@ pub fn separation_svg(maps: &[LayerMap], title: &str) -> String {
             marker_radius: None,
         },
     ];
-    charts_svg(&charts, 520.0, 360.0, &format!("{title} class separation against depth"))
+    charts_svg(
+        &charts,
+        520.0,
+        360.0,
+        &format!("{title} class separation against depth"),
+    )
 }
 
 fn pct(v: f64) -> String {
@@ -198,13 +222,8 @@ pub fn probe_table(rows: &[ProbeRow]) -> (Vec<String>, Vec<Vec<String>>) {
 
 /// Probe accuracy against depth, beside the untrained network and the control task.
 pub fn probe_svg(rows: &[ProbeRow], title: &str) -> String {
-    let line = |label: &str, k: usize, dashed: bool, f: &dyn Fn(&ProbeRow) -> f64| Line {
-        label: label.into(),
-        color: COLORS[k],
-        points: rows.iter().enumerate().map(|(i, r)| (i as f64, f(r))).collect(),
-        markers: true,
-        connect: true,
-        dashed,
+    let line = |label: &str, k: usize, dashed: bool, f: &dyn Fn(&ProbeRow) -> f64| {
+        depth_line(label, k, dashed, rows.iter().map(f))
     };
     let chart = Chart {
         title: format!("{title}: linear probes"),
@@ -219,48 +238,54 @@ pub fn probe_svg(rows: &[ProbeRow], title: &str) -> String {
         y_percent: true,
         marker_radius: None,
     };
-    charts_svg(&[chart], 640.0, 380.0, &format!("{title} linear probe accuracy against depth"))
+    charts_svg(
+        &[chart],
+        640.0,
+        380.0,
+        &format!("{title} linear probe accuracy against depth"),
+    )
 }
 
 /// A row per channel (at most `max_channels`), a column per rank: the input with the
 /// receptive field of the strongest position outlined in red and its activation above.
-pub fn top_svg(top: &TopExamples, x: &Tensor<f32>, to_unit: fn(f32) -> f32, max_channels: usize, title: &str) -> Result<String> {
-    let rows = top.index.len().min(max_channels);
+pub fn top_svg(
+    top: &TopExamples,
+    x: &Tensor<f32>,
+    to_unit: fn(f32) -> f32,
+    max_channels: usize,
+    title: &str,
+) -> Result<String> {
     let k = top.index.first().map_or(0, |v| v.len());
-    let (ih, iw) = {
-        let s = x.shape();
-        (s[s.len() - 2] as f64, s[s.len() - 1] as f64)
-    };
-    let scale = (72.0 / ih.max(iw)).max(1.0).floor();
-    let (tw, th) = (iw * scale, ih * scale);
-    let (left, top_pad, gap) = (92.0, 58.0, 18.0);
-    let mut svg = Svg::new(left + k as f64 * (tw + 8.0) + 10.0, top_pad + rows as f64 * (th + gap) + 10.0);
-    svg.text(8.0, 18.0, title, 14.0, Anchor::Start, "#222", 0.0, true);
-    for r in 0..k {
-        svg.text(left + r as f64 * (tw + 8.0) + tw / 2.0, 42.0, &format!("#{}", r + 1), 11.0, Anchor::Middle, "#444", 0.0, false);
+    let s = x.shape();
+    let (ih, iw) = (s[s.len() - 2], s[s.len() - 1]);
+    let mut rows = Vec::new();
+    for c in 0..top.index.len().min(max_channels) {
+        // a channel that never fires has no top examples, only ties at zero
+        let silent = top.value[c].first().is_none_or(|&v| v <= 0.0);
+        let tiles = if silent {
+            Vec::new()
+        } else {
+            top.index[c]
+                .iter()
+                .zip(&top.value[c])
+                .zip(&top.region[c])
+                .map(|((&i, &v), &b)| {
+                    Ok(Tile {
+                        image: tensor_to_image(&x.select_rows(&[i])?, to_unit)?,
+                        caption: format!("{v:.2}"),
+                        outline: (b != [0, 0, ih, iw]).then_some(b),
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?
+        };
+        rows.push(TileRow {
+            label: format!("channel {c}"),
+            tiles,
+            note: "silent: never above 0 on these examples (a dead unit)".into(),
+        });
     }
-    for c in 0..rows {
-        let y = top_pad + c as f64 * (th + gap) + 12.0;
-        svg.text(left - 8.0, y + th / 2.0 + 4.0, &format!("channel {c}"), 12.0, Anchor::End, "#222", 0.0, false);
-        for (r, (&i, &v)) in top.index[c].iter().zip(&top.value[c]).enumerate() {
-            let x0 = left + r as f64 * (tw + 8.0);
-            let img = zoom(&tensor_to_image(&x.select_rows(&[i])?, to_unit)?, scale as u32);
-            svg.png(x0, y, tw, th, &png_bytes(&img)?, &format!("test example {i}"));
-            let [t, l, b, rr] = top.region[c][r];
-            if !(t == 0 && l == 0 && b as f64 == ih && rr as f64 == iw) {
-                svg.rect(
-                    x0 + l as f64 * scale,
-                    y + t as f64 * scale,
-                    (rr - l) as f64 * scale,
-                    (b - t) as f64 * scale,
-                    "none",
-                    "#e41a1c",
-                );
-            }
-            svg.text(x0 + tw / 2.0, y - 3.0, &format!("{v:.2}"), 10.0, Anchor::Middle, "#444", 0.0, false);
-        }
-    }
-    Ok(svg.finish(title))
+    let columns: Vec<String> = (1..=k).map(|r| format!("#{r}")).collect();
+    tiles_svg(title, &columns, &rows)
 }
 
 /// The caption every t-SNE figure carries.
@@ -287,7 +312,10 @@ pub fn maps_section(
     let n = test.len();
     let (x, labels) = (&test.x, &test.y);
     let iters = tsne.map_or(0, |o| o.iterations);
-    let pb = progress_bar((layers.len() * iters.max(1)) as u64, &format!("{name} maps"));
+    let pb = progress_bar(
+        (layers.len() * iters.max(1)) as u64,
+        &format!("{name} maps"),
+    );
     let maps = layer_maps(model, x, labels, layers, tsne, |l, it| {
         pb.set_position((l * iters + it + 1) as u64)
     })?;
@@ -368,6 +396,126 @@ pub fn probe_section(
     Ok(rows)
 }
 
+/// The first test example of each class (in class order), then the next examples, up to `k`.
+pub fn one_per_class(test: &Dataset, k: usize) -> Vec<usize> {
+    let mut idx: Vec<usize> = (0..test.classes.len())
+        .filter_map(|c| test.y.iter().position(|&y| y == c))
+        .collect();
+    let more: Vec<usize> = (0..test.len())
+        .filter(|i| !idx.contains(i))
+        .take(k.saturating_sub(idx.len()))
+        .collect();
+    idx.extend(more);
+    idx.truncate(k);
+    idx
+}
+
+/// Decoders from each of `layers` back to the pixels: the MSE table beside the
+/// mean-image baseline and the reconstructions of one test example per class.
+#[allow(clippy::too_many_arguments)]
+pub fn reconstruct_section(
+    r: &mut Report,
+    name: &str,
+    model: &Model<f32>,
+    train: &Dataset,
+    test: &Dataset,
+    layers: &[String],
+    cfg: &DecoderConfig,
+) -> Result<(Vec<Reconstruction>, f64)> {
+    let show = one_per_class(test, 10);
+    let pb = progress_bar(layers.len() as u64, &format!("{name} decoders"));
+    let recs = reconstruct_layers(model, train, test, layers, cfg, &show, |i| {
+        pb.set_position(i as u64)
+    })?;
+    pb.finish_and_clear();
+    let baseline = mean_image_mse(model, train, test)?;
+    let header: Vec<String> = [
+        "#",
+        "layer",
+        "features",
+        "test MSE",
+        "train MSE",
+        "share of the mean image's MSE",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let body: Vec<Vec<String>> = recs
+        .iter()
+        .enumerate()
+        .map(|(i, q)| {
+            vec![
+                i.to_string(),
+                q.layer.clone(),
+                q.features.to_string(),
+                format!("{:.4}", q.test_mse),
+                format!("{:.4}", q.train_mse),
+                pct(q.test_mse / baseline),
+            ]
+        })
+        .collect();
+    r.table(&header, &body);
+    let (x, _) = test.batch(&show)?;
+    let unit = Profile::of(&model.arch).to_unit();
+    let identity: fn(f32) -> f32 = |v| v;
+    let mut rows = vec![TileRow {
+        label: "input".into(),
+        tiles: (0..show.len())
+            .map(|k| {
+                Ok(Tile {
+                    image: tensor_to_image(&x.select_rows(&[k])?, unit)?,
+                    caption: format!("class {}", test.classes[test.y[show[k]]]),
+                    outline: None,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?,
+        note: String::new(),
+    }];
+    for q in &recs {
+        rows.push(TileRow {
+            label: format!("from {} (MSE {:.3})", q.layer, q.test_mse),
+            tiles: (0..show.len())
+                .map(|k| {
+                    Ok(Tile {
+                        image: tensor_to_image(&q.images.select_rows(&[k])?, identity)?,
+                        caption: String::new(),
+                        outline: None,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?,
+            note: String::new(),
+        });
+    }
+    let columns: Vec<String> = show.iter().map(|i| format!("test {i}")).collect();
+    r.svg_figure(
+        &format!("inside-reconstruct-{name}.svg"),
+        tiles_svg(&format!("{name}: the input resynthesized from each layer"), &columns, &rows)?,
+        &format!(
+            "Generative probes: a decoder (one hidden layer of {} units, {} epochs of Adam, the same for every layer) trained on \
+             {} training examples to redraw the pixels from one layer's frozen activations; the rows show its output for the \
+             same test examples. Always answering the mean training image gives an MSE of {baseline:.4}. What survives the \
+             depth is the class; the stroke's style (thickness, slant, gaps) fades. A decoder shows what can be recovered, \
+             not what the network uses.",
+            cfg.hidden,
+            cfg.epochs,
+            train.len()
+        ),
+    );
+    Ok((recs, baseline))
+}
+
+/// Every number of [`reconstruct_section`] as CSV.
+pub fn reconstruct_csv(recs: &[Reconstruction], baseline: f64) -> String {
+    let mut s = String::from("layer,features,test_mse,train_mse,mean_image_mse\n");
+    for q in recs {
+        s += &format!(
+            "{},{},{},{},{baseline}\n",
+            q.layer, q.features, q.test_mse, q.train_mse
+        );
+    }
+    s
+}
+
 /// Every number of [`maps_section`] as CSV.
 pub fn maps_csv(maps: &[LayerMap]) -> String {
     let mut s = String::from(
@@ -394,11 +542,18 @@ pub fn maps_csv(maps: &[LayerMap]) -> String {
 
 /// Every number of [`probe_section`] as CSV.
 pub fn probes_csv(rows: &[ProbeRow]) -> String {
-    let mut s = String::from("layer,features,accuracy,untrained,control,selectivity,train_accuracy\n");
+    let mut s =
+        String::from("layer,features,accuracy,untrained,control,selectivity,train_accuracy\n");
     for r in rows {
         s += &format!(
             "{},{},{},{},{},{},{}\n",
-            r.layer, r.features, r.accuracy, r.untrained, r.control, r.selectivity, r.train_accuracy
+            r.layer,
+            r.features,
+            r.accuracy,
+            r.untrained,
+            r.control,
+            r.selectivity,
+            r.train_accuracy
         );
     }
     s
@@ -407,16 +562,38 @@ pub fn probes_csv(rows: &[ProbeRow]) -> String {
 /// Every number of [`top_section`] as CSV (boxes as top, left, bottom, right; ends exclusive).
 pub fn top_csv(top: &TopExamples) -> String {
     let mut s = String::from("layer,channel,rank,example,activation,top,left,bottom,right\n");
-    for (c, ((idx, val), reg)) in top.index.iter().zip(&top.value).zip(&top.region).enumerate() {
+    for (c, ((idx, val), reg)) in top
+        .index
+        .iter()
+        .zip(&top.value)
+        .zip(&top.region)
+        .enumerate()
+    {
         for (k, ((i, v), b)) in idx.iter().zip(val).zip(reg).enumerate() {
-            s += &format!("{},{c},{},{i},{v},{},{},{},{}\n", top.layer, k + 1, b[0], b[1], b[2], b[3]);
+            s += &format!(
+                "{},{c},{},{i},{v},{},{},{},{}\n",
+                top.layer,
+                k + 1,
+                b[0],
+                b[1],
+                b[2],
+                b[3]
+            );
         }
     }
     s
 }
 
 /// The top-activating examples of one layer, appended to `r`.
-pub fn top_section(r: &mut Report, name: &str, model: &Model<f32>, test: &Dataset, layer: &str, k: usize, max_channels: usize) -> Result<TopExamples> {
+pub fn top_section(
+    r: &mut Report,
+    name: &str,
+    model: &Model<f32>,
+    test: &Dataset,
+    layer: &str,
+    k: usize,
+    max_channels: usize,
+) -> Result<TopExamples> {
     let top = top_examples(model, &test.x, layer, k, |_| {})?;
     let to_unit = Profile::of(&model.arch).to_unit();
     r.svg_figure(
@@ -431,4 +608,72 @@ pub fn top_section(r: &mut Report, name: &str, model: &Model<f32>, test: &Datase
         ),
     );
     Ok(top)
+}
+
+/// The tour's chapter "Inside the network": maps and separation for the MNIST models
+/// (t-SNE for mnist-cnn), probes for each, the GRU's rows story, and top-activating
+/// examples for mnist-cnn and the Pokémon/Digimon model. `train` holds the probes'
+/// training examples.
+pub fn chapter(
+    r: &mut Report,
+    train: &Dataset,
+    test: &Dataset,
+    mnist: &[(&str, &Model<f32>)],
+    poke: (&Dataset, &Model<f32>),
+    quick: bool,
+) -> Result<()> {
+    let start = std::time::Instant::now();
+    let (n_maps, n_probe) = if quick { (300, 500) } else { (1000, 2000) };
+    let maps_test = test.subset(&(0..n_maps.min(test.len())).collect::<Vec<_>>())?;
+    let probe_test = test.subset(&(0..n_probe.min(test.len())).collect::<Vec<_>>())?;
+    let tsne = TsneOptions {
+        iterations: if quick { 500 } else { 1000 },
+        ..TsneOptions::default()
+    };
+    let cfg = ProbeConfig::default();
+    r.paragraph(
+        "What does the network know, layer by layer? The same test digits are followed from the pixels to the logits: \
+         their principal components and t-SNE maps, how well each layer sorts the classes, how much a linear probe can read \
+         from each layer, and which examples excite each filter most.",
+    );
+    for (i, (name, model)) in mnist.iter().enumerate() {
+        let layers = crate::explain::inside::layers::default_layers(&model.arch);
+        maps_section(
+            r,
+            name,
+            model,
+            &maps_test,
+            &layers,
+            (i == 0).then_some(&tsne),
+        )?;
+        probe_section(r, name, model, train, &probe_test, &layers, &cfg, 100)?;
+        if i == 0 {
+            let dec = DecoderConfig {
+                epochs: if quick { 3 } else { 10 },
+                ..DecoderConfig::default()
+            };
+            reconstruct_section(r, name, model, train, &probe_test, &layers, &dec)?;
+        }
+        if model.arch.name == "mnist-gru" {
+            r.paragraph(
+                "For the GRU the layers are time: gru.h6 is its state after reading 7 of the 28 rows, gru.h13 after 14, and \
+                 so on. How early can the digit be read? The probe says how much of the class the state holds after each \
+                 quarter of the image.",
+            );
+        }
+    }
+    r.heading("Which examples excite each filter?");
+    let (_, cnn) = mnist[0];
+    for layer in ["conv1.relu", "conv2.relu"] {
+        top_section(r, "mnist-cnn", cnn, test, layer, 8, 16)?;
+    }
+    let (pdata, pmodel) = poke;
+    let layer = Profile::of(&pmodel.arch).cam_layer(&pmodel.arch)?;
+    top_section(r, "pokedigi-gap", pmodel, pdata, &layer, 8, 12)?;
+    r.paragraph(&format!(
+        "On the Pokémon/Digimon model, look at where the boxes fall: channels that respond to the black background of the \
+         Pokémon PNGs or the white of the Digimon JPEGs have learned the shortcut. Chapter built in {:.1}s.",
+        start.elapsed().as_secs_f64()
+    ));
+    Ok(())
 }

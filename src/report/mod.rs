@@ -38,8 +38,8 @@ pub fn run_tour(opts: &TourOptions) -> Result<()> {
     let mut r = Report::new("Start");
     r.paragraph(&format!(
         "Reference models trained on the default data{}. Same seed, same machine: same numbers. Each chapter is one page: \
-         the models, then why each prediction was made (local explanations), then which explanation to trust (evaluation \
-         metrics), then surrogate models that mimic a network.",
+         the models, then why each prediction was made (local explanations), then what each layer represents (inside the \
+         network), then which explanation to trust (evaluation metrics), then surrogate models that mimic a network.",
         if opts.quick {
             " (quick mode: small subsets, one or two epochs)"
         } else {
@@ -80,6 +80,10 @@ pub fn run_tour(opts: &TourOptions) -> Result<()> {
     // the MNIST training images (188 MB as f32) are not needed past training: dropping
     // them here keeps the tour's peak memory to one dataset at a time
     let mn_test = mn.test;
+    // the probes of the inside chapter learn from the first 5000 training digits
+    let probe_train = mn
+        .train
+        .subset(&(0..if opts.quick { 2000 } else { 5000 }).collect::<Vec<_>>())?;
     drop(mn.train);
 
     // Pokémon / Digimon (synthetic stand-in), with and without the background shortcut
@@ -177,6 +181,19 @@ pub fn run_tour(opts: &TourOptions) -> Result<()> {
         model_section(&mut models_page, name, t, &data.test.classes)?;
         models_page.paragraph(&format!("Data: {}.", spec.describe()));
     }
+    let mut inside_page = Report::new("Inside the network");
+    inside::chapter(
+        &mut inside_page,
+        &probe_train,
+        &mn_test,
+        &[
+            ("mnist-cnn", &mnist_models[0].1.model),
+            ("mnist-gap", &mnist_models[1].1.model),
+            ("mnist-gru", &mnist_models[2].1.model),
+        ],
+        (&poke[0].1.test, &poke[0].2.model),
+        opts.quick,
+    )?;
     let mut trust_page = Report::new("Which explanation should I trust?");
     trust::chapter(
         &mut trust_page,
@@ -197,6 +214,7 @@ pub fn run_tour(opts: &TourOptions) -> Result<()> {
             ("index.html".into(), r),
             ("models.html".into(), models_page),
             ("local.html".into(), local_page),
+            ("inside.html".into(), inside_page),
             ("trust.html".into(), trust_page),
             ("surrogates.html".into(), surrogates),
         ],

@@ -260,7 +260,13 @@ mod tests {
         // 3-dimensional space and must be replaced, not normalized
         let n = 150;
         let mut a = vec![0.0; n * n];
-        for (i, j, v) in [(0, 0, 3.0), (0, 1, 1.0), (1, 0, 1.0), (1, 1, 2.0), (2, 2, 0.5)] {
+        for (i, j, v) in [
+            (0, 0, 3.0),
+            (0, 1, 1.0),
+            (1, 0, 1.0),
+            (1, 1, 2.0),
+            (2, 2, 0.5),
+        ] {
             a[i * n + j] = v;
         }
         let (vals, vecs, rounds) = top_eigen(&a, n, 2, 1e-13, 100);

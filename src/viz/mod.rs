@@ -9,6 +9,7 @@ pub mod map_grid;
 pub mod plot;
 pub mod report;
 pub mod svg;
+pub mod tiles;
 
 use crate::error::{Error, Result};
 use image::RgbImage;

@@ -27,7 +27,10 @@ pub struct KMeans {
 pub fn assign(x: &[f64], d: usize, centroids: &[f64]) -> (Vec<usize>, Vec<f64>) {
     let n = x.len() / d;
     let k = centroids.len() / d;
-    let cn: Vec<f64> = centroids.chunks(d).map(|c| c.iter().map(|v| v * v).sum()).collect();
+    let cn: Vec<f64> = centroids
+        .chunks(d)
+        .map(|c| c.iter().map(|v| v * v).sum())
+        .collect();
     let mut dots = vec![0.0; n * k];
     gemm(n, d, k, x, false, centroids, true, &mut dots, false);
     x.par_chunks(d)
@@ -36,7 +39,10 @@ pub fn assign(x: &[f64], d: usize, centroids: &[f64]) -> (Vec<usize>, Vec<f64>) 
             let xn: f64 = row.iter().map(|v| v * v).sum();
             (0..k)
                 .map(|c| (c, (xn - 2.0 * dot[c] + cn[c]).max(0.0)))
-                .fold((0, f64::INFINITY), |b, (c, v)| if v < b.1 { (c, v) } else { b })
+                .fold(
+                    (0, f64::INFINITY),
+                    |b, (c, v)| if v < b.1 { (c, v) } else { b },
+                )
         })
         .unzip()
 }
@@ -87,7 +93,10 @@ pub fn kmeans(x: &[f64], d: usize, k: usize, seed: u64, max_iter: usize) -> Resu
         let mut counts = vec![0usize; k];
         for (row, &c) in x.chunks(d).zip(&labels) {
             counts[c] += 1;
-            sums[c * d..(c + 1) * d].iter_mut().zip(row).for_each(|(s, v)| *s += v);
+            sums[c * d..(c + 1) * d]
+                .iter_mut()
+                .zip(row)
+                .for_each(|(s, v)| *s += v);
         }
         for c in (0..k).filter(|&c| counts[c] > 0) {
             for j in 0..d {

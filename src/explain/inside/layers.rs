@@ -14,7 +14,9 @@ pub const INPUT: &str = "input";
 
 /// The number of time steps of a recurrent architecture (its input's rows), if known.
 fn time_steps(arch: &Arch) -> Option<usize> {
-    arch.input.as_ref().and_then(|s| s.get(s.len().wrapping_sub(2)).copied())
+    arch.input
+        .as_ref()
+        .and_then(|s| s.get(s.len().wrapping_sub(2)).copied())
 }
 
 /// Every name [`activations`] accepts for `arch`.
@@ -103,7 +105,11 @@ pub fn activations(
         let params = model.bind(&mut tape, false);
         let f = model.forward(&mut tape, xv, &params)?;
         for (k, name) in layers.iter().enumerate() {
-            let v = if name == INPUT { xv } else { f.activation(name)? };
+            let v = if name == INPUT {
+                xv
+            } else {
+                f.activation(name)?
+            };
             let t = tape.value(v);
             shapes[k] = t.shape()[1..].to_vec();
             data[k].extend_from_slice(t.data());
@@ -140,14 +146,23 @@ mod tests {
         );
         assert_eq!(
             names("mnist-gap"),
-            ["input", "conv1.pool", "conv2.pool", "conv3.relu", "gap", "fc"]
+            [
+                "input",
+                "conv1.pool",
+                "conv2.pool",
+                "conv3.relu",
+                "gap",
+                "fc"
+            ]
         );
         assert_eq!(
             names("mnist-gru"),
             ["input", "gru.h6", "gru.h13", "gru.h20", "gru.h27", "fc"]
         );
         let arch = Arch::from_name("mnist-cnn").unwrap();
-        let e = check_layers(&arch, &["conv9".into()]).unwrap_err().to_string();
+        let e = check_layers(&arch, &["conv9".into()])
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("conv9") && e.contains("conv2.relu"), "{e}");
     }
 

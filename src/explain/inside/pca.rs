@@ -163,7 +163,9 @@ mod tests {
             for c in &p.components {
                 let in_plane = dot(c, &a).powi(2) + dot(c, &b).powi(2);
                 assert!((in_plane - 1.0).abs() < 1e-10, "{n}×{d}: {in_plane}");
-                let big = c.iter().fold(0.0f64, |m, &v| if v.abs() > m.abs() { v } else { m });
+                let big = c
+                    .iter()
+                    .fold(0.0f64, |m, &v| if v.abs() > m.abs() { v } else { m });
                 assert!(big > 0.0);
             }
             assert!(dot(&p.components[0], &p.components[1]).abs() < 1e-10);

@@ -96,8 +96,13 @@ pub fn top_examples(
     let mut scores: Vec<Vec<(f32, usize, usize, usize)>> = Vec::new();
     for start in (0..n).step_by(512) {
         let end = (start + 512).min(n);
-        let a = activations(model, &x.slice_rows(start, end)?, &[layer.to_string()], |_| {})?
-            .remove(0);
+        let a = activations(
+            model,
+            &x.slice_rows(start, end)?,
+            &[layer.to_string()],
+            |_| {},
+        )?
+        .remove(0);
         let s = a.shape().to_vec();
         let (c, h, w) = match s.len() {
             4 => (s[1], s[2], s[3]),
@@ -160,10 +165,31 @@ mod tests {
         let arch = Arch::from_name("mnist-cnn").unwrap();
         let f = |l: &str| receptive_field(&arch, l).unwrap();
         // conv1 3×3 pad 1: size 3, offset −1; pool 2: size 4, jump 2
-        assert_eq!(f("conv1.relu").unwrap(), Field { jump: 1, size: 3, offset: -1 });
-        assert_eq!(f("conv1.pool").unwrap(), Field { jump: 2, size: 4, offset: -1 });
+        assert_eq!(
+            f("conv1.relu").unwrap(),
+            Field {
+                jump: 1,
+                size: 3,
+                offset: -1
+            }
+        );
+        assert_eq!(
+            f("conv1.pool").unwrap(),
+            Field {
+                jump: 2,
+                size: 4,
+                offset: -1
+            }
+        );
         // conv2 3×3 pad 1 at jump 2: size 8, offset −3
-        assert_eq!(f("conv2.relu").unwrap(), Field { jump: 2, size: 8, offset: -3 });
+        assert_eq!(
+            f("conv2.relu").unwrap(),
+            Field {
+                jump: 2,
+                size: 8,
+                offset: -3
+            }
+        );
         assert_eq!(f("fc1"), None);
         assert!(receptive_field(&arch, "nope").is_err());
     }
