@@ -158,10 +158,27 @@ fn num(v: f64) -> String {
     }
 }
 
+/// A table with a first column `#` (the layer's position) and one row per item.
+fn numbered_table<T>(
+    header: &[&str],
+    items: &[T],
+    row: impl Fn(&T) -> Vec<String>,
+) -> (Vec<String>, Vec<Vec<String>>) {
+    let header = std::iter::once("#")
+        .chain(header.iter().copied())
+        .map(String::from)
+        .collect();
+    let rows = items
+        .iter()
+        .enumerate()
+        .map(|(i, t)| std::iter::once(i.to_string()).chain(row(t)).collect())
+        .collect();
+    (header, rows)
+}
+
 /// The separation table: one row per layer.
 pub fn separation_table(maps: &[LayerMap]) -> (Vec<String>, Vec<Vec<String>>) {
     let header = [
-        "#",
         "layer",
         "features",
         "PC1+PC2 variance",
@@ -170,29 +187,22 @@ pub fn separation_table(maps: &[LayerMap]) -> (Vec<String>, Vec<Vec<String>>) {
         "t-SNE silhouette",
         "t-SNE 5-NN",
     ];
-    let rows = maps
-        .iter()
-        .enumerate()
-        .map(|(i, m)| {
-            vec![
-                i.to_string(),
-                m.layer.clone(),
-                m.features.to_string(),
-                pct(m.pca.explained_variance_ratio.iter().sum()),
-                num(m.pca_silhouette),
-                pct(m.pca_knn),
-                num(m.tsne_silhouette),
-                pct(m.tsne_knn),
-            ]
-        })
-        .collect();
-    (header.iter().map(|s| s.to_string()).collect(), rows)
+    numbered_table(&header, maps, |m| {
+        vec![
+            m.layer.clone(),
+            m.features.to_string(),
+            pct(m.pca.explained_variance_ratio.iter().sum()),
+            num(m.pca_silhouette),
+            pct(m.pca_knn),
+            num(m.tsne_silhouette),
+            pct(m.tsne_knn),
+        ]
+    })
 }
 
 /// The probe table.
 pub fn probe_table(rows: &[ProbeRow]) -> (Vec<String>, Vec<Vec<String>>) {
     let header = [
-        "#",
         "layer",
         "features",
         "probe accuracy",
@@ -201,23 +211,17 @@ pub fn probe_table(rows: &[ProbeRow]) -> (Vec<String>, Vec<Vec<String>>) {
         "selectivity",
         "probe train accuracy",
     ];
-    let body = rows
-        .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            vec![
-                i.to_string(),
-                r.layer.clone(),
-                r.features.to_string(),
-                pct(r.accuracy),
-                pct(r.untrained),
-                pct(r.control),
-                format!("{:+.1} pts", 100.0 * r.selectivity),
-                pct(r.train_accuracy),
-            ]
-        })
-        .collect();
-    (header.iter().map(|s| s.to_string()).collect(), body)
+    numbered_table(&header, rows, |r| {
+        vec![
+            r.layer.clone(),
+            r.features.to_string(),
+            pct(r.accuracy),
+            pct(r.untrained),
+            pct(r.control),
+            format!("{:+.1} pts", 100.0 * r.selectivity),
+            pct(r.train_accuracy),
+        ]
+    })
 }
 
 /// Probe accuracy against depth, beside the untrained network and the control task.
@@ -429,31 +433,25 @@ pub fn reconstruct_section(
     })?;
     pb.finish_and_clear();
     let baseline = mean_image_mse(model, train, test)?;
-    let header: Vec<String> = [
-        "#",
-        "layer",
-        "features",
-        "test MSE",
-        "train MSE",
-        "share of the mean image's MSE",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    let body: Vec<Vec<String>> = recs
-        .iter()
-        .enumerate()
-        .map(|(i, q)| {
+    let (header, body) = numbered_table(
+        &[
+            "layer",
+            "features",
+            "test MSE",
+            "train MSE",
+            "share of the mean image's MSE",
+        ],
+        &recs,
+        |q| {
             vec![
-                i.to_string(),
                 q.layer.clone(),
                 q.features.to_string(),
                 format!("{:.4}", q.test_mse),
                 format!("{:.4}", q.train_mse),
                 pct(q.test_mse / baseline),
             ]
-        })
-        .collect();
+        },
+    );
     r.table(&header, &body);
     let (x, _) = test.batch(&show)?;
     let unit = Profile::of(&model.arch).to_unit();
