@@ -261,7 +261,20 @@ fn bad_requests_say_what_to_do() {
     let m = file.to_str().unwrap();
     let out = dir.join("o");
     let o_ = out.to_str().unwrap();
-    let cases: [(&[&str], &str); 4] = [
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &[
+                "inside",
+                "pca",
+                "--model",
+                m,
+                "--perplexity",
+                "5",
+                "--out",
+                o_,
+            ],
+            "only by tsne",
+        ),
         (
             &[
                 "inside", "pca", "--model", m, "--layer", "conv9", "--out", o_,

@@ -32,7 +32,35 @@ pub fn inside(args: &InsideArgs) -> Result<()> {
             METHODS.join(", ")
         )));
     }
-    let init = match args.init.as_str() {
+    // an option the method does not read is an error, as for `explain`
+    let given: [(&str, bool, &[&str]); 7] = [
+        ("--perplexity", args.perplexity.is_some(), &["tsne"]),
+        ("--iterations", args.iterations.is_some(), &["tsne"]),
+        ("--init", args.init.is_some(), &["tsne"]),
+        (
+            "--train-n",
+            args.train_n.is_some(),
+            &["probe", "reconstruct"],
+        ),
+        ("--epochs", args.epochs.is_some(), &["probe", "reconstruct"]),
+        (
+            "--control-clusters",
+            args.control_clusters.is_some(),
+            &["probe"],
+        ),
+        ("--top", args.top.is_some(), &["top-examples"]),
+    ];
+    for (flag, set, readers) in given {
+        if set && !readers.contains(&method) {
+            return Err(Error::Invalid(format!(
+                "{flag} is not read by '{method}' (only by {}); leave it out",
+                readers.join(", ")
+            )));
+        }
+    }
+    let perplexity = args.perplexity.unwrap_or(30.0);
+    let iterations = args.iterations.unwrap_or(1000);
+    let init = match args.init.as_deref().unwrap_or("pca") {
         "pca" => Init::Pca,
         "random" => Init::Random(args.seed),
         other => {
@@ -42,9 +70,9 @@ pub fn inside(args: &InsideArgs) -> Result<()> {
         }
     };
     let tsne_opts = TsneOptions {
-        perplexity: args.perplexity,
-        iterations: args.iterations,
-        exaggeration_iterations: 250.min(args.iterations),
+        perplexity,
+        iterations,
+        exaggeration_iterations: 250.min(iterations),
         init,
         ..TsneOptions::default()
     };
@@ -59,10 +87,14 @@ pub fn inside(args: &InsideArgs) -> Result<()> {
             "--n {n_asked}: exact t-SNE takes at most {MAX_POINTS} points"
         )));
     }
-    if method == "tsne" && (n_asked as f64) <= args.perplexity {
+    if method == "tsne" && (n_asked as f64) <= perplexity {
         return Err(Error::Invalid(format!(
-            "--perplexity {} needs more than that many points; raise --n or lower --perplexity",
-            args.perplexity
+            "--perplexity {perplexity} needs more than that many points; raise --n or lower --perplexity"
+        )));
+    }
+    if matches!(method, "pca" | "tsne") && n_asked < 3 {
+        return Err(Error::Invalid(format!(
+            "--n {n_asked}: a map needs at least 3 examples"
         )));
     }
     let outputs = Outputs::folder(&args.out, args.force, "--out")?;
@@ -141,7 +173,7 @@ pub fn inside(args: &InsideArgs) -> Result<()> {
                 &test,
                 &layers,
                 &cfg,
-                args.control_clusters,
+                args.control_clusters.unwrap_or(100),
             )?;
             let acc: Vec<f64> = rows.iter().map(|r| r.accuracy).collect();
             tensors.push(("accuracy".into(), Tensor::from_f64(&[acc.len()], &acc)?));
@@ -163,7 +195,15 @@ pub fn inside(args: &InsideArgs) -> Result<()> {
             reconstruct_csv(&recs, baseline)
         }
         _ => {
-            let top = top_section(&mut page, &name, &model, &test, &layers[0], args.top, 64)?;
+            let top = top_section(
+                &mut page,
+                &name,
+                &model,
+                &test,
+                &layers[0],
+                args.top.unwrap_or(8),
+                64,
+            )?;
             let k = top.index.first().map_or(0, |v| v.len());
             let c = top.index.len();
             tensors.push((

@@ -330,27 +330,27 @@ pub struct InsideArgs {
     /// probe, reconstruct: training examples the probes or decoders learn from (the first N; default 5000).
     #[arg(long, allow_negative_numbers = true, value_parser = count)]
     pub train_n: Option<usize>,
-    /// Seed of t-SNE's random start (with --init random), the probes and the control task.
+    /// Seed of t-SNE's random start (with --init random), the probes, the control task and the decoders.
     #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = seed)]
     pub seed: u64,
     /// tsne: perplexity (default 30).
-    #[arg(long, default_value_t = 30.0, allow_negative_numbers = true, value_parser = positive)]
-    pub perplexity: f64,
+    #[arg(long, allow_negative_numbers = true, value_parser = positive)]
+    pub perplexity: Option<f64>,
     /// tsne: iterations (default 1000, the first 250 with early exaggeration 12).
-    #[arg(long, default_value_t = 1000, allow_negative_numbers = true, value_parser = count)]
-    pub iterations: usize,
+    #[arg(long, allow_negative_numbers = true, value_parser = count)]
+    pub iterations: Option<usize>,
     /// tsne: pca (default, scikit-learn's) or random.
-    #[arg(long, default_value = "pca")]
-    pub init: String,
+    #[arg(long)]
+    pub init: Option<String>,
     /// probe, reconstruct: epochs of every probe (default 20) or decoder (default 10).
     #[arg(long, allow_negative_numbers = true, value_parser = count)]
     pub epochs: Option<usize>,
     /// probe: k-means clusters of the control task (default 100).
-    #[arg(long, default_value_t = 100, allow_negative_numbers = true, value_parser = count)]
-    pub control_clusters: usize,
+    #[arg(long, allow_negative_numbers = true, value_parser = count)]
+    pub control_clusters: Option<usize>,
     /// top-examples: examples kept per channel (default 8).
-    #[arg(long, default_value_t = 8, allow_negative_numbers = true, value_parser = count)]
-    pub top: usize,
+    #[arg(long, allow_negative_numbers = true, value_parser = count)]
+    pub top: Option<usize>,
     /// The dataset to read instead of the one the model file records.
     #[arg(long)]
     pub data: Option<PathBuf>,
