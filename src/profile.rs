@@ -146,7 +146,7 @@ impl Profile {
         let (epochs, batch, lr) = match arch.name.as_str() {
             "mnist-cnn" => (8, 64, 4e-3),
             "mnist-gap" => (8, 32, 3e-3),
-            "mnist-gru" => (6, 64, 3e-3),
+            "mnist-gru" | "mnist-attn-gru" => (6, 64, 3e-3),
             "pokedigi-gap" => (12, 32, 2e-3),
             _ => (3, 64, 1e-3),
         };

@@ -261,7 +261,11 @@ fn bad_requests_say_what_to_do() {
     let m = file.to_str().unwrap();
     let out = dir.join("o");
     let o_ = out.to_str().unwrap();
-    let cases: [(&[&str], &str); 5] = [
+    let cases: [(&[&str], &str); 6] = [
+        (
+            &["inside", "attention", "--model", m, "--out", o_],
+            "no attention layer",
+        ),
         (
             &[
                 "inside",
@@ -283,7 +287,7 @@ fn bad_requests_say_what_to_do() {
         ),
         (
             &["inside", "umap", "--model", m, "--out", o_],
-            "pca, tsne, probe, reconstruct, top-examples",
+            "pca, tsne, probe, reconstruct, attention, top-examples",
         ),
         (
             &["inside", "tsne", "--model", m, "--n", "20", "--out", o_],

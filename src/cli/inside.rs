@@ -12,8 +12,8 @@ use crate::io::safetensors_file::{FileDtype, model_from_bytes, read_bounded, ser
 use crate::io::{Outputs, stable_hash};
 use crate::profile::Profile;
 use crate::report::inside::{
-    maps_csv, maps_section, probe_section, probes_csv, reconstruct_csv, reconstruct_section,
-    top_csv, top_section,
+    attention_csv, attention_section, maps_csv, maps_section, probe_section, probes_csv,
+    reconstruct_csv, reconstruct_section, top_csv, top_section,
 };
 use crate::tensor::Tensor;
 use crate::viz::report::Report;
@@ -21,7 +21,14 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 /// The inside methods.
-pub const METHODS: [&str; 5] = ["pca", "tsne", "probe", "reconstruct", "top-examples"];
+pub const METHODS: [&str; 6] = [
+    "pca",
+    "tsne",
+    "probe",
+    "reconstruct",
+    "attention",
+    "top-examples",
+];
 
 pub fn inside(args: &InsideArgs) -> Result<()> {
     // every option is checked before any work
@@ -77,7 +84,7 @@ pub fn inside(args: &InsideArgs) -> Result<()> {
         ..TsneOptions::default()
     };
     let default_n = match method {
-        "pca" | "probe" | "reconstruct" => 2000,
+        "pca" | "probe" | "reconstruct" | "attention" => 2000,
         "tsne" => 1000,
         _ => usize::MAX,
     };
@@ -113,6 +120,9 @@ pub fn inside(args: &InsideArgs) -> Result<()> {
         (None, _) => default_layers(arch),
     };
     check_layers(arch, &layers)?;
+    if method == "attention" {
+        crate::explain::inside::attention::attention_layers(&model)?;
+    }
     if method == "top-examples" && layers.len() != 1 {
         return Err(Error::Invalid(
             "top-examples reads one layer: give a single --layer".into(),
@@ -178,6 +188,14 @@ pub fn inside(args: &InsideArgs) -> Result<()> {
             let acc: Vec<f64> = rows.iter().map(|r| r.accuracy).collect();
             tensors.push(("accuracy".into(), Tensor::from_f64(&[acc.len()], &acc)?));
             probes_csv(&rows)
+        }
+        "attention" => {
+            let rep = attention_section(&mut page, &name, &model, &test, args.seed)?;
+            tensors.push(("alpha".into(), rep.alpha.clone()));
+            tensors.push(("contribution".into(), rep.contributions.clone()));
+            tensors.push(("leave_one_out".into(), rep.leave_one_out.clone()));
+            tensors.push(("gradient_norm".into(), rep.gradient_norm.clone()));
+            attention_csv(&rep, &test.y)
         }
         "reconstruct" => {
             let tn = args.train_n.unwrap_or(5000).min(data.train.len());

@@ -144,7 +144,8 @@ pub enum Command {
     Evaluate(Box<EvaluateArgs>),
     /// Inside the network: pca, tsne (2-D maps of each layer with class separation),
     /// probe (linear probes with an untrained network and a control task), reconstruct
-    /// (decoders that redraw the input from each layer) or top-examples (the test
+    /// (decoders that redraw the input from each layer), attention (attention weights
+    /// against leave-one-row-out and gradients) or top-examples (the test
     /// examples that excite each channel most); writes
     /// DIR/results.csv, DIR/results.safetensors and DIR/index.html with its figures.
     Inside(Box<InsideArgs>),
@@ -316,7 +317,7 @@ pub struct EvaluateArgs {
 /// The options of `lamppost inside`.
 #[derive(Args, Debug)]
 pub struct InsideArgs {
-    /// pca, tsne, probe, reconstruct or top-examples
+    /// pca, tsne, probe, reconstruct, attention or top-examples
     pub method: String,
     #[arg(long)]
     pub model: PathBuf,

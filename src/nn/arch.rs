@@ -36,11 +36,23 @@ pub enum LayerSpec {
         in_f: usize,
         out_f: usize,
     },
-    /// Reads `[N,1,T,F]` (an image's rows as time steps) or `[N,T,F]`; outputs the last hidden state.
+    /// Reads `[N,1,T,F]` (an image's rows as time steps) or `[N,T,F]`; outputs the last
+    /// hidden state `[N,H]`, or with `sequence` every state as `[N,T,H]`
+    /// (`torch.nn.GRU(batch_first=True)`'s first output).
     Gru {
         name: String,
         input: usize,
         hidden: usize,
+        sequence: bool,
+    },
+    /// Attention pooling over a sequence `[N,T,H]`: `e_t = vᵀ tanh(W h_t + b)`,
+    /// `α = softmax(e)`, output `Σ_t α_t h_t` `[N,H]`; α is kept as `NAME.alpha`. The
+    /// parameters are those of `NAME.proj = nn.Linear(H, dim)` and
+    /// `NAME.v = nn.Linear(dim, 1, bias=False)`.
+    AttentionPool {
+        name: String,
+        hidden: usize,
+        dim: usize,
     },
 }
 
@@ -53,7 +65,8 @@ impl LayerSpec {
             | LayerSpec::GlobalAvgPool { name, .. }
             | LayerSpec::Flatten { name }
             | LayerSpec::Linear { name, .. }
-            | LayerSpec::Gru { name, .. } => name,
+            | LayerSpec::Gru { name, .. }
+            | LayerSpec::AttentionPool { name, .. } => name,
         }
     }
 
@@ -79,10 +92,16 @@ impl LayerSpec {
                     (format!("{name}.bias"), vec![*out_f], *in_f),
                 ]
             }
+            LayerSpec::AttentionPool { name, hidden, dim } => vec![
+                (format!("{name}.proj.weight"), vec![*dim, *hidden], *hidden),
+                (format!("{name}.proj.bias"), vec![*dim], *hidden),
+                (format!("{name}.v.weight"), vec![1, *dim], *dim),
+            ],
             LayerSpec::Gru {
                 name,
                 input,
                 hidden,
+                ..
             } => vec![
                 (
                     format!("{name}.weight_ih_l0"),
@@ -113,7 +132,13 @@ pub struct Arch {
 }
 
 /// The names accepted by [`Arch::from_name`] besides `seq:` lists.
-pub const REFERENCE_ARCHS: [&str; 4] = ["mnist-cnn", "mnist-gap", "mnist-gru", "pokedigi-gap"];
+pub const REFERENCE_ARCHS: [&str; 5] = [
+    "mnist-cnn",
+    "mnist-gap",
+    "mnist-gru",
+    "mnist-attn-gru",
+    "pokedigi-gap",
+];
 
 fn conv(name: &str, i: usize, o: usize) -> LayerSpec {
     LayerSpec::Conv2d {
@@ -199,6 +224,25 @@ impl Arch {
                         name: "gru".into(),
                         input: 28,
                         hidden: 64,
+                        sequence: false,
+                    },
+                    linear("fc", 64, 10),
+                ],
+                mnist,
+                digits(),
+            ),
+            "mnist-attn-gru" => (
+                vec![
+                    LayerSpec::Gru {
+                        name: "gru".into(),
+                        input: 28,
+                        hidden: 64,
+                        sequence: true,
+                    },
+                    LayerSpec::AttentionPool {
+                        name: "attn".into(),
+                        hidden: 64,
+                        dim: 32,
                     },
                     linear("fc", 64, 10),
                 ],
@@ -452,6 +496,18 @@ mod tests {
                 "fc.weight",
                 "fc.bias"
             ]
+        );
+        let attn: Vec<String> = Arch::from_name("mnist-attn-gru")
+            .unwrap()
+            .params()
+            .into_iter()
+            .map(|p| p.0)
+            .collect();
+        // the names of tests/golden/lamppost_torch.py's MnistAttnGru (nn.GRU, then
+        // attn.proj = nn.Linear(64, 32), attn.v = nn.Linear(32, 1, bias=False), fc)
+        assert_eq!(
+            attn[4..7],
+            ["attn.proj.weight", "attn.proj.bias", "attn.v.weight"]
         );
         let cnn = Arch::from_name("mnist-cnn").unwrap().params();
         assert_eq!(cnn[0].1, vec![8, 1, 3, 3]);

@@ -62,6 +62,23 @@ pub fn rows_per_pass(values_per_row: usize) -> usize {
     (PASS_VALUES / values_per_row.max(1)).max(1)
 }
 
+/// `α = softmax_t(vᵀ tanh(W h_t + b))` for a sequence `h` `[N,T,H]`: `[N,T]`.
+fn attention_weights<T: Float>(tape: &mut Tape<T>, h: Var, w: Var, b: Var, v: Var) -> Result<Var> {
+    let s = tape.shape(h).to_vec();
+    if s.len() != 3 {
+        return invalid(format!(
+            "attention pooling reads a sequence [N, T, H], got {}",
+            fmt_shape(&s)
+        ));
+    }
+    let flat = tape.reshape(h, &[s[0] * s[1], s[2]])?;
+    let proj = linear(tape, flat, w, b)?;
+    let act = tape.tanh(proj);
+    let e = tape.matmul_nt(act, v)?;
+    let e = tape.reshape(e, &[s[0], s[1]])?;
+    tape.softmax(e)
+}
+
 impl<T: Float> Model<T> {
     /// Fresh weights with PyTorch's default initialization, from a seed.
     pub fn init(arch: Arch, seed: u64) -> Self {
@@ -231,7 +248,7 @@ impl<T: Float> Model<T> {
                     let (w, b) = (next(), next());
                     linear(tape, h, w, b)?
                 }
-                LayerSpec::Gru { name, .. } => {
+                LayerSpec::Gru { name, sequence, .. } => {
                     let gp = GruParams {
                         w_ih: next(),
                         w_hh: next(),
@@ -248,9 +265,26 @@ impl<T: Float> Model<T> {
                     for (t, &st) in states.iter().enumerate() {
                         acts.push((format!("{name}.h{t}"), st));
                     }
-                    *states
+                    let last = *states
                         .last()
-                        .ok_or_else(|| Error::Invalid("GRU input has no time steps".into()))?
+                        .ok_or_else(|| Error::Invalid("GRU input has no time steps".into()))?;
+                    if *sequence {
+                        // [N, T·H] → [N, T, H]
+                        let (n, hdim) = (tape.shape(last)[0], tape.shape(last)[1]);
+                        let all = tape.concat(&states, 1)?;
+                        tape.reshape(all, &[n, states.len(), hdim])?
+                    } else {
+                        last
+                    }
+                }
+                LayerSpec::AttentionPool { name, .. } => {
+                    let (w, b, v) = (next(), next(), next());
+                    let alpha = attention_weights(tape, h, w, b, v)?;
+                    acts.push((format!("{name}.alpha"), alpha));
+                    let s = tape.shape(h).to_vec();
+                    let a3 = tape.reshape(alpha, &[s[0], s[1], 1])?;
+                    let weighted = tape.mul(a3, h)?;
+                    tape.sum(weighted, &[1], false)?
                 }
             };
             acts.push((layer.name().to_string(), h));
@@ -326,6 +360,7 @@ mod tests {
             ("mnist-cnn", 52_138usize),
             ("mnist-gap", 23_946),
             ("mnist-gru", 18_698),
+            ("mnist-attn-gru", 20_810),
             ("pokedigi-gap", 60_642),
         ];
         for (name, n) in want {

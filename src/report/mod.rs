@@ -77,6 +77,24 @@ pub fn run_tour(opts: &TourOptions) -> Result<()> {
         ]);
         mnist_models.push((arch, t));
     }
+    // the attention model of the inside chapter (not in the other chapters' galleries)
+    let attn = {
+        let arch = "mnist-attn-gru";
+        let mut cfg = Profile::of(&Arch::from_name(arch)?).train;
+        if opts.quick {
+            cfg.epochs = 2;
+        }
+        let prov = provenance(DataSpec::Mnist(mnist::default_dir()), &cfg, &mnist_note);
+        let t = train_or_load(arch, &mn, &prov, &opts.cache)?;
+        eprintln!("{arch}: test accuracy {}", pct(t.eval.accuracy));
+        summary.push(vec![
+            arch.to_string(),
+            format!("mnist{mnist_note}"),
+            cfg.describe(),
+            pct(t.eval.accuracy),
+        ]);
+        t
+    };
     // the MNIST training images (188 MB as f32) are not needed past training: dropping
     // them here keeps the tour's peak memory to one dataset at a time
     let mn_test = mn.test;
@@ -191,6 +209,7 @@ pub fn run_tour(opts: &TourOptions) -> Result<()> {
             ("mnist-gap", &mnist_models[1].1.model),
             ("mnist-gru", &mnist_models[2].1.model),
         ],
+        ("mnist-attn-gru", &attn.model),
         (&poke[0].1.test, &poke[0].2.model),
         opts.quick,
     )?;

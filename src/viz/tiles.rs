@@ -43,13 +43,16 @@ pub fn tiles_svg(title: &str, columns: &[String], rows: &[TileRow]) -> Result<St
     let cols = columns
         .len()
         .max(rows.iter().map(|r| r.tiles.len()).max().unwrap_or(0));
+    // columns wide enough for their headers (about 6.5 px a character)
+    let widest = columns.iter().map(|c| c.chars().count()).max().unwrap_or(0);
+    let col_w = (tw + 8.0).max(8.0 + 6.5 * widest as f64);
     let mut svg = Svg::new(
-        (left + cols as f64 * (tw + 8.0) + 10.0).max(8.0 * title.chars().count() as f64),
+        (left + cols as f64 * col_w + 10.0).max(8.0 * title.chars().count() as f64),
         top + rows.len() as f64 * (th + gap) + 10.0,
     );
     svg.text(8.0, 18.0, title, 14.0, Anchor::Start, "#222", 0.0, true);
     for (c, h) in columns.iter().enumerate() {
-        let x = left + c as f64 * (tw + 8.0) + tw / 2.0;
+        let x = left + c as f64 * col_w + tw / 2.0;
         svg.text(x, 42.0, h, 11.0, Anchor::Middle, "#444", 0.0, false);
     }
     for (r, row) in rows.iter().enumerate() {
@@ -77,7 +80,7 @@ pub fn tiles_svg(title: &str, columns: &[String], rows: &[TileRow]) -> Result<St
             );
         }
         for (c, t) in row.tiles.iter().enumerate() {
-            let x = left + c as f64 * (tw + 8.0);
+            let x = left + c as f64 * col_w;
             let img = super::grid::zoom(&t.image, scale as u32);
             svg.png(x, y, tw, th, &png_bytes(&img)?, &t.caption);
             if let Some([a, l, b, rr]) = t.outline {

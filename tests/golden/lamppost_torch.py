@@ -82,3 +82,29 @@ ARCHS = {
     "pokedigi-gap": (PokedigiGap, (3, 64, 64)),
     SEQ_ARCH: (seq_model, (1, 28, 28)),
 }
+
+
+class Attention(nn.Module):
+    """e_t = vᵀ tanh(W h_t + b), α = softmax(e), output Σ_t α_t h_t (and α)."""
+
+    def __init__(self, hidden=64, dim=32):
+        super().__init__()
+        self.proj = nn.Linear(hidden, dim)
+        self.v = nn.Linear(dim, 1, bias=False)
+
+    def forward(self, h):
+        alpha = torch.softmax(self.v(torch.tanh(self.proj(h))).squeeze(-1), dim=1)
+        return (alpha.unsqueeze(-1) * h).sum(1), alpha
+
+
+class MnistAttnGru(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.gru = nn.GRU(28, 64, batch_first=True)
+        self.attn = Attention(64, 32)
+        self.fc = nn.Linear(64, 10)
+
+    def forward(self, x):
+        h, _ = self.gru(x.reshape(x.shape[0], 28, 28))
+        c, _ = self.attn(h)
+        return self.fc(c)

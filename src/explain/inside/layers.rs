@@ -27,6 +27,9 @@ pub fn available(arch: &Arch) -> Vec<String> {
             let t = time_steps(arch).unwrap_or(0);
             names.extend((0..t).map(|s| format!("{name}.h{s}")));
         }
+        if let LayerSpec::AttentionPool { name, .. } = l {
+            names.push(format!("{name}.alpha"));
+        }
         names.push(l.name().to_string());
     }
     names
@@ -41,7 +44,9 @@ pub fn default_layers(arch: &Arch) -> Vec<String> {
     for (i, l) in layers.iter().enumerate() {
         let next = layers.get(i + 1);
         let keep = match l {
-            LayerSpec::MaxPool2d { .. } | LayerSpec::GlobalAvgPool { .. } => true,
+            LayerSpec::MaxPool2d { .. }
+            | LayerSpec::GlobalAvgPool { .. }
+            | LayerSpec::AttentionPool { .. } => true,
             LayerSpec::Relu { .. } => !matches!(next, Some(LayerSpec::MaxPool2d { .. })),
             LayerSpec::Gru { name, .. } => {
                 let t = time_steps(arch).unwrap_or(4).max(4);

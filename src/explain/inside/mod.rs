@@ -5,6 +5,7 @@
 //! the examples that excite each filter most ([`top`]). Every method reads
 //! named activations through [`layers::activations`].
 
+pub mod attention;
 pub mod kmeans;
 pub mod layers;
 pub mod maps;
