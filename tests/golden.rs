@@ -138,7 +138,14 @@ fn cross_entropy_matches_pytorch() {
 /// Model files saved from PyTorch load here, and give PyTorch's logits and input gradients.
 #[test]
 fn reference_architectures_match_pytorch_logits() {
-    for stem in ["mnist-cnn", "mnist-gap", "mnist-gru", "pokedigi-gap", "seq"] {
+    for stem in [
+        "mnist-cnn",
+        "mnist-gap",
+        "mnist-gru",
+        "mnist-attn-gru",
+        "pokedigi-gap",
+        "seq",
+    ] {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/models");
         let model32 = load_model::<f32>(&dir.join(format!("{stem}.safetensors"))).unwrap();
         let model64 = load_model::<f64>(&dir.join(format!("{stem}.safetensors"))).unwrap();

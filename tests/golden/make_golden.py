@@ -3,6 +3,7 @@ needed at test time).
 
     pip install torch safetensors
     python3 tests/golden/make_golden.py            # writes tests/golden/{ops,models}/
+    python3 tests/golden/make_golden.py --only mnist-attn-gru   # one architecture's files
     python3 tests/golden/make_golden.py --check-lamppost target/release/lamppost
         # also: `lamppost init` each architecture and load it into torch with strict=True
 
@@ -77,10 +78,12 @@ def ops():
     save(f"{d}/cross_entropy.safetensors", dict(logits=logits, target=target.to(f64), mean=mean, d_mean=dmean, per=per, g=g, d_per=dper))
 
 
-def models():
+def models(only=None):
     d = os.path.join(HERE, "models")
     os.makedirs(d, exist_ok=True)
     for i, (arch, (ctor, shape)) in enumerate(ARCHS.items()):
+        if only and arch not in only:
+            continue
         torch.manual_seed(100 + i)
         m = ctor().eval()
         stem = "seq" if arch.startswith("seq:") else arch
@@ -111,6 +114,10 @@ def check_lamppost(binary):
 if __name__ == "__main__":
     if "--check-lamppost" in sys.argv:
         check_lamppost(sys.argv[sys.argv.index("--check-lamppost") + 1])
+    elif "--only" in sys.argv:
+        # one architecture's files, the others untouched: python3 make_golden.py --only mnist-attn-gru
+        models(sys.argv[sys.argv.index("--only") + 1].split(","))
+        print("golden files written")
     else:
         ops()
         models()

@@ -20,9 +20,9 @@
 //! states make α irrelevant, Kendall τ-b against SciPy with ties).
 
 use super::layers::activations;
+use crate::autodiff::BackwardRule;
 use crate::error::{Error, Result};
-use crate::explain::attribution::input_gradient;
-use crate::explain::batched::predict_rows;
+use crate::explain::batched::{gradient_rows, predict_rows};
 use crate::explain::metrics::curves::mix;
 use crate::nn::Model;
 use crate::nn::arch::LayerSpec;
@@ -214,17 +214,21 @@ pub fn analyze(
             logits.data()[e * k + predicted[e]] - blanked.data()[r * k + predicted[e]]
         })
         .collect();
-    let (_, g) = input_gradient(
+    // per-row gradient norms, in passes under the shared gradient budget
+    let mut gnorm = vec![0.0f32; n * t];
+    gradient_rows(
         model,
-        x,
-        &predicted,
-        crate::autodiff::BackwardRule::Standard,
+        &x.shape()[1..],
+        n,
+        |e, row| row.copy_from_slice(&x.data()[e * per..(e + 1) * per]),
+        |e| predicted[e],
+        BackwardRule::Standard,
+        |e, g| {
+            for (s, row) in g.chunks(width).enumerate() {
+                gnorm[e * t + s] = row.iter().map(|v| v * v).sum::<f32>().sqrt();
+            }
+        },
     )?;
-    let gnorm: Vec<f32> = g
-        .data()
-        .chunks(width)
-        .map(|row| row.iter().map(|v| v * v).sum::<f32>().sqrt())
-        .collect();
     let f64s = |v: &[f32]| v.iter().map(|&a| a as f64).collect::<Vec<f64>>();
     let tau = |a: &[f32], b: &[f32]| -> Vec<f64> {
         (0..n)
