@@ -542,7 +542,10 @@ pub fn attention_section(
         &[
             vec!["test accuracy".into(), pct(rep.accuracy)],
             vec![
-                "accuracy with α uniform (1/28 per row)".into(),
+                format!(
+                    "accuracy with α uniform (1/{} per row)",
+                    rep.alpha.shape()[1]
+                ),
                 pct(rep.uniform_accuracy),
             ],
             vec![
