@@ -16,7 +16,8 @@
 //! Caveat: `h_t` has read rows 1…t, so a weight on row t is a weight on a summary of
 //! everything above it, not on row t alone.
 //!
-//! Pinned by the tests below (α sums to 1, contributions sum to logit − bias, equal
+//! Pinned by the tests below (α sums to 1, contributions sum to logit − bias (1e-10 in
+//! float64), equal
 //! states make α irrelevant, Kendall τ-b against SciPy with ties).
 
 use super::layers::activations;
@@ -24,6 +25,7 @@ use crate::autodiff::BackwardRule;
 use crate::error::{Error, Result};
 use crate::explain::batched::{gradient_rows, predict_rows};
 use crate::explain::metrics::curves::mix;
+use crate::float::Float;
 use crate::nn::Model;
 use crate::nn::arch::LayerSpec;
 use crate::tensor::Tensor;
@@ -56,6 +58,24 @@ pub fn kendall_tau_b(a: &[f64], b: &[f64]) -> f64 {
     let pairs = (n * n.saturating_sub(1) / 2) as i64;
     let denom = (((pairs - tie_a) * (pairs - tie_b)) as f64).sqrt();
     (concordant - discordant) as f64 / denom
+}
+
+/// Each row's contribution `α_t u_kᵀ h_t` for one example's states `h` (`T × H`), its
+/// weights `α` and the head's row `u_k`; they sum to `logit_k − β_k`.
+pub fn contributions_of<T: Float>(h: &[T], alpha: &[T], u_k: &[T]) -> Vec<f64> {
+    let hd = u_k.len();
+    alpha
+        .iter()
+        .enumerate()
+        .map(|(s, a)| {
+            let dot: f64 = u_k
+                .iter()
+                .zip(&h[s * hd..(s + 1) * hd])
+                .map(|(w, v)| w.to_f64() * v.to_f64())
+                .sum();
+            a.to_f64() * dot
+        })
+        .collect()
 }
 
 /// The logits `U Σ_t α_t h_t + β` of one example's states `h` (`T × H`, row-major).
@@ -170,13 +190,9 @@ pub fn analyze(
         let h = &states.data()[e * t * hd..(e + 1) * t * hd];
         let a = &alpha.data()[e * t..(e + 1) * t];
         let c = predicted[e];
-        for s in 0..t {
-            let dot: f64 = u[c * hd..(c + 1) * hd]
-                .iter()
-                .zip(&h[s * hd..(s + 1) * hd])
-                .map(|(&w, &v)| w as f64 * v as f64)
-                .sum();
-            contributions[e * t + s] = (a[s] as f64 * dot) as f32;
+        let row = contributions_of(h, a, &u[c * hd..(c + 1) * hd]);
+        for (dst, v) in contributions[e * t..(e + 1) * t].iter_mut().zip(row) {
+            *dst = v as f32;
         }
         hits += usize::from(labels.get(e) == Some(&c));
         let uniform = pooled_logits(h, &vec![1.0 / t as f32; t], &u, &beta);
@@ -294,6 +310,44 @@ mod tests {
             let sum: f32 = r.contributions.data()[e * 28..(e + 1) * 28].iter().sum();
             let want = logits.data()[e * 10 + c] - beta.data()[c];
             assert!((sum - want).abs() < 1e-5, "{sum} vs {want}");
+        }
+        // in float64 (the model's weights are exact in f64): Σ contributions = logit − bias to 1e-10
+        let m64 = model.cast::<f64>();
+        let mut tape = crate::autodiff::Tape::no_grad();
+        let xv = tape.constant(x.cast::<f64>());
+        let params = m64.bind(&mut tape, false);
+        let f = m64.forward(&mut tape, xv, &params).unwrap();
+        let (h, a) = (
+            f.activation("gru").unwrap(),
+            f.activation("attn.alpha").unwrap(),
+        );
+        let (h, a, l) = (tape.value(h), tape.value(a), tape.value(f.logits));
+        let w = m64
+            .params()
+            .iter()
+            .find(|p| p.0 == "fc.weight")
+            .unwrap()
+            .1
+            .clone();
+        let b = m64
+            .params()
+            .iter()
+            .find(|p| p.0 == "fc.bias")
+            .unwrap()
+            .1
+            .clone();
+        for e in 0..3 {
+            for c in 0..10 {
+                let sum: f64 = contributions_of(
+                    &h.data()[e * 28 * 64..(e + 1) * 28 * 64],
+                    &a.data()[e * 28..(e + 1) * 28],
+                    &w.data()[c * 64..(c + 1) * 64],
+                )
+                .iter()
+                .sum();
+                let want = l.data()[e * 10 + c] - b.data()[c];
+                assert!((sum - want).abs() < 1e-10, "{sum} vs {want}");
+            }
         }
         // identical states: any α gives the same output
         let h: Vec<f32> = (0..4 * 3).map(|i| [0.5, -1.0, 2.0][i % 3]).collect();
