@@ -133,6 +133,15 @@ impl<T: Float> Model<T> {
         Ok(Model { arch, params })
     }
 
+    /// The parameter with this state-dict name, or an error naming the model.
+    pub fn param(&self, name: &str) -> Result<&Tensor<T>> {
+        self.params
+            .iter()
+            .find(|p| p.0 == name)
+            .map(|p| &p.1)
+            .ok_or_else(|| Error::Invalid(format!("{} has no parameter '{name}'", self.arch.name)))
+    }
+
     pub fn params(&self) -> &[(String, Tensor<T>)] {
         &self.params
     }

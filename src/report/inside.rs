@@ -48,11 +48,7 @@ pub fn scatter_svg(
                 ),
                 _ => {
                     let r = &m.pca.explained_variance_ratio;
-                    let pts: Vec<f64> = if m.pca.k == 2 {
-                        m.pca.coords.clone()
-                    } else {
-                        m.pca.coords.iter().flat_map(|&v| [v, 0.0]).collect()
-                    };
+                    let pts = m.pca.coords_2d();
                     (
                         pts,
                         format!("PC1 ({:.1}% of variance)", 100.0 * r[0]),

@@ -68,6 +68,24 @@ pub fn symmetric_eigen(a: &[f64], n: usize) -> (Vec<f64>, Vec<Vec<f64>>) {
     (values, vectors)
 }
 
+/// Squared Euclidean distances `‖aᵢ − bⱼ‖²` between the rows of `a` and of `b` (`d`
+/// values each), `|a| × |b|` row-major, by `‖a‖² + ‖b‖² − 2 a·b` (one GEMM), clamped at 0
+/// against rounding.
+pub fn squared_distances(a: &[f64], b: &[f64], d: usize) -> Vec<f64> {
+    let (na, nb) = (a.len() / d.max(1), b.len() / d.max(1));
+    let norms =
+        |x: &[f64]| -> Vec<f64> { x.chunks(d).map(|r| r.iter().map(|v| v * v).sum()).collect() };
+    let (an, bn) = (norms(a), norms(b));
+    let mut g = vec![0.0; na * nb];
+    gemm(na, d, nb, a, false, b, true, &mut g, false);
+    for (i, row) in g.chunks_mut(nb.max(1)).enumerate() {
+        for (j, v) in row.iter_mut().enumerate() {
+            *v = (an[i] + bn[j] - 2.0 * *v).max(0.0);
+        }
+    }
+    g
+}
+
 /// Flips `v` so that its largest-magnitude component is positive (scikit-learn's
 /// `svd_flip(u_based_decision=False)`); the first such component wins a tie.
 pub fn flip_sign(v: &mut [f64]) {

@@ -168,18 +168,8 @@ pub fn analyze(
     let acts = activations(model, x, &[gru, format!("{attn}.alpha")], |_| {})?;
     let (states, alpha) = (&acts[0], &acts[1]);
     let (n, t, hd) = (states.shape()[0], states.shape()[1], states.shape()[2]);
-    let param = |name: &str| {
-        model
-            .params()
-            .iter()
-            .find(|p| p.0 == name)
-            .map(|p| p.1.data().to_vec())
-            .ok_or_else(|| Error::Invalid(format!("missing parameter {name}")))
-    };
-    let (u, beta) = (
-        param(&format!("{fc}.weight"))?,
-        param(&format!("{fc}.bias"))?,
-    );
+    let u = model.param(&format!("{fc}.weight"))?.data();
+    let beta = model.param(&format!("{fc}.bias"))?.data();
     let logits = model.predict(x)?;
     let k = logits.shape()[1];
     let predicted = logits.argmax_rows()?;
@@ -195,17 +185,17 @@ pub fn analyze(
             *dst = v as f32;
         }
         hits += usize::from(labels.get(e) == Some(&c));
-        let uniform = pooled_logits(h, &vec![1.0 / t as f32; t], &u, &beta);
+        let uniform = pooled_logits(h, &vec![1.0 / t as f32; t], u, beta);
         let best = (0..k).fold(0, |b, j| if uniform[j] > uniform[b] { j } else { b });
         uniform_hits += usize::from(labels.get(e) == Some(&best));
-        let base = softmax(&pooled_logits(h, a, &u, &beta));
+        let base = softmax(&pooled_logits(h, a, u, beta));
         let mut rng = StdRng::seed_from_u64(mix(seed, e));
         let mut order: Vec<usize> = (0..t).collect();
         let mut tvds: Vec<f64> = (0..permutations)
             .map(|_| {
                 order.shuffle(&mut rng);
                 let permuted: Vec<f32> = order.iter().map(|&i| a[i]).collect();
-                let p = softmax(&pooled_logits(h, &permuted, &u, &beta));
+                let p = softmax(&pooled_logits(h, &permuted, u, beta));
                 0.5 * p.iter().zip(&base).map(|(x, y)| (x - y).abs()).sum::<f64>()
             })
             .collect();
@@ -295,13 +285,7 @@ mod tests {
         .unwrap();
         let r = analyze(&model, &x, &[0, 1, 2], -0.42, 20, 0).unwrap();
         let logits = model.predict(&x).unwrap();
-        let beta = model
-            .params()
-            .iter()
-            .find(|p| p.0 == "fc.bias")
-            .unwrap()
-            .1
-            .clone();
+        let beta = model.param("fc.bias").unwrap();
         for e in 0..3 {
             let a = &r.alpha.data()[e * 28..(e + 1) * 28];
             assert!(a.iter().all(|&v| v >= 0.0));
@@ -322,20 +306,8 @@ mod tests {
             f.activation("attn.alpha").unwrap(),
         );
         let (h, a, l) = (tape.value(h), tape.value(a), tape.value(f.logits));
-        let w = m64
-            .params()
-            .iter()
-            .find(|p| p.0 == "fc.weight")
-            .unwrap()
-            .1
-            .clone();
-        let b = m64
-            .params()
-            .iter()
-            .find(|p| p.0 == "fc.bias")
-            .unwrap()
-            .1
-            .clone();
+        let w = m64.param("fc.weight").unwrap();
+        let b = m64.param("fc.bias").unwrap();
         for e in 0..3 {
             for c in 0..10 {
                 let sum: f64 = contributions_of(

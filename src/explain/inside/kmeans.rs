@@ -7,10 +7,9 @@
 //! Pinned by `kmeans_finds_separated_groups` below.
 
 use crate::error::{Result, invalid};
-use crate::tensor::matmul::gemm;
+use crate::tensor::linalg::squared_distances;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use rayon::prelude::*;
 
 #[derive(Clone, Debug)]
 pub struct KMeans {
@@ -25,24 +24,14 @@ pub struct KMeans {
 
 /// The nearest centroid of every row of `x` (`n × d`) and its squared distance.
 pub fn assign(x: &[f64], d: usize, centroids: &[f64]) -> (Vec<usize>, Vec<f64>) {
-    let n = x.len() / d;
     let k = centroids.len() / d;
-    let cn: Vec<f64> = centroids
-        .chunks(d)
-        .map(|c| c.iter().map(|v| v * v).sum())
-        .collect();
-    let mut dots = vec![0.0; n * k];
-    gemm(n, d, k, x, false, centroids, true, &mut dots, false);
-    x.par_chunks(d)
-        .zip(dots.par_chunks(k))
-        .map(|(row, dot)| {
-            let xn: f64 = row.iter().map(|v| v * v).sum();
-            (0..k)
-                .map(|c| (c, (xn - 2.0 * dot[c] + cn[c]).max(0.0)))
-                .fold(
-                    (0, f64::INFINITY),
-                    |b, (c, v)| if v < b.1 { (c, v) } else { b },
-                )
+    squared_distances(x, centroids, d)
+        .chunks(k)
+        .map(|row| {
+            row.iter().enumerate().fold(
+                (0, f64::INFINITY),
+                |b, (c, &v)| if v < b.1 { (c, v) } else { b },
+            )
         })
         .unzip()
 }

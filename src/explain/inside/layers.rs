@@ -131,6 +131,15 @@ pub fn activations(
         .collect()
 }
 
+/// One layer's activations for every example of `x`, flattened to `[N, F]` (the
+/// features a probe or a decoder reads).
+pub fn features(model: &Model<f32>, x: &Tensor<f32>, layer: &str) -> Result<Tensor<f32>> {
+    let a = activations(model, x, &[layer.to_string()], |_| {})?.remove(0);
+    let n = a.shape()[0];
+    let f = a.len() / n.max(1);
+    a.reshape(&[n, f])
+}
+
 /// A `[N, …]` tensor as `N` rows of f64 features (flattened).
 pub fn rows_f64(t: &Tensor<f32>) -> (Vec<f64>, usize, usize) {
     let n = t.shape()[0];

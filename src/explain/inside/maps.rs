@@ -51,11 +51,7 @@ pub fn layer_maps(
         let (rows, n, d) = rows_f64(&a);
         drop(a);
         let p = pca(&rows, n, d, 2.min(d))?;
-        let coords2: Vec<f64> = if p.k == 2 {
-            p.coords.clone()
-        } else {
-            p.coords.iter().flat_map(|&v| [v, 0.0]).collect()
-        };
+        let coords2 = p.coords_2d();
         let (ps, pk) = separation_2d(&coords2, labels);
         let (t, ts, tk) = match tsne_opts {
             Some(o) => {

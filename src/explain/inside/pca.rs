@@ -36,6 +36,21 @@ pub struct Pca {
     pub k: usize,
 }
 
+impl Pca {
+    /// The coordinates as `n × 2` (a second column of zeros when only one component was
+    /// kept), for 2-D maps.
+    pub fn coords_2d(&self) -> Vec<f64> {
+        match self.k {
+            1 => self.coords.iter().flat_map(|&v| [v, 0.0]).collect(),
+            _ => self
+                .coords
+                .chunks(self.k)
+                .flat_map(|r| [r[0], r[1]])
+                .collect(),
+        }
+    }
+}
+
 /// Relative residual at which the eigen-solver stops ([`top_eigen`]'s `tol`): enough for
 /// coordinates that agree with LAPACK's SVD to about 1e-10.
 pub const EXACT: f64 = 1e-13;

@@ -25,7 +25,7 @@
 //! accuracy within 0.5 points, and probe accuracy on mnist-cnn grows with depth.
 
 use super::kmeans::{assign, kmeans};
-use super::layers::{activations, rows_f64};
+use super::layers::{features, rows_f64};
 use crate::data::Dataset;
 use crate::error::{Result, invalid};
 use crate::fit::{Observer, evaluate, fit_observed};
@@ -257,17 +257,9 @@ pub fn probe_layers(
     }
     let classes = model.arch.num_classes();
     let untrained = Model::<f32>::init(model.arch.clone(), cfg.seed);
-    let flat = |t: Tensor<f32>| {
-        let n = t.shape()[0];
-        let f = t.len() / n;
-        t.reshape(&[n, f])
-    };
     let mut rows = Vec::new();
     for (i, layer) in layers.iter().enumerate() {
-        let one = std::slice::from_ref(layer);
-        let feats = |m: &Model<f32>, d: &Dataset| -> Result<Tensor<f32>> {
-            flat(activations(m, &d.x, one, |_| {})?.remove(0))
-        };
+        let feats = |m: &Model<f32>, d: &Dataset| features(m, &d.x, layer);
         let (tr, te) = (feats(model, train)?, feats(model, test)?);
         let features = tr.shape()[1];
         let tasks: [(&[usize], &[usize]); 2] =

@@ -15,7 +15,7 @@
 //!
 //! Pinned by `tests/inside.rs` (`reconstruction_error_grows_with_depth`).
 
-use super::layers::{activations, check_layers};
+use super::layers::{check_layers, features};
 use super::probe::standardize;
 use crate::data::Dataset;
 use crate::error::Result;
@@ -109,16 +109,10 @@ pub fn reconstruct_layers(
         pixel_targets(model, &test.x)?,
     );
     let d = tr_target.shape()[1];
-    let flat = |t: Tensor<f32>| {
-        let n = t.shape()[0];
-        let f = t.len() / n.max(1);
-        t.reshape(&[n, f])
-    };
     let mut out = Vec::new();
     for (i, layer) in layers.iter().enumerate() {
-        let one = std::slice::from_ref(layer);
-        let mut tr = flat(activations(model, &train.x, one, |_| {})?.remove(0))?;
-        let mut te = flat(activations(model, &test.x, one, |_| {})?.remove(0))?;
+        let mut tr = features(model, &train.x, layer)?;
+        let mut te = features(model, &test.x, layer)?;
         standardize(&mut tr, &mut te);
         let f = tr.shape()[1];
         let arch = Arch::from_name(&format!(

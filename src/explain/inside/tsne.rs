@@ -26,6 +26,7 @@
 
 use super::pca::pca_with;
 use crate::error::{Result, invalid};
+use crate::tensor::linalg::squared_distances;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand_distr::{Distribution, Normal};
@@ -84,23 +85,6 @@ pub const MAX_POINTS: usize = 5000;
 /// scikit-learn's `MACHINE_EPSILON`: the floor of every pᵢⱼ and qᵢⱼ.
 const EPS: f64 = f64::EPSILON;
 
-/// Squared Euclidean distances between the rows of `x` (`n × d`), `n × n`.
-pub fn squared_distances(x: &[f64], n: usize, d: usize) -> Vec<f64> {
-    let norms: Vec<f64> = x.chunks(d).map(|r| r.iter().map(|v| v * v).sum()).collect();
-    let mut g = vec![0.0; n * n];
-    crate::tensor::matmul::gemm(n, d, n, x, false, x, true, &mut g, false);
-    g.par_chunks_mut(n).enumerate().for_each(|(i, row)| {
-        for (j, v) in row.iter_mut().enumerate() {
-            *v = if i == j {
-                0.0
-            } else {
-                (norms[i] + norms[j] - 2.0 * *v).max(0.0)
-            };
-        }
-    });
-    g
-}
-
 /// `p_{j|i}` for one row of squared distances (`dist[i]` is ignored) and its entropy in
 /// bits: binary search on β (doubling or halving until bracketed, then bisecting) until
 /// the entropy is within 1e-10 of `log₂(perplexity)`, at most 200 steps.
@@ -157,7 +141,8 @@ pub fn affinities(x: &[f64], n: usize, d: usize, perplexity: f64) -> Result<(Vec
             "t-SNE: perplexity {perplexity} must be below the number of points ({n}); use a smaller --perplexity or more points"
         ));
     }
-    let dist = squared_distances(x, n, d);
+    let mut dist = squared_distances(x, x, d);
+    (0..n).for_each(|i| dist[i * n + i] = 0.0);
     let rows: Vec<(Vec<f64>, f64)> = dist
         .par_chunks(n)
         .enumerate()
@@ -380,12 +365,7 @@ pub fn tsne(
     let (mut p, _) = affinities(x, n, d, opts.perplexity)?;
     let mut y = match opts.init {
         Init::Pca => {
-            let c = pca_with(x, n, d, 2.min(d), 1e-10)?.coords;
-            let c: Vec<f64> = if d >= 2 {
-                c
-            } else {
-                c.iter().flat_map(|&v| [v, 0.0]).collect()
-            };
+            let c = pca_with(x, n, d, 2.min(d), 1e-10)?.coords_2d();
             let m = c.iter().step_by(2).sum::<f64>() / n as f64;
             let sd = (c.iter().step_by(2).map(|v| (v - m).powi(2)).sum::<f64>() / n as f64).sqrt();
             let s = if sd > 0.0 { 1e-4 / sd } else { 1.0 };
