@@ -37,7 +37,7 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<()> {
         .as_ref()
         .map(|m| m.iter().map(|s| find(s).map(|i| i.name)).collect())
         .transpose()?;
-    let outputs = Outputs::folder(&args.out, args.force, "--out")?;
+    let outputs = Outputs::folder(&args.io.out, args.io.force, "--out")?;
     let bytes = read_bounded(&args.model)?;
     let (model, meta) = model_from_bytes::<f32>(&bytes, &args.model)?;
     let methods = match chosen {
@@ -50,8 +50,8 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<()> {
         }
         None => usable(&model.arch),
     };
-    let (spec, split) = model_data(&model, &meta, args.data.as_deref());
-    let data = load(&spec, &args.cache, split)?;
+    let (spec, split) = model_data(&model, &meta, args.io.data.as_deref());
+    let data = load(&spec, &args.io.cache, split)?;
     let start = Instant::now();
     let n = args.n.min(data.test.len());
     eprintln!(
@@ -70,7 +70,7 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<()> {
     write_section(&mut page, &name, &model, &x, &bench, &opts)?;
     let mut files = page.into_files("index.html");
     files.push(("results.csv".into(), bench.csv(&name).into_bytes()));
-    outputs.write_folder(&args.out, &files)?;
+    outputs.write_folder(&args.io.out, &files)?;
     let (header, rows) = table(&bench);
     println!("{}", header.join(" | "));
     for r in rows {
@@ -78,7 +78,7 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<()> {
     }
     eprintln!(
         "wrote {}/results.csv and index.html with its figures in {:.1}s",
-        args.out.display(),
+        args.io.out.display(),
         start.elapsed().as_secs_f64()
     );
     Ok(())

@@ -104,7 +104,7 @@ pub fn inside(args: &InsideArgs) -> Result<()> {
             "--n {n_asked}: a map needs at least 3 examples"
         )));
     }
-    let outputs = Outputs::folder(&args.out, args.force, "--out")?;
+    let outputs = Outputs::folder(&args.io.out, args.io.force, "--out")?;
     let bytes = read_bounded(&args.model)?;
     let (model, meta) = model_from_bytes::<f32>(&bytes, &args.model)?;
     let arch = &model.arch;
@@ -128,8 +128,8 @@ pub fn inside(args: &InsideArgs) -> Result<()> {
             "top-examples reads one layer: give a single --layer".into(),
         ));
     }
-    let (spec, split) = model_data(&model, &meta, args.data.as_deref());
-    let data = load(&spec, &args.cache, split)?;
+    let (spec, split) = model_data(&model, &meta, args.io.data.as_deref());
+    let data = load(&spec, &args.io.cache, split)?;
     let start = Instant::now();
     let n = n_asked.min(data.test.len());
     if n < n_asked && args.n.is_some() {
@@ -273,10 +273,10 @@ pub fn inside(args: &InsideArgs) -> Result<()> {
         "results.safetensors".into(),
         serialize(&tensors, &meta, FileDtype::F32),
     ));
-    outputs.write_folder(&args.out, &files)?;
+    outputs.write_folder(&args.io.out, &files)?;
     eprintln!(
         "wrote {}/results.csv, results.safetensors and index.html in {:.1}s",
-        args.out.display(),
+        args.io.out.display(),
         start.elapsed().as_secs_f64()
     );
     Ok(())

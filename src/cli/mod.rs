@@ -303,11 +303,19 @@ pub struct EvaluateArgs {
     /// AOPC: regions removed, one a step (default 20).
     #[arg(long, allow_negative_numbers = true, value_parser = count)]
     pub steps: Option<usize>,
+    #[command(flatten)]
+    pub io: DataOutArgs,
+}
+
+/// Where a model's data comes from and where a report folder goes (`evaluate`, `inside`).
+#[derive(Args, Debug)]
+pub struct DataOutArgs {
     /// The dataset to read instead of the one the model file records.
     #[arg(long)]
     pub data: Option<PathBuf>,
     #[arg(long, default_value = ".lamppost-cache")]
     pub cache: PathBuf,
+    /// The report folder (refused if it holds files, unless --force).
     #[arg(long)]
     pub out: PathBuf,
     #[arg(long)]
@@ -352,15 +360,8 @@ pub struct InsideArgs {
     /// top-examples: examples kept per channel (default 8).
     #[arg(long, allow_negative_numbers = true, value_parser = count)]
     pub top: Option<usize>,
-    /// The dataset to read instead of the one the model file records.
-    #[arg(long)]
-    pub data: Option<PathBuf>,
-    #[arg(long, default_value = ".lamppost-cache")]
-    pub cache: PathBuf,
-    #[arg(long)]
-    pub out: PathBuf,
-    #[arg(long)]
-    pub force: bool,
+    #[command(flatten)]
+    pub io: DataOutArgs,
 }
 
 /// Which pictures `lamppost explain` writes.
