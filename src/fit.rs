@@ -153,6 +153,12 @@ pub trait Observer {
         labels: &[usize],
     ) -> Result<()>;
 
+    /// Called after every epoch with the updated weights and the learning rate of the
+    /// epoch's last step (TracIn's checkpoints).
+    fn epoch_end(&mut self, _epoch: usize, _model: &Model<f32>, _lr: f64) -> Result<()> {
+        Ok(())
+    }
+
     /// No progress bar and no per-epoch lines (for the many small fits of a probe).
     fn quiet(&self) -> bool {
         false
@@ -192,8 +198,11 @@ pub fn fit_observed(
     if train.is_empty() {
         return invalid("the training set is empty");
     }
-    let quiet = observer.quiet();
-    let step = |model: &mut Model<f32>, opt: &mut Adam<f32>, epoch: usize, idx: &[usize]| {
+    let step = |model: &mut Model<f32>,
+                opt: &mut Adam<f32>,
+                epoch: usize,
+                idx: &[usize],
+                observer: &mut dyn Observer| {
         let (x, y) = train.batch(idx)?;
         let (loss, logits) = train_step_logits(model, opt, &x, &y)?;
         observer.minibatch(epoch, idx, &logits, &y)?;
@@ -204,7 +213,7 @@ pub fn fit_observed(
             .transpose()
             .map(|e| e.map(|e| e.accuracy))
     };
-    run_epochs(model, train.len(), cfg, log, quiet, step, eval)
+    run_epochs(model, train.len(), cfg, log, observer, step, eval)
 }
 
 /// Trains `model` to output `targets` (`[N, …]`, one row per row of `x`) under the mean
@@ -223,33 +232,66 @@ pub fn fit_regression(
             targets.shape()[0]
         ));
     }
-    let step = |model: &mut Model<f32>, opt: &mut Adam<f32>, _: usize, idx: &[usize]| {
+    let step = |model: &mut Model<f32>,
+                opt: &mut Adam<f32>,
+                _: usize,
+                idx: &[usize],
+                _: &mut dyn Observer| {
         let (xb, tb) = (x.select_rows(idx)?, targets.select_rows(idx)?);
         train_step_mse(model, opt, &xb, &tb)
     };
-    run_epochs(model, n, cfg, &mut std::io::sink(), true, step, |_| {
-        Ok(None)
-    })
+    let mut quiet = Quiet;
+    run_epochs(
+        model,
+        n,
+        cfg,
+        &mut std::io::sink(),
+        &mut quiet,
+        step,
+        |_| Ok(None),
+    )
+}
+
+/// Records nothing and shows nothing (the regression fits).
+struct Quiet;
+
+impl Observer for Quiet {
+    fn minibatch(&mut self, _: usize, _: &[usize], _: &Tensor<f32>, _: &[usize]) -> Result<()> {
+        Ok(())
+    }
+    fn quiet(&self) -> bool {
+        true
+    }
 }
 
 /// The loop every fit shares: `cfg.epochs` passes over `n` examples in seeded random
-/// minibatches, Adam with a cosine schedule, `step` on each minibatch (returning its
-/// mean loss), `eval` after each epoch (test accuracy, if any), a progress bar and one
-/// JSON line per epoch unless `quiet`.
+/// minibatches (every example once per epoch), Adam with a cosine schedule, `step` on
+/// each minibatch (returning its mean loss), `eval` after each epoch (test accuracy, if
+/// any), the observer's `epoch_end`, and a progress bar and one JSON line per epoch
+/// unless the observer is quiet.
 fn run_epochs(
     model: &mut Model<f32>,
     n: usize,
     cfg: &TrainConfig,
     log: &mut dyn Write,
-    quiet: bool,
-    mut step: impl FnMut(&mut Model<f32>, &mut Adam<f32>, usize, &[usize]) -> Result<f64>,
+    observer: &mut dyn Observer,
+    mut step: impl FnMut(
+        &mut Model<f32>,
+        &mut Adam<f32>,
+        usize,
+        &[usize],
+        &mut dyn Observer,
+    ) -> Result<f64>,
     eval: impl Fn(&Model<f32>) -> Result<Option<f64>>,
 ) -> Result<Vec<EpochLog>> {
+    let quiet = observer.quiet();
     if cfg.batch == 0 || cfg.epochs == 0 {
         return invalid("--batch and --epochs must be at least 1");
     }
-    if !(cfg.lr > 0.0 && cfg.lr.is_finite()) {
-        return invalid(format!("learning rate must be positive, got {}", cfg.lr));
+    // 0 is allowed here (nothing trains: the training record's before-the-update test);
+    // the command line refuses it in TrainConfig::validate
+    if !(cfg.lr >= 0.0 && cfg.lr.is_finite()) {
+        return invalid(format!("learning rate must be ≥ 0, got {}", cfg.lr));
     }
     let mut rng = StdRng::seed_from_u64(cfg.seed ^ 0x5EED_5EED);
     let mut opt = Adam::new(cfg.lr);
@@ -273,7 +315,7 @@ fn run_epochs(
         let (mut loss_sum, mut seen) = (0.0, 0usize);
         for idx in order.chunks(cfg.batch) {
             opt.set_lr(schedule.lr(cfg.lr, step_no));
-            let loss = step(model, &mut opt, epoch, idx)?;
+            let loss = step(model, &mut opt, epoch, idx, observer)?;
             if !loss.is_finite() {
                 return invalid(format!(
                     "training diverged at step {step_no} (loss {loss}); try a smaller --lr"
@@ -287,6 +329,7 @@ fn run_epochs(
                 pb.set_message(format!("epoch {epoch} loss {:.4}", loss_sum / seen as f64));
             }
         }
+        observer.epoch_end(epoch, model, opt.lr())?;
         let rec = EpochLog {
             epoch,
             loss: loss_sum / seen as f64,

@@ -86,6 +86,42 @@ pub fn squared_distances(a: &[f64], b: &[f64], d: usize) -> Vec<f64> {
     g
 }
 
+/// The lower-triangular Cholesky factor `L` of the symmetric `n × n` matrix `a`
+/// (row-major, `a = L Lᵀ`; the upper triangle of the result is zero), or `None` when `a`
+/// is not positive definite (a pivot ≤ 0 or NaN). Influence functions' explicit-Hessian
+/// solver and LIME's ridge system use it.
+pub fn cholesky(a: &[f64], n: usize) -> Option<Vec<f64>> {
+    assert_eq!(a.len(), n * n, "cholesky: matrix is not n × n");
+    let mut l = a.to_vec();
+    for j in 0..n {
+        let s = l[j * n + j] - (0..j).map(|k| l[j * n + k] * l[j * n + k]).sum::<f64>();
+        if s.is_nan() || s <= 0.0 {
+            return None;
+        }
+        l[j * n + j] = s.sqrt();
+        for i in j + 1..n {
+            let dot = (0..j).map(|k| l[i * n + k] * l[j * n + k]).sum::<f64>();
+            l[i * n + j] = (l[i * n + j] - dot) / l[j * n + j];
+        }
+        for k in j + 1..n {
+            l[j * n + k] = 0.0;
+        }
+    }
+    Some(l)
+}
+
+/// Solves `L Lᵀ x = b` with the factor from [`cholesky`] (forward, then back substitution).
+pub fn cholesky_solve(l: &[f64], n: usize, b: &[f64]) -> Vec<f64> {
+    let mut x = b.to_vec();
+    for i in 0..n {
+        x[i] = (x[i] - (0..i).map(|k| l[i * n + k] * x[k]).sum::<f64>()) / l[i * n + i];
+    }
+    for i in (0..n).rev() {
+        x[i] = (x[i] - (i + 1..n).map(|k| l[k * n + i] * x[k]).sum::<f64>()) / l[i * n + i];
+    }
+    x
+}
+
 /// Flips `v` so that its largest-magnitude component is positive (scikit-learn's
 /// `svd_flip(u_based_decision=False)`); the first such component wins a tie.
 pub fn flip_sign(v: &mut [f64]) {

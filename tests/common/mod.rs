@@ -27,15 +27,21 @@ pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-/// mnist-cnn trained on the first 20 000 MNIST training digits for 2 epochs (the
-/// reference settings otherwise; about 10 s), and the whole MNIST data.
-pub fn mnist_cnn_2_epochs() -> (lamppost::nn::Model<f32>, lamppost::data::source::Loaded) {
+/// The whole MNIST data (training, test), as the tour loads it.
+pub fn mnist() -> lamppost::data::source::Loaded {
     use lamppost::data::mnist;
     use lamppost::data::source::{DataSpec, load};
-    use lamppost::nn::{Arch, Model};
     let cache = std::env::temp_dir().join(format!("lamppost-mnist-{}", std::process::id()));
     let data = load(&DataSpec::Mnist(mnist::default_dir()), &cache, 0).unwrap();
     let _ = std::fs::remove_dir_all(&cache);
+    data
+}
+
+/// mnist-cnn trained on the first 20 000 MNIST training digits for 2 epochs (the
+/// reference settings otherwise; about 10 s), and the whole MNIST data.
+pub fn mnist_cnn_2_epochs() -> (lamppost::nn::Model<f32>, lamppost::data::source::Loaded) {
+    use lamppost::nn::{Arch, Model};
+    let data = mnist();
     let arch = Arch::from_name("mnist-cnn").unwrap();
     let mut cfg = lamppost::profile::Profile::of(&arch).train;
     cfg.epochs = 2;

@@ -70,25 +70,13 @@ pub fn weighted_ridge(
 }
 
 /// Solves a symmetric positive definite system by Cholesky decomposition.
-fn solve_spd(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Result<Vec<f64>> {
+fn solve_spd(a: Vec<Vec<f64>>, b: Vec<f64>) -> Result<Vec<f64>> {
     let n = b.len();
-    for j in 0..n {
-        let s = a[j][j] - (0..j).map(|k| a[j][k] * a[j][k]).sum::<f64>();
-        if s <= 0.0 {
-            return invalid("ridge system is not positive definite");
-        }
-        a[j][j] = s.sqrt();
-        for i in j + 1..n {
-            a[i][j] = (a[i][j] - (0..j).map(|k| a[i][k] * a[j][k]).sum::<f64>()) / a[j][j];
-        }
+    let flat: Vec<f64> = a.into_iter().flatten().collect();
+    match crate::tensor::linalg::cholesky(&flat, n) {
+        Some(l) => Ok(crate::tensor::linalg::cholesky_solve(&l, n, &b)),
+        None => invalid("ridge system is not positive definite"),
     }
-    for i in 0..n {
-        b[i] = (b[i] - (0..i).map(|k| a[i][k] * b[k]).sum::<f64>()) / a[i][i];
-    }
-    for i in (0..n).rev() {
-        b[i] = (b[i] - (i + 1..n).map(|k| a[k][i] * b[k]).sum::<f64>()) / a[i][i];
-    }
-    Ok(b)
 }
 
 /// Weighted R² of a linear fit.

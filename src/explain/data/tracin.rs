@@ -1,0 +1,90 @@
+//! TracIn (Pruthi et al., "Estimating Training Data Influence by Tracing Gradient
+//! Descent", NeurIPS 2020), in its checkpoint form TracInCP.
+//!
+//! **Question.** How much did training on `z` lower the loss on `z_test`, summed over the
+//! run?
+//!
+//! **Formula.** With checkpoints `θ_k` and learning rates `η_k`:
+//!
+//! `TracInCP(z, z_test) = Σ_k η_k ∇ℓ(z; θ_k)ᵀ ∇ℓ(z_test; θ_k)`
+//!
+//! **Sign: positive = a proponent** (a gradient step on `z` lowers the test loss), the
+//! same as Captum's `TracInCP`. Restricted to the last layer (`--params last`) it is
+//! Captum's `TracInCPFast`, whose per-example gradient is `[δ fᵀ, δ]` with
+//! `δ = softmax(z) − onehot(y)`. *Self-influence* `Σ_k η_k ‖∇ℓ(z; θ_k)‖²` flags
+//! mislabeled examples.
+//!
+//! **Pinned by** `tests/training_data.rs`: one checkpoint of logistic regression gives
+//! `(σ(wᵀx)−y)(σ(wᵀx′)−y′)(xᵀx′ + 1)`; and Captum's `TracInCP` and `TracInCPFast` on the
+//! same checkpoints (golden, float64).
+
+use super::objective::Objective;
+use crate::error::{Result, invalid};
+use crate::tensor::matmul::gemm;
+
+/// One checkpoint's share of TracInCP: its learning rate, its training objective and
+/// the test examples' loss gradients at its weights.
+pub struct Checkpoint<'a> {
+    pub lr: f64,
+    pub train: &'a dyn Objective,
+    pub test_grads: Vec<Vec<f64>>,
+}
+
+/// Training gradients kept in memory at once (values).
+const GRAD_BUDGET: usize = 1 << 24;
+
+/// The `[n_test, n_train]` TracInCP matrix (row-major); `progress(done, total)` after
+/// every chunk of training examples.
+pub fn tracin(ckpts: &[Checkpoint], mut progress: impl FnMut(usize, usize)) -> Result<Vec<f64>> {
+    let Some(first) = ckpts.first() else {
+        return invalid("TracIn needs at least one checkpoint");
+    };
+    let (m, n) = (first.test_grads.len(), first.train.len());
+    let mut out = vec![0.0; m * n];
+    let total = ckpts.len() * n;
+    let mut done = 0;
+    for ck in ckpts {
+        let d = ck.train.dim();
+        if ck.train.len() != n || ck.test_grads.len() != m {
+            return invalid("every checkpoint needs the same training and test examples");
+        }
+        if ck.test_grads.iter().any(|g| g.len() != d) {
+            return invalid(format!("a test gradient does not have the {d} parameters"));
+        }
+        let t: Vec<f64> = ck.test_grads.concat();
+        let step = (GRAD_BUDGET / d.max(1)).clamp(1, n);
+        for start in (0..n).step_by(step) {
+            let rows: Vec<usize> = (start..(start + step).min(n)).collect();
+            let g: Vec<f64> = ck.train.train_grads(&rows)?.concat();
+            let mut s = vec![0.0; m * rows.len()];
+            gemm(m, d, rows.len(), &t, false, &g, true, &mut s, false);
+            for r in 0..m {
+                for (c, &v) in s[r * rows.len()..(r + 1) * rows.len()].iter().enumerate() {
+                    out[r * n + start + c] += ck.lr * v;
+                }
+            }
+            done += rows.len();
+            progress(done, total);
+        }
+    }
+    Ok(out)
+}
+
+/// Self-influence `Σ_k η_k ‖∇ℓ(zᵢ; θ_k)‖²` of every training example.
+pub fn tracin_self(ckpts: &[(f64, &dyn Objective)]) -> Result<Vec<f64>> {
+    let Some((_, first)) = ckpts.first() else {
+        return invalid("TracIn needs at least one checkpoint");
+    };
+    let n = first.len();
+    let mut out = vec![0.0; n];
+    for (lr, obj) in ckpts {
+        let step = (GRAD_BUDGET / obj.dim().max(1)).clamp(1, n);
+        for start in (0..n).step_by(step) {
+            let rows: Vec<usize> = (start..(start + step).min(n)).collect();
+            for (i, g) in rows.iter().zip(obj.train_grads(&rows)?) {
+                out[*i] += lr * g.iter().map(|v| v * v).sum::<f64>();
+            }
+        }
+    }
+    Ok(out)
+}
