@@ -6,10 +6,11 @@ use crate::data::inject_label_noise;
 use crate::data::source::{DataSpec, Loaded, load};
 use crate::data::synth::write_pokedigi;
 use crate::error::{Error, Result};
+use crate::explain::data::record::{Recorder, checkpoint_epochs};
 use crate::explain::surrogate::experiment::{
     SWEEP_FILES, SweepOptions, Task, run_sweep, sweep_files,
 };
-use crate::fit::{NoObserver, Provenance, TrainConfig, evaluate, train_new};
+use crate::fit::{NoObserver, Observer, Provenance, TrainConfig, evaluate, train_new};
 use crate::float::Float;
 use crate::io::safetensors_file::{model_from_bytes, read_bounded};
 use crate::io::{
@@ -42,6 +43,7 @@ pub fn run(cmd: Command) -> Result<()> {
         Command::Info { model } => info(&model),
         Command::Evaluate(args) => super::evaluate::evaluate(&args),
         Command::Inside(args) => super::inside::inside(&args),
+        Command::Data(args) => super::data::data(&args),
         Command::Train {
             arch,
             data,
@@ -55,6 +57,8 @@ pub fn run(cmd: Command) -> Result<()> {
             debias,
             cache,
             limit,
+            record,
+            checkpoints,
             force,
         } => {
             let a = Arch::from_name(&arch)?;
@@ -72,6 +76,8 @@ pub fn run(cmd: Command) -> Result<()> {
                 TrainExtras {
                     noise: label_noise,
                     limit,
+                    record,
+                    checkpoints,
                 },
                 &cache,
                 &out,
@@ -205,6 +211,8 @@ fn beside(model: &Path, suffix: &str) -> std::path::PathBuf {
 struct TrainExtras {
     noise: f64,
     limit: Option<usize>,
+    record: bool,
+    checkpoints: Option<usize>,
 }
 
 fn train(
@@ -224,6 +232,21 @@ fn train(
     let mut files = vec![out.to_path_buf(), log_path.clone()];
     if extras.noise > 0.0 {
         files.push(noise_path.clone());
+    }
+    let record_path = beside(out, "record.safetensors");
+    let ckpt_epochs = match (extras.record, extras.checkpoints) {
+        (false, Some(_)) => {
+            return Err(Error::Invalid(
+                "--checkpoints needs --record (TracIn reads both)".into(),
+            ));
+        }
+        (true, Some(k)) => checkpoint_epochs(k, cfg.epochs)?,
+        _ => vec![],
+    };
+    let ckpt_path = |e: usize| beside(out, &format!("ckpt-{e}.safetensors"));
+    if extras.record {
+        files.push(record_path.clone());
+        files.extend(ckpt_epochs.iter().map(|&e| ckpt_path(e)));
     }
     let outputs = Outputs::check(files, force, "--out")?;
     let mut data = load(&spec, cache, cfg.seed)?;
@@ -259,18 +282,51 @@ fn train(
     // no file behind, and its retry needs no --force
     let mut log = Vec::new();
     let start = std::time::Instant::now();
-    let t = train_new(arch, &data, cfg, &mut log, &mut NoObserver)?;
+    let mut recorder = Recorder::new(cfg.epochs, data.train.len(), ckpt_epochs);
+    let observer: &mut dyn Observer = if extras.record {
+        &mut recorder
+    } else {
+        &mut NoObserver
+    };
+    let t = train_new(arch, &data, cfg, &mut log, observer)?;
     let prov = Provenance {
         data: spec,
         split_seed: cfg.seed,
         train: cfg.clone(),
         notes: noise_note,
     };
+    let metadata = prov.metadata(&t);
+    if extras.record {
+        let file_name = |e: usize| {
+            ckpt_path(e)
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        };
+        let (rec, kept) = recorder.finish(&t.model, &prov.settings(), file_name)?;
+        for (epoch, lr, m) in &kept {
+            let mut meta = metadata.clone();
+            meta.push(("checkpoint.epoch".into(), epoch.to_string()));
+            meta.push(("checkpoint.lr".into(), format!("{lr:e}")));
+            save_model(m, &ckpt_path(*epoch), &meta, force)?;
+        }
+        outputs.write(&record_path, &rec.to_bytes())?;
+        eprintln!(
+            "recorded {} presentations in {}{}",
+            rec.epochs * rec.n,
+            record_path.display(),
+            if kept.is_empty() {
+                String::new()
+            } else {
+                format!(" and {} checkpoints", kept.len())
+            }
+        );
+    }
     if let Some(json) = noise_json {
         outputs.write(&noise_path, json.as_bytes())?;
     }
     outputs.write(&log_path, &log)?;
-    save_model(&t.model, out, &prov.metadata(&t), force)?;
+    save_model(&t.model, out, &metadata, force)?;
     let e = &t.eval;
     println!(
         "wrote {} (test accuracy {:.2}% after {} epochs, {:.1}s); log in {}",

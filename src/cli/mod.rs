@@ -3,6 +3,7 @@
 
 mod commands;
 pub mod compare;
+pub mod data;
 pub mod evaluate;
 pub mod explain;
 pub mod inside;
@@ -82,6 +83,13 @@ pub enum Command {
         /// Train on the first N training examples only.
         #[arg(long, allow_negative_numbers = true, value_parser = count)]
         limit: Option<usize>,
+        /// Record every training example at every presentation (correct, p(gold),
+        /// margin, before the update) in FILE.record.safetensors, for `lamppost data`.
+        #[arg(long)]
+        record: bool,
+        /// With --record: keep K evenly spaced checkpoints (FILE.ckpt-EPOCH.safetensors) for TracIn.
+        #[arg(long, allow_negative_numbers = true, value_parser = count)]
+        checkpoints: Option<usize>,
         #[arg(long)]
         force: bool,
     },
@@ -149,6 +157,9 @@ pub enum Command {
     /// examples that excite each channel most); writes
     /// DIR/results.csv, DIR/results.safetensors and DIR/index.html with its figures.
     Inside(Box<InsideArgs>),
+    /// Which training examples explain a model: forgetting, datamap, tidy (from the
+    /// training record of `train --record`), influence, tracin, representer.
+    Data(Box<DataArgs>),
     /// Describe a model file: architecture, parameters, metadata.
     Info {
         #[arg(long)]
@@ -320,6 +331,58 @@ pub struct DataOutArgs {
     pub out: PathBuf,
     #[arg(long)]
     pub force: bool,
+}
+
+/// The options of `lamppost data`.
+#[derive(Args, Debug)]
+pub struct DataArgs {
+    /// forgetting, datamap, tidy, influence, tracin or representer
+    pub method: String,
+    #[arg(long)]
+    pub model: PathBuf,
+    /// The training record (default: MODEL.record.safetensors beside the model).
+    #[arg(long)]
+    pub record: Option<PathBuf>,
+    /// influence, tracin, representer: test examples to explain, comma-separated (default 0).
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true, value_parser = index)]
+    pub test_index: Option<Vec<usize>>,
+    /// Examples shown per list: proponents and opponents, most forgotten, … (default 5).
+    #[arg(long, allow_negative_numbers = true, value_parser = count)]
+    pub top: Option<usize>,
+    /// influence, tracin: last (default: the last linear layer, in closed form), all, or
+    /// layer names, comma-separated (conv1,fc1).
+    #[arg(long, value_delimiter = ',')]
+    pub params: Option<Vec<String>>,
+    /// influence: explicit, cg or lissa (default: explicit up to 3000 parameters, else cg).
+    #[arg(long)]
+    pub solver: Option<String>,
+    /// influence: damping δ added to the Hessian's diagonal (default 0.01).
+    #[arg(long, allow_negative_numbers = true, value_parser = non_negative)]
+    pub damping: Option<f64>,
+    /// influence with --solver lissa: scale, above the Hessian's largest eigenvalue (default 10).
+    #[arg(long, allow_negative_numbers = true, value_parser = positive)]
+    pub lissa_scale: Option<f64>,
+    /// influence with --solver lissa: recursion depth (default 1000).
+    #[arg(long, allow_negative_numbers = true, value_parser = count)]
+    pub lissa_depth: Option<usize>,
+    /// influence with --solver lissa: repeats averaged (default 1).
+    #[arg(long, allow_negative_numbers = true, value_parser = count)]
+    pub lissa_repeats: Option<usize>,
+    /// representer: the refit's L2 penalty λ (default 0.003).
+    #[arg(long, allow_negative_numbers = true, value_parser = positive)]
+    pub lambda: Option<f64>,
+    /// influence, tracin, representer: score the first N training examples (default all
+    /// the record covers).
+    #[arg(long, allow_negative_numbers = true, value_parser = count)]
+    pub train_n: Option<usize>,
+    /// datamap: fraction of the examples in each region's list (default 0.05).
+    #[arg(long, allow_negative_numbers = true, value_parser = fraction)]
+    pub fraction: Option<f64>,
+    /// Seed of LiSSA's minibatches.
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = seed)]
+    pub seed: u64,
+    #[command(flatten)]
+    pub io: DataOutArgs,
 }
 
 /// The options of `lamppost inside`.

@@ -4,6 +4,7 @@
 //! [`treereg`], [`models`]), and the model cache is [`cache`].
 
 pub mod cache;
+pub mod data;
 pub mod inside;
 pub mod local;
 pub mod models;

@@ -719,3 +719,39 @@ impl Objective for ModelObjective {
         self.grads_of(&x, &y)
     }
 }
+
+/// The model's last linear layer as a [`SoftmaxRegression`] on the features that feed
+/// it (computed for `x`), with its weights: `--params last`, Captum's `TracInCPFast`
+/// layer. Also returns the layer's name.
+pub fn last_layer(
+    model: &Model<f32>,
+    x: &Tensor<f32>,
+    y: Vec<usize>,
+    weight_decay: f64,
+) -> Result<(SoftmaxRegression, String)> {
+    use crate::nn::arch::LayerSpec;
+    let layers = &model.arch.layers;
+    let Some(LayerSpec::Linear { name, .. }) = layers.last() else {
+        return invalid(format!(
+            "{} does not end in a linear layer; use --params all",
+            model.arch.name
+        ));
+    };
+    let feed = match layers.len() {
+        1 => crate::explain::inside::layers::INPUT.to_string(),
+        l => layers[l - 2].name().to_string(),
+    };
+    let feats = crate::explain::inside::layers::features(model, x, &feed)?;
+    let w = model.param(&format!("{name}.weight"))?;
+    let b = model.param(&format!("{name}.bias")).ok();
+    let mut reg = SoftmaxRegression::new(
+        feats.cast(),
+        y,
+        model.arch.num_classes(),
+        b.is_some(),
+        weight_decay,
+    )?;
+    let to64 = |t: &Tensor<f32>| t.data().iter().map(|&v| v as f64).collect::<Vec<_>>();
+    reg.set_layer(&to64(w), b.map(to64).as_deref())?;
+    Ok((reg, name.clone()))
+}
