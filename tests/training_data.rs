@@ -432,3 +432,245 @@ fn ce(z: &[f64], y: usize) -> f64 {
     let m = z.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
     z.iter().map(|v| (v - m).exp()).sum::<f64>().ln() + m - z[y]
 }
+
+/// The record is taken on the forward pass before each update: with a zero learning
+/// rate every recorded probability is the untrained model's, and no example is ever
+/// forgotten; with training, the first minibatch still matches the untrained model.
+#[test]
+fn record_is_taken_before_the_update() {
+    use lamppost::explain::data::forgetting::forgetting_of;
+    use lamppost::explain::data::record::{Recorder, gold_stats};
+    use lamppost::fit::{TrainConfig, fit_observed};
+    use lamppost::nn::{Arch, Model};
+    let data = common::mnist();
+    let train = data.train.subset(&(0..512).collect::<Vec<_>>()).unwrap();
+    let init = Model::<f32>::init(Arch::from_name("mnist-cnn").unwrap(), 0);
+    let logits = init.predict(&train.x).unwrap();
+    let p0: Vec<f64> = logits
+        .data()
+        .chunks(10)
+        .zip(&train.y)
+        .map(|(row, &y)| gold_stats(row, y).0)
+        .collect();
+    for (lr, epochs) in [(0.0, 3), (3e-3, 2)] {
+        let cfg = TrainConfig {
+            epochs,
+            batch: 64,
+            lr,
+            seed: 0,
+        };
+        let mut model = init.clone();
+        let mut rec = Recorder::new(epochs, train.len(), vec![]);
+        fit_observed(
+            &mut model,
+            &train,
+            None,
+            &cfg,
+            &mut std::io::sink(),
+            &mut rec,
+        )
+        .unwrap();
+        let (r, _) = rec.finish(&model, "test", |_| String::new()).unwrap();
+        let same = (0..train.len())
+            .filter(|&i| (r.p_gold[i] - p0[i]).abs() < 1e-6)
+            .count();
+        if lr == 0.0 {
+            assert!(
+                r.p_gold
+                    .chunks(train.len())
+                    .all(|e| e.iter().zip(&p0).all(|(a, b)| (a - b).abs() < 1e-6))
+            );
+            assert!(
+                forgetting_of(&r)
+                    .iter()
+                    .all(|f| f.learned == (f.count == 0) || !f.learned)
+            );
+            assert!(
+                forgetting_of(&r)
+                    .iter()
+                    .filter(|f| f.learned)
+                    .all(|f| f.count == 0)
+            );
+        } else {
+            // the first minibatch (64 examples) saw the untrained weights, later ones not
+            assert!((64..train.len()).contains(&same), "{same} examples match");
+        }
+    }
+}
+
+#[test]
+fn data_command_reads_the_record_and_refuses_mismatches() {
+    let dir = common::tmp("data-cli");
+    let cache = std::env::current_dir().unwrap().join(".lamppost-cache");
+    let cache = cache.to_str().unwrap();
+    let train = |out: &str, seed: &str, extra: &[&str]| {
+        let mut a = vec![
+            "train",
+            "mnist-cnn",
+            "--limit",
+            "600",
+            "--epochs",
+            "2",
+            "--seed",
+            seed,
+            "--out",
+            out,
+            "--cache",
+            cache,
+        ];
+        a.extend_from_slice(extra);
+        common::run(&a, &dir)
+    };
+    let o = train("m.safetensors", "0", &["--record", "--checkpoints", "2"]);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    for f in [
+        "m.record.safetensors",
+        "m.ckpt-1.safetensors",
+        "m.ckpt-2.safetensors",
+    ] {
+        assert!(dir.join(f).exists(), "{f}");
+    }
+    let o = common::run(
+        &[
+            "data",
+            "tracin",
+            "--model",
+            "m.safetensors",
+            "--test-index",
+            "0,3",
+            "--out",
+            "tr",
+            "--cache",
+            cache,
+        ],
+        &dir,
+    );
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let csv = std::fs::read_to_string(dir.join("tr/results.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 2 * 2 * 5, "{csv}");
+    // another model's record is refused
+    let o = train("other.safetensors", "1", &[]);
+    assert!(o.status.success());
+    let o = common::run(
+        &[
+            "data",
+            "datamap",
+            "--model",
+            "other.safetensors",
+            "--record",
+            "m.record.safetensors",
+            "--out",
+            "x",
+            "--cache",
+            cache,
+        ],
+        &dir,
+    );
+    let e = common::stderr(&o);
+    assert!(
+        !o.status.success() && e.contains("record was written for other weights"),
+        "{e}"
+    );
+    assert!(!dir.join("x").exists(), "nothing written on error");
+    for (args, want) in [
+        (
+            vec![
+                "data",
+                "forgetting",
+                "--model",
+                "other.safetensors",
+                "--out",
+                "y",
+            ],
+            "does not exist",
+        ),
+        (
+            vec!["data", "nonsense", "--model", "m.safetensors", "--out", "y"],
+            "unknown data method",
+        ),
+        (
+            vec![
+                "data",
+                "tidy",
+                "--model",
+                "m.safetensors",
+                "--damping",
+                "1",
+                "--out",
+                "y",
+            ],
+            "--damping is not read by 'tidy'",
+        ),
+        (
+            vec![
+                "data",
+                "influence",
+                "--model",
+                "m.safetensors",
+                "--params",
+                "conv9",
+                "--out",
+                "y",
+            ],
+            "no parameters named 'conv9'",
+        ),
+        (
+            vec![
+                "data",
+                "influence",
+                "--model",
+                "m.safetensors",
+                "--test-index",
+                "99999",
+                "--out",
+                "y",
+            ],
+            "--test-index 99999",
+        ),
+        (
+            vec![
+                "data",
+                "influence",
+                "--model",
+                "m.safetensors",
+                "--lissa-scale",
+                "3",
+                "--out",
+                "y",
+            ],
+            "need --solver lissa",
+        ),
+        (
+            vec![
+                "train",
+                "mnist-cnn",
+                "--checkpoints",
+                "2",
+                "--out",
+                "z.safetensors",
+            ],
+            "--checkpoints needs --record",
+        ),
+        (
+            vec![
+                "train",
+                "mnist-cnn",
+                "--epochs",
+                "2",
+                "--record",
+                "--checkpoints",
+                "3",
+                "--out",
+                "z.safetensors",
+            ],
+            "give 1 to 2",
+        ),
+    ] {
+        let mut a = args.clone();
+        a.extend(["--cache", cache]);
+        let o = common::run(&a, &dir);
+        let e = common::stderr(&o);
+        assert!(!o.status.success() && e.contains(want), "{args:?}: {e}");
+    }
+    assert!(!dir.join("y").exists() && !dir.join("z.safetensors").exists());
+}

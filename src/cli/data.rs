@@ -482,6 +482,9 @@ fn test_grads(
 
 type Scored = (Vec<f64>, Option<Vec<f64>>, String);
 
+/// A checkpoint's learning rate, training objective and test gradients.
+type CheckpointParts = (f64, Box<dyn Objective>, Vec<Vec<f64>>);
+
 /// `[n_test, n_train]` scores of a scoring method, self-influence where it has one, and
 /// a sentence on what was computed.
 #[allow(clippy::too_many_arguments)]
@@ -565,7 +568,7 @@ fn score(
                 }
                 models.push((c.lr, m));
             }
-            let objs: Vec<(f64, Box<dyn Objective>, Vec<Vec<f64>>)> = models
+            let objs: Vec<CheckpointParts> = models
                 .iter()
                 .map(|(lr, m)| {
                     Ok((

@@ -115,7 +115,7 @@ pub fn extremes(scores: &[f64], k: usize) -> (Vec<usize>, Vec<usize>) {
     (top, bottom)
 }
 
-/// For each test example, one row: the test picture, its `k` strongest proponents, then
+/// For each test example (row `r` of `test`, numbered `test_index[r]`), one row: the test picture, its `k` strongest proponents, then
 /// its `k` strongest opponents, by `scores[t]` (one score per training example).
 pub fn proponents_svg(
     title: &str,
@@ -128,10 +128,10 @@ pub fn proponents_svg(
 ) -> Result<String> {
     let name = |c: usize| test.classes[c].clone();
     let mut rows = Vec::new();
-    for (t, s) in test_index.iter().zip(scores) {
+    for (row, (t, s)) in test_index.iter().zip(scores).enumerate() {
         let (pro, opp) = extremes(s, k);
-        let mut tiles = example_tiles(test, unit, &[*t], |i| {
-            format!("test {i}: {}", name(test.y[i]))
+        let mut tiles = example_tiles(test, unit, &[row], |i| {
+            format!("test {t}: {}", name(test.y[i]))
         })?;
         tiles.extend(example_tiles(train, unit, &pro, |i| {
             format!("#{i} {} {:+.1e}", name(train.y[i]), s[i])
