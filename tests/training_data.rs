@@ -674,3 +674,119 @@ fn data_command_reads_the_record_and_refuses_mismatches() {
     }
     assert!(!dir.join("y").exists() && !dir.join("z.safetensors").exists());
 }
+
+/// Captum 0.9 on the same float64 weights (tests/golden/make_data_golden.py): TracInCP
+/// over every parameter, TracInCPFast over the last layer's weight (its bias held fixed), and
+/// NaiveInfluenceFunction at full rank with `hessian_reg` = r, which equals our
+/// influence with damping `r / n` (Captum's Hessian is of the summed loss, ours of the
+/// mean, and Captum leaves out the `1/n`).
+#[test]
+fn agrees_with_captum_tracin_and_influence() {
+    use lamppost::autodiff::Tape;
+    use lamppost::io::{load_model, read_tensors};
+    use lamppost::nn::Model;
+    let dir = std::path::Path::new("tests/golden/data");
+    let (g, meta) = read_tensors::<f64>(&dir.join("golden.safetensors")).unwrap();
+    let get = |k: &str| g.iter().find(|t| t.0 == k).unwrap().1.clone();
+    let labels = |k: &str| {
+        get(k)
+            .data()
+            .iter()
+            .map(|&v| v as usize)
+            .collect::<Vec<_>>()
+    };
+    let (x, y, xt, yt) = (
+        get("train_x"),
+        labels("train_y"),
+        get("test_x"),
+        labels("test_y"),
+    );
+    let n = y.len();
+    let ckpts: Vec<(f64, Model<f64>)> = [("ckpt1", 0.1), ("ckpt2", 0.05)]
+        .iter()
+        .map(|(f, lr)| {
+            (
+                *lr,
+                load_model::<f64>(&dir.join(format!("{f}.safetensors"))).unwrap(),
+            )
+        })
+        .collect();
+    let close = |ours: &[f64], want: &Tensor<f64>, what: &str| {
+        let scale = want.data().iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let err = ours
+            .iter()
+            .zip(want.data())
+            .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+        eprintln!(
+            "{what}: max |ours − Captum| / max |Captum| = {:.2e}",
+            err / scale
+        );
+        assert!(err <= 1e-6 * scale, "{what}: error {err}, scale {scale}");
+    };
+    // TracInCP, every parameter
+    let objs: Vec<ModelObjective> = ckpts
+        .iter()
+        .map(|(_, m)| {
+            ModelObjective::new(m.clone(), &ParamSet::All, x.clone(), y.clone(), 0.0).unwrap()
+        })
+        .collect();
+    let parts: Vec<Checkpoint> = objs
+        .iter()
+        .zip(&ckpts)
+        .map(|(o, (lr, _))| Checkpoint {
+            lr: *lr,
+            train: o,
+            test_grads: o.grads_of(&xt, &yt).unwrap(),
+        })
+        .collect();
+    close(
+        &tracin(&parts, |_, _| {}).unwrap(),
+        &get("tracincp"),
+        "TracInCP",
+    );
+    // TracInCPFast: the last layer's weight on the features feeding it (layer "2")
+    let feats = |m: &Model<f64>, x: &Tensor<f64>| {
+        let mut tape = Tape::no_grad();
+        let xv = tape.constant(x.clone());
+        let p = m.bind(&mut tape, false);
+        let f = m.forward(&mut tape, xv, &p).unwrap();
+        tape.value(f.activation("2").unwrap()).clone()
+    };
+    let regs: Vec<(f64, SoftmaxRegression, SoftmaxRegression)> = ckpts
+        .iter()
+        .map(|(lr, m)| {
+            let w = m.param("3.weight").unwrap().data().to_vec();
+            let b = m.param("3.bias").unwrap().data().to_vec();
+            let make = |x: &Tensor<f64>, y: &[usize]| {
+                let mut r = SoftmaxRegression::new(feats(m, x), y.to_vec(), 3, false, 0.0).unwrap();
+                r.set_layer(&w, Some(&b)).unwrap();
+                r
+            };
+            (*lr, make(&x, &y), make(&xt, &yt))
+        })
+        .collect();
+    let parts: Vec<Checkpoint> = regs
+        .iter()
+        .map(|(lr, tr, te)| Checkpoint {
+            lr: *lr,
+            train: tr,
+            test_grads: te.grads_of(&te.x, &te.y),
+        })
+        .collect();
+    close(
+        &tracin(&parts, |_, _| {}).unwrap(),
+        &get("tracincp_fast"),
+        "TracInCPFast",
+    );
+    // NaiveInfluenceFunction at the last checkpoint
+    let reg: f64 = meta["hessian_reg"].parse().unwrap();
+    let obj = &objs[1];
+    let inv = InverseHvp::new(obj, reg / n as f64, Solver::Explicit).unwrap();
+    let ours: Vec<f64> = obj
+        .grads_of(&xt, &yt)
+        .unwrap()
+        .iter()
+        .flat_map(|g| influence(&inv, g).unwrap())
+        .collect();
+    close(&ours, &get("naive_influence"), "NaiveInfluenceFunction");
+}

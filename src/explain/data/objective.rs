@@ -6,8 +6,9 @@
 //! Two implementations:
 //! - [`SoftmaxRegression`]: a linear layer on fixed features, in closed form (gradients,
 //!   Hessian-vector products and the explicit Hessian). It is logistic regression on
-//!   pixels (Koh & Liang's Figure 2), the last layer of any network (`--params last`,
-//!   Captum's `TracInCPFast`) and the representer-point refit (Yeh et al.).
+//!   pixels (Koh & Liang's Figure 2), the last layer of any network (`--params last`:
+//!   weight and bias; without the bias parameter, the bias held fixed, it is Captum's
+//!   `TracInCPFast`) and the representer-point refit (Yeh et al.).
 //! - [`ModelObjective`]: any model of the crate over a chosen set of its parameters, by
 //!   the autodiff engine: per-example gradients by backward passes, `∇ℓᵢᵀv` for every
 //!   example at once by one forward pass on dual numbers (forward mode), and exact
@@ -84,6 +85,9 @@ pub struct SoftmaxRegression {
     pub theta: Vec<f64>,
     /// Per-example weights `mᵢ` (1 = present, 0 = removed).
     pub weights: Vec<f64>,
+    /// Without a bias parameter: a fixed bias added to the logits, not differentiated
+    /// (Captum's `TracInCPFast` differentiates the last layer's weight only).
+    pub offset: Vec<f64>,
 }
 
 /// Examples per parallel chunk of the closed-form sums (fixed, so the order of the
@@ -125,6 +129,7 @@ impl SoftmaxRegression {
             weight_decay,
             theta: vec![0.0; classes * (f + bias as usize)],
             weights: vec![1.0; n],
+            offset: vec![0.0; classes],
         })
     }
 
@@ -133,7 +138,8 @@ impl SoftmaxRegression {
         self.x.shape()[1]
     }
 
-    /// Sets θ from a weight `[k, F]` and an optional bias `[k]` (a model's last layer).
+    /// Sets θ from a weight `[k, F]` and an optional bias `[k]` (a model's last layer);
+    /// without a bias parameter, the bias becomes the fixed offset.
     pub fn set_layer(&mut self, weight: &[f64], bias: Option<&[f64]>) -> Result<()> {
         let (k, f) = (self.classes, self.features());
         if weight.len() != k * f || bias.map(<[f64]>::len).unwrap_or(k) != k {
@@ -142,9 +148,11 @@ impl SoftmaxRegression {
             ));
         }
         self.theta = weight.to_vec();
+        let b = bias.map_or(vec![0.0; k], <[f64]>::to_vec);
         if self.bias {
-            self.theta
-                .extend(bias.map_or(vec![0.0; k], <[f64]>::to_vec));
+            self.theta.extend(b);
+        } else {
+            self.offset = b;
         }
         Ok(())
     }
@@ -158,7 +166,7 @@ impl SoftmaxRegression {
                 let b = if self.bias {
                     self.theta[self.classes * nf + c]
                 } else {
-                    0.0
+                    self.offset[c]
                 };
                 w.iter().zip(f).map(|(a, b)| a * b).sum::<f64>() + b
             })

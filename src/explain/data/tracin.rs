@@ -9,9 +9,10 @@
 //! `TracInCP(z, z_test) = Σ_k η_k ∇ℓ(z; θ_k)ᵀ ∇ℓ(z_test; θ_k)`
 //!
 //! **Sign: positive = a proponent** (a gradient step on `z` lowers the test loss), the
-//! same as Captum's `TracInCP`. Restricted to the last layer (`--params last`) it is
-//! Captum's `TracInCPFast`, whose per-example gradient is `[δ fᵀ, δ]` with
-//! `δ = softmax(z) − onehot(y)`. *Self-influence* `Σ_k η_k ‖∇ℓ(z; θ_k)‖²` flags
+//! same as Captum's `TracInCP`. Restricted to the last layer (`--params last`) the
+//! per-example gradient is `[δ fᵀ, δ]` with `δ = softmax(z) − onehot(y)`; Captum's
+//! `TracInCPFast` keeps only the weight's part `δ fᵀ`, so its score lacks our `δ·δ′` bias
+//! term (the golden test compares the weight-only form). *Self-influence* `Σ_k η_k ‖∇ℓ(z; θ_k)‖²` flags
 //! mislabeled examples.
 //!
 //! **Pinned by** `tests/training_data.rs`: one checkpoint of logistic regression gives
