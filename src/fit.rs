@@ -252,8 +252,8 @@ pub fn fit_regression(
     )
 }
 
-/// Records nothing and shows nothing (the regression fits).
-struct Quiet;
+/// Records nothing and shows nothing: for fits that are one of many (probes, decoders).
+pub struct Quiet;
 
 impl Observer for Quiet {
     fn minibatch(&mut self, _: usize, _: &[usize], _: &Tensor<f32>, _: &[usize]) -> Result<()> {

@@ -6,7 +6,6 @@ use super::explain::model_data;
 use crate::data::Dataset;
 use crate::data::source::load;
 use crate::error::{Error, Result};
-use crate::explain::data::auroc;
 use crate::explain::data::datamap::{Region, data_map, select};
 use crate::explain::data::forgetting::{forgetting_of, unforgettable_fraction};
 use crate::explain::data::influence::{InverseHvp, Solver, influence, self_influence};
@@ -15,15 +14,15 @@ use crate::explain::data::record::Record;
 use crate::explain::data::representer::Representer;
 use crate::explain::data::tidy::tidy;
 use crate::explain::data::tracin::{Checkpoint, tracin, tracin_self};
+use crate::explain::surrogate::roc_auc;
 use crate::fit::progress_bar;
-use crate::io::safetensors_file::{FileDtype, model_from_bytes, read_bounded, serialize};
-use crate::io::{Outputs, stable_hash};
+use crate::io::Outputs;
+use crate::io::safetensors_file::{FileDtype, model_from_bytes, read_bounded};
 use crate::nn::Model;
 use crate::profile::Profile;
 use crate::report::data::{datamap_svg, extremes, forgetting_svg, proponents_svg};
 use crate::tensor::Tensor;
 use crate::viz::report::Report;
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -181,7 +180,16 @@ pub fn data(args: &DataArgs) -> Result<()> {
         train = train.subset(&(0..r.n).collect::<Vec<_>>())?;
         train.y = r.labels.clone();
     }
-    let flipped = flipped_of(&args.model, train.len())?;
+    // a noise record counts only if this model was trained with label noise (a retrain
+    // without it may have left an older one beside the file)
+    let noisy = meta
+        .get("settings")
+        .is_some_and(|s| s.contains("label-noise="));
+    let flipped = if noisy {
+        flipped_of(&args.model, train.len())?
+    } else {
+        None
+    };
     if let Some(n) = args.train_n {
         train = train.subset(&(0..n.min(train.len())).collect::<Vec<_>>())?;
     }
@@ -207,7 +215,7 @@ pub fn data(args: &DataArgs) -> Result<()> {
                 "AUROC of {what} for 'label was flipped' ({} of {} flipped): {:.4}",
                 f.iter().filter(|&&b| b).count(),
                 f.len(),
-                auroc(scores, f)
+                roc_auc(scores, f).unwrap_or(f64::NAN)
             )
         })
     };
@@ -245,9 +253,17 @@ pub fn data(args: &DataArgs) -> Result<()> {
             }
             tensors.push(("forgetting_events".into(), vec_tensor(&counts)?));
             let (most, _) = extremes(&counts, top);
-            tiles_of(&mut page, "Most forgotten", unit, &train, &most, |i| {
-                format!("#{i} {} ×{}", train.y[i], stats[i].count)
-            })?;
+            tiles_of(
+                &mut page,
+                "Most forgotten",
+                unit,
+                &train,
+                &most,
+                |i| match stats[i].learned {
+                    true => format!("#{i} {} forgotten ×{}", train.y[i], stats[i].count),
+                    false => format!("#{i} {} never learned", train.y[i]),
+                },
+            )?;
         }
         "datamap" => {
             let r = record.as_ref().expect("checked");
@@ -365,46 +381,41 @@ pub fn data(args: &DataArgs) -> Result<()> {
         page.paragraph(n);
         eprintln!("{n}");
     }
-    let meta = HashMap::from([
-        ("method".to_string(), method.to_string()),
-        ("model".to_string(), args.model.display().to_string()),
-        (
-            "model_fnv1a64".to_string(),
-            format!("{:016x}", stable_hash(&bytes)),
-        ),
-        ("arch".to_string(), name.clone()),
-        ("data".to_string(), spec.describe()),
-        ("n_train".to_string(), train.len().to_string()),
-        (
-            "test_index".to_string(),
-            test_index
-                .iter()
-                .map(usize::to_string)
-                .collect::<Vec<_>>()
-                .join(","),
-        ),
-        (
-            "sign".to_string(),
-            "positive = removing the training example would increase the test loss (proponent)"
-                .to_string(),
-        ),
-        (
-            "producer".to_string(),
-            format!("lamppost {}", env!("CARGO_PKG_VERSION")),
-        ),
-    ]);
-    let mut files = page.into_files("index.html");
-    files.push(("results.csv".into(), csv.into_bytes()));
-    files.push((
-        "results.safetensors".into(),
-        serialize(&tensors, &meta, FileDtype::F64),
-    ));
-    outputs.write_folder(&args.io.out, &files)?;
-    eprintln!(
-        "wrote {}/results.csv, results.safetensors and index.html in {:.1}s",
-        args.io.out.display(),
-        start.elapsed().as_secs_f64()
+    let meta = super::results::provenance(
+        method,
+        &args.model,
+        &bytes,
+        &name,
+        &spec.describe(),
+        vec![
+            ("n_train", train.len().to_string()),
+            (
+                "test_index",
+                test_index
+                    .iter()
+                    .map(usize::to_string)
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ),
+            (
+                "sign",
+                "positive = removing the training example would increase the test loss (proponent)"
+                    .to_string(),
+            ),
+        ],
     );
+    super::results::write(
+        &outputs,
+        &args.io.out,
+        page,
+        csv,
+        super::results::Tensors {
+            tensors: &tensors,
+            meta,
+            dtype: FileDtype::F64,
+        },
+        start,
+    )?;
     Ok(())
 }
 
@@ -481,9 +492,6 @@ fn test_grads(
 }
 
 type Scored = (Vec<f64>, Option<Vec<f64>>, String);
-
-/// A checkpoint's learning rate, training objective and test gradients.
-type CheckpointParts = (f64, Box<dyn Objective>, Vec<Vec<f64>>);
 
 /// `[n_test, n_train]` scores of a scoring method, self-influence where it has one, and
 /// a sentence on what was computed.
@@ -568,29 +576,26 @@ fn score(
                 }
                 models.push((c.lr, m));
             }
-            let objs: Vec<CheckpointParts> = models
-                .iter()
-                .map(|(lr, m)| {
-                    Ok((
-                        *lr,
-                        objective(m, train, params)?,
-                        test_grads(m, test, params)?,
-                    ))
-                })
-                .collect::<Result<_>>()?;
+            let mut objs: Vec<(f64, Box<dyn Objective>)> = Vec::new();
+            let mut grads = Vec::new();
+            for (lr, m) in &models {
+                objs.push((*lr, objective(m, train, params)?));
+                grads.push(test_grads(m, test, params)?);
+            }
             let ckpts: Vec<Checkpoint> = objs
                 .iter()
-                .map(|(lr, o, g)| Checkpoint {
+                .zip(grads)
+                .map(|((lr, o), g)| Checkpoint {
                     lr: *lr,
                     train: o.as_ref(),
-                    test_grads: g.clone(),
+                    test_grads: g,
                 })
                 .collect();
             let pb = progress_bar((ckpts.len() * nt) as u64, "tracin");
             let out = tracin(&ckpts, |d, _| pb.set_position(d as u64))?;
             pb.finish_and_clear();
             let pairs: Vec<(f64, &dyn Objective)> =
-                objs.iter().map(|(lr, o, _)| (*lr, o.as_ref())).collect();
+                objs.iter().map(|(lr, o)| (*lr, o.as_ref())).collect();
             Ok((
                 out,
                 Some(tracin_self(&pairs)?),

@@ -8,8 +8,8 @@ use crate::explain::inside::layers::{check_layers, default_layers};
 use crate::explain::inside::probe::ProbeConfig;
 use crate::explain::inside::reconstruct::DecoderConfig;
 use crate::explain::inside::tsne::{Init, MAX_POINTS, TsneOptions};
-use crate::io::safetensors_file::{FileDtype, model_from_bytes, read_bounded, serialize};
-use crate::io::{Outputs, stable_hash};
+use crate::io::Outputs;
+use crate::io::safetensors_file::{FileDtype, model_from_bytes, read_bounded};
 use crate::profile::Profile;
 use crate::report::inside::{
     attention_csv, attention_section, maps_csv, maps_section, probe_section, probes_csv,
@@ -17,7 +17,6 @@ use crate::report::inside::{
 };
 use crate::tensor::Tensor;
 use crate::viz::report::Report;
-use std::collections::HashMap;
 use std::time::Instant;
 
 /// The inside methods.
@@ -250,34 +249,29 @@ pub fn inside(args: &InsideArgs) -> Result<()> {
             top_csv(&top)
         }
     };
-    let meta = HashMap::from([
-        ("method".to_string(), method.to_string()),
-        ("model".to_string(), args.model.display().to_string()),
-        (
-            "model_fnv1a64".to_string(),
-            format!("{:016x}", stable_hash(&bytes)),
-        ),
-        ("arch".to_string(), name.clone()),
-        ("layers".to_string(), layers.join(",")),
-        ("data".to_string(), spec.describe()),
-        ("n".to_string(), n.to_string()),
-        ("seed".to_string(), args.seed.to_string()),
-        (
-            "producer".to_string(),
-            format!("lamppost {}", env!("CARGO_PKG_VERSION")),
-        ),
-    ]);
-    let mut files = page.into_files("index.html");
-    files.push(("results.csv".into(), csv.into_bytes()));
-    files.push((
-        "results.safetensors".into(),
-        serialize(&tensors, &meta, FileDtype::F32),
-    ));
-    outputs.write_folder(&args.io.out, &files)?;
-    eprintln!(
-        "wrote {}/results.csv, results.safetensors and index.html in {:.1}s",
-        args.io.out.display(),
-        start.elapsed().as_secs_f64()
+    let meta = super::results::provenance(
+        method,
+        &args.model,
+        &bytes,
+        &name,
+        &spec.describe(),
+        vec![
+            ("layers", layers.join(",")),
+            ("n", n.to_string()),
+            ("seed", args.seed.to_string()),
+        ],
     );
+    super::results::write(
+        &outputs,
+        &args.io.out,
+        page,
+        csv,
+        super::results::Tensors {
+            tensors: &tensors,
+            meta,
+            dtype: FileDtype::F32,
+        },
+        start,
+    )?;
     Ok(())
 }

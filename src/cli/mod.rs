@@ -7,6 +7,7 @@ pub mod data;
 pub mod evaluate;
 pub mod explain;
 pub mod inside;
+mod results;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;

@@ -64,26 +64,30 @@ pub fn forgetting_svg(stats: &[Forgetting], title: &str) -> String {
         hist[f.count] += 1;
     }
     let never = stats.iter().filter(|f| !f.learned).count();
-    let chart = Chart {
-        title: format!("{title} ({never} examples never learned, not shown)"),
-        x_label: "forgetting events".into(),
-        y_label: "training examples".into(),
-        lines: vec![Line {
-            label: "learned examples".into(),
-            color: COLORS[0],
-            points: hist
-                .iter()
-                .enumerate()
-                .map(|(c, &n)| (c as f64, n as f64))
-                .collect(),
-            markers: true,
-            connect: true,
-            dashed: false,
-        }],
-        y_range: None,
-        y_percent: false,
-        marker_radius: None,
-    };
+    let chart =
+        Chart {
+            title: format!("{title} ({never} examples never learned, not shown)"),
+            x_label: "forgetting events".into(),
+            y_label: "training examples".into(),
+            // one stem per count, joined along the axis: a bar chart of whole counts
+            lines: vec![Line {
+                label: "learned examples".into(),
+                color: COLORS[0],
+                // half a count of axis on either side, so no stem sits on the frame
+                points: std::iter::once((-0.5, 0.0))
+                    .chain(hist.iter().enumerate().flat_map(|(c, &n)| {
+                        [(c as f64, 0.0), (c as f64, n as f64), (c as f64, 0.0)]
+                    }))
+                    .chain(std::iter::once((max as f64 + 0.5, 0.0)))
+                    .collect(),
+                markers: false,
+                connect: true,
+                dashed: false,
+            }],
+            y_range: None,
+            y_percent: false,
+            marker_radius: None,
+        };
     charts_svg(&[chart], 640.0, 360.0, "forgetting histogram")
 }
 

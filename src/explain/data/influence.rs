@@ -77,8 +77,7 @@ pub struct InverseHvp<'a> {
     factor: Option<Vec<f64>>,
 }
 
-const DAMPING_HINT: &str =
-    "raise --damping (a small positive number such as 0.01 makes H + δI positive definite)";
+const DAMPING_HINT: &str = "raise --damping until H + δI is positive definite (a network's Hessian often has negative eigenvalues; try ten times the current value)";
 
 impl<'a> InverseHvp<'a> {
     /// Prepares the solver (the explicit one forms and factors the Hessian now).
@@ -207,17 +206,15 @@ impl<'a> InverseHvp<'a> {
             let mut order: Vec<usize> = (0..n).collect();
             let mut at = n;
             for step in 0..depth {
-                let rows = match batch {
-                    Some(b) => {
-                        if at + b > n {
-                            order.shuffle(&mut rng);
-                            at = 0;
-                        }
-                        at += b.min(n);
-                        Some(order[at - b.min(n)..at].to_vec())
+                let rows = batch.map(|b| {
+                    let b = b.clamp(1, n);
+                    if at + b > n {
+                        order.shuffle(&mut rng);
+                        at = 0;
                     }
-                    None => None,
-                };
+                    at += b;
+                    order[at - b..at].to_vec()
+                });
                 let hh = self.obj.hvp_rows(rows.as_deref(), &h)?;
                 for j in 0..h.len() {
                     h[j] = v[j] + h[j] - (hh[j] + self.damping * h[j]) / scale;

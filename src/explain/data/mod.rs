@@ -22,23 +22,3 @@ pub mod record;
 pub mod representer;
 pub mod tidy;
 pub mod tracin;
-
-/// The area under the ROC curve of `scores` for the positives `is_pos` (ties count a
-/// half): the chance that a random positive scores above a random negative.
-pub fn auroc(scores: &[f64], is_pos: &[bool]) -> f64 {
-    let mut idx: Vec<usize> = (0..scores.len()).collect();
-    idx.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
-    let (mut rank_sum, mut i) = (0.0, 0);
-    while i < idx.len() {
-        let mut j = i;
-        while j + 1 < idx.len() && scores[idx[j + 1]] == scores[idx[i]] {
-            j += 1;
-        }
-        let mid = (i + j) as f64 / 2.0 + 1.0;
-        rank_sum += (i..=j).filter(|&r| is_pos[idx[r]]).count() as f64 * mid;
-        i = j + 1;
-    }
-    let p = is_pos.iter().filter(|&&b| b).count() as f64;
-    let q = is_pos.len() as f64 - p;
-    (rank_sum - p * (p + 1.0) / 2.0) / (p * q)
-}

@@ -63,7 +63,16 @@ pub trait Objective: Sync {
     }
 }
 
-/// Row `i`'s softmax probabilities of `logits` (`[k]`), in f64.
+/// Every index `0..n` when no rows were chosen (empty otherwise: nothing allocated).
+fn all_rows(rows: Option<&[usize]>, n: usize) -> Vec<usize> {
+    if rows.is_some() {
+        Vec::new()
+    } else {
+        (0..n).collect()
+    }
+}
+
+/// The softmax probabilities of one row of logits, in f64.
 fn softmax(z: &[f64]) -> Vec<f64> {
     let m = z.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
     let e: Vec<f64> = z.iter().map(|v| (v - m).exp()).collect();
@@ -192,6 +201,39 @@ impl SoftmaxRegression {
         g
     }
 
+    /// `out += m · [δ fᵀ, δ]` without building the gradient (the sums' inner loops).
+    fn add_grad(&self, d: &[f64], f: &[f64], m: f64, out: &mut [f64]) {
+        let nf = f.len();
+        for (c, &dc) in d.iter().enumerate() {
+            for (o, &v) in out[c * nf..(c + 1) * nf].iter_mut().zip(f) {
+                *o += m * (dc * v);
+            }
+        }
+        if self.bias {
+            let k = d.len();
+            for (o, &dc) in out[k * nf..].iter_mut().zip(d) {
+                *o += m * dc;
+            }
+        }
+    }
+
+    /// `[δ fᵀ, δ] · v`, summed in the order of the flattened gradient.
+    fn grad_dot(&self, d: &[f64], f: &[f64], v: &[f64]) -> f64 {
+        let nf = f.len();
+        let mut s = 0.0;
+        for (c, &dc) in d.iter().enumerate() {
+            for (&x, &w) in f.iter().zip(&v[c * nf..(c + 1) * nf]) {
+                s += dc * x * w;
+            }
+        }
+        if self.bias {
+            for (&dc, &w) in d.iter().zip(&v[d.len() * nf..]) {
+                s += dc * w;
+            }
+        }
+        s
+    }
+
     /// `∇ℓ` of examples given by features and labels.
     pub fn grads_of(&self, x: &Tensor<f64>, y: &[usize]) -> Vec<Vec<f64>> {
         let nf = self.features();
@@ -222,9 +264,7 @@ impl SoftmaxRegression {
                     loss -= self.weights[i] * p[self.y[i]].max(1e-300).ln();
                     let mut d = p;
                     d[self.y[i]] -= 1.0;
-                    for (gj, v) in g.iter_mut().zip(self.grad_from(&d, f)) {
-                        *gj += self.weights[i] * v;
-                    }
+                    self.add_grad(&d, f, self.weights[i], &mut g);
                 }
                 (loss, g)
             })
@@ -308,14 +348,8 @@ impl Objective for SoftmaxRegression {
             ));
         }
         let (k, nf) = (self.classes, self.features());
-        let all: Vec<usize>;
-        let rows = match rows {
-            Some(r) => r,
-            None => {
-                all = (0..self.y.len()).collect();
-                &all
-            }
-        };
+        let all = all_rows(rows, self.y.len());
+        let rows = rows.unwrap_or(&all);
         // H v = (1/n) Σ mᵢ [r fᵀ, r] with u = V f + c, r = diag(p) u − p (pᵀu)
         let parts: Vec<Vec<f64>> = rows
             .par_chunks(CHUNK)
@@ -339,9 +373,7 @@ impl Objective for SoftmaxRegression {
                         .collect();
                     let pu: f64 = p.iter().zip(&u).map(|(a, b)| a * b).sum();
                     let r: Vec<f64> = (0..k).map(|c| p[c] * (u[c] - pu)).collect();
-                    for (o, g) in out.iter_mut().zip(self.grad_from(&r, f)) {
-                        *o += self.weights[i] * g;
-                    }
+                    self.add_grad(&r, f, self.weights[i], &mut out);
                 }
                 out
             })
@@ -365,10 +397,7 @@ impl Objective for SoftmaxRegression {
             .data()
             .par_chunks(nf)
             .zip(&self.y)
-            .map(|(f, &c)| {
-                let g = self.grad_from(&self.residual(f, c), f);
-                g.iter().zip(v).map(|(a, b)| a * b).sum()
-            })
+            .map(|(f, &c)| self.grad_dot(&self.residual(f, c), f, v))
             .collect())
     }
 
@@ -488,6 +517,8 @@ impl ParamSet {
 /// A model's training objective over a [`ParamSet`], by the autodiff engine, in f64.
 pub struct ModelObjective {
     pub model: Model<f64>,
+    /// The same architecture on dual numbers (its weights are replaced per product).
+    dual: Model<Dual<f64>>,
     selected: Vec<usize>,
     x: Tensor<f64>,
     y: Vec<usize>,
@@ -516,6 +547,7 @@ impl ModelObjective {
         model.check_input(x.shape())?;
         let selected = params.indices(&model)?;
         Ok(ModelObjective {
+            dual: model.cast(),
             model,
             selected,
             x,
@@ -608,7 +640,7 @@ impl ModelObjective {
                 Tensor::new(t.shape(), data)
             })
             .collect::<Result<_>>()?;
-        let dual_model: Model<Dual<f64>> = self.model.cast();
+        let dual_model = &self.dual;
         let n = y.len();
         let per: usize = x.shape()[1..].iter().product();
         let chunks: Vec<Vec<f64>> = (0..n.div_ceil(MODEL_CHUNK))
@@ -656,21 +688,15 @@ impl Objective for ModelObjective {
                 self.dim()
             ));
         }
-        let all: Vec<usize>;
-        let rows = match rows {
-            Some(r) => r,
-            None => {
-                all = (0..self.y.len()).collect();
-                &all
-            }
-        };
+        let all = all_rows(rows, self.y.len());
+        let rows = rows.unwrap_or(&all);
         let dir = self.split(v)?;
         let sel: Vec<Tensor<f64>> = self
             .selected
             .iter()
             .map(|&i| self.model.params()[i].1.clone())
             .collect();
-        let dual_model: Model<Dual<f64>> = self.model.cast();
+        let dual_model = &self.dual;
         let per: usize = self.x.shape()[1..].iter().product();
         let parts: Vec<Vec<f64>> = rows
             .par_chunks(MODEL_CHUNK)

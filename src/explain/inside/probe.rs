@@ -28,7 +28,7 @@ use super::kmeans::{assign, kmeans};
 use super::layers::{features, rows_f64};
 use crate::data::Dataset;
 use crate::error::{Result, invalid};
-use crate::fit::{Observer, evaluate, fit_observed};
+use crate::fit::{Quiet, evaluate, fit_observed};
 use crate::nn::{Arch, Model};
 use crate::tensor::Tensor;
 use rand::rngs::StdRng;
@@ -59,18 +59,6 @@ impl Default for ProbeConfig {
 pub struct ProbeScores {
     pub train_accuracy: f64,
     pub test_accuracy: f64,
-}
-
-/// Hides the training loop's progress: a probe is one of many small fits.
-struct Quiet;
-
-impl Observer for Quiet {
-    fn minibatch(&mut self, _: usize, _: &[usize], _: &Tensor<f32>, _: &[usize]) -> Result<()> {
-        Ok(())
-    }
-    fn quiet(&self) -> bool {
-        true
-    }
 }
 
 /// Standardizes the columns of both `[N, F]` tensors with the first one's mean and
