@@ -63,6 +63,14 @@ pub trait Objective: Sync {
     }
 }
 
+/// Refuses a direction whose length is not θ's.
+fn check_direction(v: &[f64], dim: usize) -> Result<()> {
+    if v.len() != dim {
+        return invalid(format!("direction has {} values, θ has {dim}", v.len()));
+    }
+    Ok(())
+}
+
 /// Every index `0..n` when no rows were chosen (empty otherwise: nothing allocated).
 fn all_rows(rows: Option<&[usize]>, n: usize) -> Vec<usize> {
     if rows.is_some() {
@@ -340,13 +348,7 @@ impl Objective for SoftmaxRegression {
     }
 
     fn hvp_rows(&self, rows: Option<&[usize]>, v: &[f64]) -> Result<Vec<f64>> {
-        if v.len() != self.dim() {
-            return invalid(format!(
-                "direction has {} values, θ has {}",
-                v.len(),
-                self.dim()
-            ));
-        }
+        check_direction(v, self.dim())?;
         let (k, nf) = (self.classes, self.features());
         let all = all_rows(rows, self.y.len());
         let rows = rows.unwrap_or(&all);
@@ -681,13 +683,7 @@ impl Objective for ModelObjective {
     }
 
     fn hvp_rows(&self, rows: Option<&[usize]>, v: &[f64]) -> Result<Vec<f64>> {
-        if v.len() != self.dim() {
-            return invalid(format!(
-                "direction has {} values, θ has {}",
-                v.len(),
-                self.dim()
-            ));
-        }
+        check_direction(v, self.dim())?;
         let all = all_rows(rows, self.y.len());
         let rows = rows.unwrap_or(&all);
         let dir = self.split(v)?;
