@@ -252,6 +252,99 @@ pub fn fit_regression(
     )
 }
 
+/// A VAE trained by [`train_vae`]: its history (the loss is `−ELBO` per example) and,
+/// on the test pictures, `[−ELBO, reconstruction, KL]` per example (noise seed 0) and
+/// the mean squared error per pixel of the reconstruction from `μ`.
+pub struct TrainedVae {
+    pub model: Model<f32>,
+    pub history: Vec<EpochLog>,
+    pub test_elbo: [f64; 3],
+    pub test_mse: f64,
+}
+
+/// Trains a fresh VAE of architecture `arch` (see [`crate::nn::vae`]) on the pictures
+/// of `data.train` mapped to [0, 1], with the loop every fit shares; the
+/// reparameterization's noise of step `s` comes from the seed `cfg.seed` and `s`.
+pub fn train_vae(
+    arch: Arch,
+    data: &Loaded,
+    cfg: &TrainConfig,
+    log: &mut dyn Write,
+) -> Result<TrainedVae> {
+    use crate::autodiff::Tape;
+    use crate::nn::vae::{Vae, elbo_terms, evaluate_elbo, noise};
+    if !arch.is_vae() {
+        return invalid(format!("'{}' is not a VAE", arch.name));
+    }
+    let unit = crate::data::to_unit_fn(&arch);
+    let pixels = |d: &Dataset| -> Result<Tensor<f32>> {
+        let n = d.len();
+        d.x.map(unit).reshape(&[n, d.x.len() / n.max(1)])
+    };
+    let (x, test) = (pixels(&data.train)?, pixels(&data.test)?);
+    let mut model = Model::<f32>::init(arch, cfg.seed);
+    let latent = model.param("decoder.fc1.weight")?.shape()[1];
+    let mut step_no = 0u64;
+    let step = |model: &mut Model<f32>,
+                opt: &mut Adam<f32>,
+                _: usize,
+                idx: &[usize],
+                _: &mut dyn Observer| {
+        let mut tape = Tape::new();
+        let xv = tape.constant(x.select_rows(idx)?);
+        let seed = cfg.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ step_no;
+        step_no += 1;
+        let ev = tape.constant(noise(idx.len(), latent, seed));
+        let params = model.bind(&mut tape, true);
+        let (r, k) = elbo_terms(&mut tape, &params, xv, ev)?;
+        let loss = tape.add(r, k)?;
+        let value = tape.value(loss).item()? as f64;
+        let mut grads = tape.backward(loss)?;
+        let grads: Vec<Tensor<f32>> = params.iter().map(|&p| grads.take(p)).collect();
+        opt.step(&mut model.param_tensors_mut(), &grads)?;
+        Ok(value)
+    };
+    let history = run_epochs(
+        &mut model,
+        x.shape()[0],
+        cfg,
+        log,
+        &mut NoObserver,
+        step,
+        |_| Ok(None),
+    )?;
+    let test_elbo = evaluate_elbo(&model, &test, 0)?;
+    let vae = Vae::from_model(&model)?;
+    let (mu, _) = vae.encode(&data.test.x.map(unit))?;
+    let rec = vae.decode(&mu)?;
+    let test_mse = rec
+        .data()
+        .iter()
+        .zip(test.data())
+        .map(|(a, b)| ((a - b) as f64).powi(2))
+        .sum::<f64>()
+        / test.len().max(1) as f64;
+    Ok(TrainedVae {
+        model,
+        history,
+        test_elbo,
+        test_mse,
+    })
+}
+
+impl TrainedVae {
+    /// The test figures as model-file metadata.
+    pub fn results(&self) -> Vec<(String, String)> {
+        let [e, r, k] = self.test_elbo;
+        vec![
+            ("test_neg_elbo".to_string(), format!("{e:.4}")),
+            ("test_reconstruction_bce".to_string(), format!("{r:.4}")),
+            ("test_kl".to_string(), format!("{k:.4}")),
+            ("test_mse".to_string(), format!("{:.6}", self.test_mse)),
+        ]
+    }
+}
+
 /// Records nothing and shows nothing: for fits that are one of many (probes, decoders).
 pub struct Quiet;
 
@@ -426,17 +519,30 @@ impl Provenance {
 
     /// The metadata entries of a model trained with these settings.
     pub fn metadata(&self, t: &Trained) -> Vec<(String, String)> {
+        self.metadata_with(
+            &t.history,
+            vec![(
+                "test_accuracy".to_string(),
+                format!("{:.6}", t.eval.accuracy),
+            )],
+        )
+    }
+
+    /// The metadata entries of a model trained with these settings, with `results` (the
+    /// test figures) and its history.
+    pub fn metadata_with(
+        &self,
+        history: &[EpochLog],
+        results: Vec<(String, String)>,
+    ) -> Vec<(String, String)> {
         let mut m = self.data.to_metadata();
         m.extend(self.train.to_metadata());
         m.extend([
             ("settings".to_string(), self.settings()),
             ("split_seed".to_string(), self.split_seed.to_string()),
-            (
-                "test_accuracy".to_string(),
-                format!("{:.6}", t.eval.accuracy),
-            ),
-            ("history".to_string(), history_to_string(&t.history)),
         ]);
+        m.extend(results);
+        m.push(("history".to_string(), history_to_string(history)));
         m
     }
 

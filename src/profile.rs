@@ -44,6 +44,19 @@ impl PixelScale {
             PixelScale::Unit => |v: f32| v.clamp(0.0, 1.0),
         }
     }
+
+    /// `(a, b)` with input value `= a·p + b` for a pixel intensity `p` in [0, 1]: what
+    /// methods that optimize or perturb pixels (class visualization, attacks) put in
+    /// front of the model.
+    pub fn from_unit_affine(self) -> (f64, f64) {
+        match self {
+            PixelScale::MnistNormalized => (
+                1.0 / mnist::STD as f64,
+                -(mnist::MEAN as f64) / mnist::STD as f64,
+            ),
+            PixelScale::Unit => (1.0, 0.0),
+        }
+    }
 }
 
 /// The data an architecture trains on when none is given.
@@ -148,6 +161,8 @@ impl Profile {
             "mnist-gap" => (8, 32, 3e-3),
             "mnist-gru" | "mnist-attn-gru" => (6, 64, 3e-3),
             "pokedigi-gap" => (12, 32, 2e-3),
+            "mnist-linear" => (5, 64, 1e-3),
+            "mnist-vae" => (10, 128, 1e-3),
             _ => (3, 64, 1e-3),
         };
         Profile {

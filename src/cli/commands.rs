@@ -10,7 +10,7 @@ use crate::explain::data::record::{Recorder, checkpoint_epochs};
 use crate::explain::surrogate::experiment::{
     SWEEP_FILES, SweepOptions, Task, run_sweep, sweep_files,
 };
-use crate::fit::{NoObserver, Observer, Provenance, TrainConfig, evaluate, train_new};
+use crate::fit::{NoObserver, Observer, Provenance, TrainConfig, evaluate, train_new, train_vae};
 use crate::float::Float;
 use crate::io::safetensors_file::{model_from_bytes, read_bounded};
 use crate::io::{
@@ -248,6 +248,12 @@ fn train(
         files.push(record_path.clone());
         files.extend(ckpt_epochs.iter().map(|&e| ckpt_path(e)));
     }
+    if arch.is_vae() && (extras.record || extras.noise > 0.0) {
+        return Err(Error::Invalid(format!(
+            "{} learns without labels: --record and --label-noise do not apply",
+            arch.name
+        )));
+    }
     let outputs = Outputs::check(files, force, "--out")?;
     let mut data = load(&spec, cache, cfg.seed)?;
     report_loading(&data);
@@ -282,6 +288,33 @@ fn train(
     // no file behind, and its retry needs no --force
     let mut log = Vec::new();
     let start = std::time::Instant::now();
+    if arch.is_vae() {
+        let t = train_vae(arch, &data, cfg, &mut log)?;
+        let prov = Provenance {
+            data: spec,
+            split_seed: cfg.seed,
+            train: cfg.clone(),
+            notes: noise_note,
+        };
+        outputs.write(&log_path, &log)?;
+        save_model(
+            &t.model,
+            out,
+            &prov.metadata_with(&t.history, t.results()),
+            force,
+        )?;
+        let [e, r, k] = t.test_elbo;
+        println!(
+            "wrote {} (test −ELBO {e:.2} per digit = reconstruction {r:.2} + KL {k:.2}; \
+             reconstruction MSE {:.4} per pixel; {} epochs, {:.1}s); log in {}",
+            out.display(),
+            t.test_mse,
+            cfg.epochs,
+            start.elapsed().as_secs_f64(),
+            log_path.display()
+        );
+        return Ok(());
+    }
     let mut recorder = Recorder::new(cfg.epochs, data.train.len(), ckpt_epochs);
     let observer: &mut dyn Observer = if extras.record {
         &mut recorder

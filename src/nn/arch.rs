@@ -132,11 +132,13 @@ pub struct Arch {
 }
 
 /// The names accepted by [`Arch::from_name`] besides `seq:` lists.
-pub const REFERENCE_ARCHS: [&str; 5] = [
+pub const REFERENCE_ARCHS: [&str; 7] = [
     "mnist-cnn",
     "mnist-gap",
     "mnist-gru",
     "mnist-attn-gru",
+    "mnist-linear",
+    "mnist-vae",
     "pokedigi-gap",
 ];
 
@@ -249,6 +251,25 @@ impl Arch {
                 mnist,
                 digits(),
             ),
+            // softmax regression: the "interpretable model" whose weights are pictures
+            "mnist-linear" => (
+                vec![
+                    LayerSpec::Flatten {
+                        name: "flatten".into(),
+                    },
+                    linear("fc", 784, 10),
+                ],
+                mnist,
+                digits(),
+            ),
+            "mnist-vae" => {
+                return Ok(super::vae::vae_arch(
+                    name,
+                    &[1, 28, 28],
+                    super::vae::HIDDEN,
+                    super::vae::LATENT,
+                ));
+            }
             "pokedigi-gap" => (
                 gap_head(conv_blocks(&[3, 16, 32, 64, 64], false), 64, 2),
                 Some(vec![3, 64, 64]),
@@ -271,6 +292,13 @@ impl Arch {
             input,
             classes,
         })
+    }
+
+    /// Whether this is a VAE's parameter list (`encoder.*` then `decoder.*`, see
+    /// [`super::vae`]) rather than a sequence of layers to run.
+    pub fn is_vae(&self) -> bool {
+        let has = |n: &str| self.layers.iter().any(|l| l.name() == n);
+        has("encoder.fc2") && has("decoder.fc1")
     }
 
     /// Number of outputs of the last layer that has parameters.

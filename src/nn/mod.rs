@@ -11,6 +11,7 @@ pub mod init;
 pub mod linear;
 pub mod model;
 pub mod train;
+pub mod vae;
 
 pub use arch::{Arch, LayerSpec};
 pub use model::{Forward, Model};

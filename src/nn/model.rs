@@ -201,6 +201,13 @@ impl<T: Float> Model<T> {
 
     /// Runs the layers on `x`, with the parameters bound by [`Model::bind`].
     pub fn forward(&self, tape: &mut Tape<T>, x: Var, params: &[Var]) -> Result<Forward> {
+        if self.arch.is_vae() {
+            return invalid(format!(
+                "'{}' is a VAE (a generator), not a classifier: use it as \
+                 `lamppost visualize generator --generator FILE`",
+                self.arch.name
+            ));
+        }
         self.check_input(tape.shape(x))?;
         if params.len() != self.params.len() {
             return invalid(format!(

@@ -43,7 +43,7 @@ use crate::explain::batched::predict_rows;
 use crate::float::Float;
 use crate::nn::Model;
 use crate::tensor::Tensor;
-use crate::tensor::image::pixel_map;
+use crate::tensor::image::{gaussian_blur, pixel_map};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -129,37 +129,6 @@ impl Substrate {
             Substrate::Road { .. } => Vec::new(),
         }
     }
-}
-
-/// A separable Gaussian blur of `[C, H, W]` values (kernel radius ⌈3σ⌉, edges clamped).
-pub fn gaussian_blur(x: &[f64], c: usize, h: usize, w: usize, sigma: f64) -> Vec<f64> {
-    let r = (3.0 * sigma).ceil() as isize;
-    let k: Vec<f64> = (-r..=r)
-        .map(|d| (-((d * d) as f64) / (2.0 * sigma * sigma)).exp())
-        .collect();
-    let total: f64 = k.iter().sum();
-    let k: Vec<f64> = k.iter().map(|v| v / total).collect();
-    let clamp = |v: isize, n: usize| v.clamp(0, n as isize - 1) as usize;
-    let mut out = vec![0.0; x.len()];
-    for ch in 0..c {
-        let src = &x[ch * h * w..(ch + 1) * h * w];
-        let mut tmp = vec![0.0; h * w];
-        for i in 0..h {
-            for j in 0..w {
-                tmp[i * w + j] = (-r..=r)
-                    .map(|d| k[(d + r) as usize] * src[i * w + clamp(j as isize + d, w)])
-                    .sum();
-            }
-        }
-        for i in 0..h {
-            for j in 0..w {
-                out[ch * h * w + i * w + j] = (-r..=r)
-                    .map(|d| k[(d + r) as usize] * tmp[clamp(i as isize + d, h) * w + j])
-                    .sum();
-            }
-        }
-    }
-    out
 }
 
 /// Deletion starts from the image and removes; insertion starts from the substrate.

@@ -2,6 +2,7 @@
 //! simple surrogate mimics them well.
 
 pub mod datasets;
+pub mod distil;
 pub mod experiment;
 pub mod tree;
 pub mod tree_png;
