@@ -112,6 +112,9 @@ pub fn run(cmd: Command) -> Result<()> {
             force,
         } => treereg(&task, lambdas, seed, &out, quick, force),
         Command::Explain(args) => explain(&args),
+        Command::Visualize(args) => super::global::visualize(&args),
+        Command::Attack(args) => super::global::attack(&args),
+        Command::Distil(args) => super::global::distil(&args),
         Command::Compare(args) => super::compare::compare(&args),
         Command::Tour {
             out,

@@ -6,6 +6,7 @@ pub mod compare;
 pub mod data;
 pub mod evaluate;
 pub mod explain;
+pub mod global;
 pub mod inside;
 mod results;
 
@@ -161,6 +162,17 @@ pub enum Command {
     /// Which training examples explain a model: forgetting, datamap, tidy (from the
     /// training record of `train --record`), influence, tracin, representer.
     Data(Box<DataArgs>),
+    /// What a filter or a class looks like to the network: filter (mean activation of
+    /// each channel of --layer), class (each class's logit) or generator (each class's
+    /// logit over a VAE's latent space, --generator); writes DIR/results.safetensors
+    /// (the pictures), DIR/results.csv and DIR/index.html.
+    Visualize(Box<VisualizeArgs>),
+    /// Adversarial images: fgsm or pgd at each --eps; accuracy against ε and the
+    /// smallest ε that flips a few digits.
+    Attack(Box<AttackArgs>),
+    /// Distil a model into a decision tree on its pixels: fidelity, accuracy and size
+    /// against depth.
+    Distil(Box<DistilArgs>),
     /// Describe a model file: architecture, parameters, metadata.
     Info {
         #[arg(long)]
@@ -424,6 +436,107 @@ pub struct InsideArgs {
     /// top-examples: examples kept per channel (default 8).
     #[arg(long, allow_negative_numbers = true, value_parser = count)]
     pub top: Option<usize>,
+    #[command(flatten)]
+    pub io: DataOutArgs,
+}
+
+/// The options of `lamppost visualize`.
+#[derive(Args, Debug)]
+pub struct VisualizeArgs {
+    /// filter, class or generator
+    pub kind: String,
+    #[arg(long)]
+    pub model: PathBuf,
+    /// generator: the VAE (`lamppost train mnist-vae`).
+    #[arg(long)]
+    pub generator: Option<PathBuf>,
+    /// filter: the layer (default: the last convolution's ReLU).
+    #[arg(long)]
+    pub layer: Option<String>,
+    /// filter: channels, comma-separated (default: all).
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true, value_parser = index)]
+    pub channels: Option<Vec<usize>>,
+    /// class, generator: classes, comma-separated (default: all).
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true, value_parser = index)]
+    pub classes: Option<Vec<usize>>,
+    /// Weight of Σ|x| (default 0).
+    #[arg(long, allow_negative_numbers = true, value_parser = non_negative)]
+    pub l1: Option<f64>,
+    /// Weight of Σx² (default 0).
+    #[arg(long, allow_negative_numbers = true, value_parser = non_negative)]
+    pub l2: Option<f64>,
+    /// Weight of the total variation (default 0).
+    #[arg(long, allow_negative_numbers = true, value_parser = non_negative)]
+    pub tv: Option<f64>,
+    /// Roll the picture by up to ± this many pixels every step (default 0).
+    #[arg(long, allow_negative_numbers = true, value_parser = index)]
+    pub jitter: Option<usize>,
+    /// Gaussian blur of this σ (pixels) every --blur-every steps.
+    #[arg(long, allow_negative_numbers = true, value_parser = positive)]
+    pub blur: Option<f64>,
+    #[arg(long, allow_negative_numbers = true, value_parser = count)]
+    pub blur_every: Option<usize>,
+    /// generator: weight μ of the latent prior μ/2‖z‖² (default 1).
+    #[arg(long, allow_negative_numbers = true, value_parser = non_negative)]
+    pub mu: Option<f64>,
+    /// Adam steps (default 300).
+    #[arg(long, default_value_t = 300, allow_negative_numbers = true, value_parser = count)]
+    pub steps: usize,
+    /// Adam's learning rate on the pixels' logits or the latent vector (default 0.1).
+    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true, value_parser = positive)]
+    pub lr: f64,
+    /// class, generator: an independently trained model whose verdict on each picture is reported.
+    #[arg(long)]
+    pub judge: Option<PathBuf>,
+    /// Seed of the start and the jitter.
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = seed)]
+    pub seed: u64,
+    #[command(flatten)]
+    pub io: DataOutArgs,
+}
+
+/// The options of `lamppost attack`.
+#[derive(Args, Debug)]
+pub struct AttackArgs {
+    /// fgsm or pgd
+    pub method: String,
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Radii in pixel units [0, 1], comma-separated (default 0.05,0.1,0.15,0.2,0.3).
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true, value_parser = non_negative)]
+    pub eps: Option<Vec<f64>>,
+    /// Test examples attacked (the first N; default 1000).
+    #[arg(long, default_value_t = 1000, allow_negative_numbers = true, value_parser = count)]
+    pub n: usize,
+    /// pgd: steps (default 40) and step size (default 2.5·ε/steps).
+    #[arg(long, allow_negative_numbers = true, value_parser = count)]
+    pub steps: Option<usize>,
+    #[arg(long, allow_negative_numbers = true, value_parser = positive)]
+    pub alpha: Option<f64>,
+    /// Digits shown with the smallest ε that flips them (default 8; 0 for none).
+    #[arg(long, default_value_t = 8, allow_negative_numbers = true, value_parser = index)]
+    pub show: usize,
+    /// pgd: seed of the random start.
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = seed)]
+    pub seed: u64,
+    #[command(flatten)]
+    pub io: DataOutArgs,
+}
+
+/// The options of `lamppost distil`.
+#[derive(Args, Debug)]
+pub struct DistilArgs {
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Deepest tree (default 12); every depth from 1 is reported.
+    #[arg(long, default_value_t = 12, allow_negative_numbers = true, value_parser = count)]
+    pub max_depth: usize,
+    /// Training examples the tree is fitted to (the first N; default 10000).
+    #[arg(long, default_value_t = 10_000, allow_negative_numbers = true, value_parser = count)]
+    pub train_n: usize,
+    /// Held-out test examples for fidelity (the first N; default 10000).
+    #[arg(long, default_value_t = 10_000, allow_negative_numbers = true, value_parser = count)]
+    pub n: usize,
     #[command(flatten)]
     pub io: DataOutArgs,
 }

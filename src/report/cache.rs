@@ -77,6 +77,45 @@ pub fn train_or_load(
         seconds: start.elapsed().as_secs_f64(),
     })
 }
+/// A VAE (`mnist-vae`) trained on `data` with `prov`'s settings, or the cached one:
+/// the model and, from its metadata, `[−ELBO, reconstruction, KL]` and the MSE per
+/// pixel on the test pictures.
+pub fn train_or_load_vae(
+    data: &Loaded,
+    prov: &Provenance,
+    cache: &Path,
+) -> Result<(crate::nn::Model<f32>, [f64; 3], f64, bool)> {
+    let arch = "mnist-vae";
+    let settings = format!("arch={arch} {}", prov.settings());
+    let path = cache.join("models").join(format!(
+        "{arch}-{:016x}.safetensors",
+        stable_hash(settings.as_bytes())
+    ));
+    let num = |meta: &std::collections::HashMap<String, String>, k: &str| {
+        meta.get(k).and_then(|v| v.parse::<f64>().ok())
+    };
+    if let Ok(bytes) = read_bounded(&path)
+        && let Ok((model, meta)) = model_from_bytes::<f32>(&bytes, &path)
+        && meta.get("settings") == Some(&prov.settings())
+        && let (Some(e), Some(r), Some(k), Some(m)) = (
+            num(&meta, "test_neg_elbo"),
+            num(&meta, "test_reconstruction_bce"),
+            num(&meta, "test_kl"),
+            num(&meta, "test_mse"),
+        )
+    {
+        return Ok((model, [e, r, k], m, true));
+    }
+    std::fs::create_dir_all(path.parent().expect("has parent"))
+        .map_err(|e| Error::Io(format!("{}: {e}", cache.display())))?;
+    let log_path = path.with_extension("log.jsonl");
+    let mut log = std::fs::File::create(&log_path)
+        .map_err(|e| Error::Io(format!("{}: {e}", log_path.display())))?;
+    let t = fit::train_vae(Arch::from_name(arch)?, data, &prov.train, &mut log)?;
+    save_model(&t.model, &path, &prov.metadata_with(&t.history, t.results()), true)?;
+    Ok((t.model, t.test_elbo, t.test_mse, false))
+}
+
 /// The provenance of a tour model: `cfg` on `spec`, with `notes` on how the data was cut.
 pub fn provenance(
     spec: crate::data::source::DataSpec,

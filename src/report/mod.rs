@@ -5,6 +5,7 @@
 
 pub mod cache;
 pub mod data;
+pub mod global;
 pub mod inside;
 pub mod local;
 pub mod models;
@@ -40,7 +41,8 @@ pub fn run_tour(opts: &TourOptions) -> Result<()> {
     r.paragraph(&format!(
         "Reference models trained on the default data{}. Same seed, same machine: same numbers. Each chapter is one page: \
          the models, then why each prediction was made (local explanations), then what each layer represents (inside the \
-         network), then which explanation to trust (evaluation metrics), then surrogate models that mimic a network.",
+         network), then what a filter or a class looks like to it (global explanations), then which explanation to trust \
+         (evaluation metrics), then surrogate models that mimic a network.",
         if opts.quick {
             " (quick mode: small subsets, one or two epochs)"
         } else {
@@ -95,6 +97,44 @@ pub fn run_tour(opts: &TourOptions) -> Result<()> {
             pct(t.eval.accuracy),
         ]);
         t
+    };
+    // the global chapter's interpretable baseline and generator
+    let linear = {
+        let arch = "mnist-linear";
+        let mut cfg = Profile::of(&Arch::from_name(arch)?).train;
+        if opts.quick {
+            cfg.epochs = 1;
+        }
+        let prov = provenance(DataSpec::Mnist(mnist::default_dir()), &cfg, &mnist_note);
+        let t = train_or_load(arch, &mn, &prov, &opts.cache)?;
+        eprintln!("{arch}: test accuracy {}", pct(t.eval.accuracy));
+        summary.push(vec![
+            arch.to_string(),
+            format!("mnist{mnist_note}"),
+            cfg.describe(),
+            pct(t.eval.accuracy),
+        ]);
+        t
+    };
+    let vae = {
+        let mut cfg = Profile::of(&Arch::from_name("mnist-vae")?).train;
+        if opts.quick {
+            cfg.epochs = 1;
+        }
+        let prov = provenance(DataSpec::Mnist(mnist::default_dir()), &cfg, &mnist_note);
+        let (model, elbo, mse, cached) = cache::train_or_load_vae(&mn, &prov, &opts.cache)?;
+        eprintln!(
+            "mnist-vae: test −ELBO {:.1} ({})",
+            elbo[0],
+            if cached { "cached" } else { "trained" }
+        );
+        summary.push(vec![
+            "mnist-vae".into(),
+            format!("mnist{mnist_note}"),
+            cfg.describe(),
+            format!("−ELBO {:.1}, MSE {:.4}", elbo[0], mse),
+        ]);
+        (crate::nn::vae::Vae::from_model(&model)?, elbo, mse)
     };
     // the MNIST training images (188 MB as f32) are not needed past training: dropping
     // them here keeps the tour's peak memory to one dataset at a time
@@ -214,6 +254,24 @@ pub fn run_tour(opts: &TourOptions) -> Result<()> {
         (&poke[0].1.test, &poke[0].2.model),
         opts.quick,
     )?;
+    let mut global_page = Report::new("What does the network look for?");
+    global::chapter(
+        &mut global_page,
+        &probe_train,
+        &mn_test,
+        &global::GlobalModels {
+            mnist: &[
+                ("mnist-cnn", &mnist_models[0].1.model),
+                ("mnist-gap", &mnist_models[1].1.model),
+                ("mnist-gru", &mnist_models[2].1.model),
+            ],
+            judge: ("mnist-gru", &mnist_models[2].1.model),
+            linear: (&linear.model, linear.eval.accuracy),
+            vae: (&vae.0, vae.1, vae.2),
+            poke: (&poke[0].1.test, &poke[0].2.model),
+        },
+        opts.quick,
+    )?;
     let mut trust_page = Report::new("Which explanation should I trust?");
     trust::chapter(
         &mut trust_page,
@@ -235,6 +293,7 @@ pub fn run_tour(opts: &TourOptions) -> Result<()> {
             ("models.html".into(), models_page),
             ("local.html".into(), local_page),
             ("inside.html".into(), inside_page),
+            ("global.html".into(), global_page),
             ("trust.html".into(), trust_page),
             ("surrogates.html".into(), surrogates),
         ],

@@ -101,6 +101,42 @@ class MnistAttnGru(nn.Module):
         return self.fc(c)
 
 
+class MnistLinear(nn.Module):
+    """Softmax regression on the pixels: the lecture's interpretable baseline."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(784, 10)
+
+    def forward(self, x):
+        return self.fc(x.flatten(1))
+
+
+class MnistVae(nn.Module):
+    """lamppost's mnist-vae: an MLP VAE, 784 -> 400 -> 2*16 and 16 -> 400 -> 784.
+    forward(x) returns (pixel logits, mu, logvar) with z = mu + exp(logvar/2) * eps."""
+
+    def __init__(self, hidden=400, latent=16):
+        super().__init__()
+        self.latent = latent
+        self.encoder = nn.Module()
+        self.encoder.fc1 = nn.Linear(784, hidden)
+        self.encoder.fc2 = nn.Linear(hidden, 2 * latent)
+        self.decoder = nn.Module()
+        self.decoder.fc1 = nn.Linear(latent, hidden)
+        self.decoder.fc2 = nn.Linear(hidden, 784)
+
+    def decode(self, z):
+        return self.decoder.fc2(F.relu(self.decoder.fc1(z)))
+
+    def forward(self, x, eps=None):
+        s = self.encoder.fc2(F.relu(self.encoder.fc1(x.flatten(1))))
+        mu, logvar = s[:, : self.latent], s[:, self.latent :]
+        if eps is None:
+            eps = torch.randn_like(mu)
+        return self.decode(mu + torch.exp(0.5 * logvar) * eps), mu, logvar
+
+
 ARCHS = {
     "mnist-cnn": (MnistCnn, (1, 28, 28)),
     "mnist-gap": (MnistGap, (1, 28, 28)),

@@ -484,6 +484,13 @@ pub fn visualize<T: Float>(
                 var = var.zip(&g, |v, g| v + lr * g)?;
             }
         }
+        if var.data().iter().any(|x| !x.is_finite()) {
+            return invalid(format!(
+                "the ascent's variable overflowed at step {} of {}; lower --lr or add a regularizer",
+                step + 1,
+                cfg.steps
+            ));
+        }
         if proximal && r.l1 > 0.0 {
             let t = T::from_f64_lossy(cfg.lr * r.l1);
             var = var.map(|v| {
@@ -543,4 +550,30 @@ fn blur_var<T: Float>(var: &Tensor<T>, shape: &[usize], sigma: f64, sigmoid: boo
         }
     }
     Tensor::new(var.shape(), out)
+}
+
+/// The class whose mean picture correlates best (Pearson) with `image` (`means` one
+/// picture per class, same length): the class-mean alignment of a class visualization.
+pub fn best_correlated(image: &[f64], means: &[Vec<f64>]) -> usize {
+    let corr = |a: &[f64], b: &[f64]| {
+        let n = a.len() as f64;
+        let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
+        let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
+        for (x, y) in a.iter().zip(b) {
+            sab += (x - ma) * (y - mb);
+            saa += (x - ma) * (x - ma);
+            sbb += (y - mb) * (y - mb);
+        }
+        if saa == 0.0 || sbb == 0.0 { 0.0 } else { sab / (saa * sbb).sqrt() }
+    };
+    let mut best = 0;
+    let mut best_r = f64::NEG_INFINITY;
+    for (c, m) in means.iter().enumerate() {
+        let r = corr(image, m);
+        if r > best_r {
+            best = c;
+            best_r = r;
+        }
+    }
+    best
 }

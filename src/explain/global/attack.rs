@@ -157,27 +157,26 @@ pub fn predict_pixels<T: Float>(
     model.predict(&x.map(|v| a * v + b))?.argmax_rows()
 }
 
-/// Accuracy on `x` before (ε = 0) and after each attack at each ε: rows of
-/// `(ε, accuracy under FGSM, accuracy under PGD)`.
+/// Accuracy on `x` under each attack at each ε: one row per ε, one column per attack.
 pub fn accuracy_curve<T: Float>(
     model: &Model<T>,
     x: &Tensor<T>,
     y: &[usize],
     eps: &[f64],
-    pgd: Attack,
+    attacks: &[Attack],
     affine: (f64, f64),
     mut progress: impl FnMut(),
-) -> Result<Vec<(f64, f64, f64)>> {
-    let acc = |adv: &Tensor<T>| -> Result<f64> {
-        let p = predict_pixels(model, adv, affine)?;
-        Ok(p.iter().zip(y).filter(|(a, b)| a == b).count() as f64 / y.len() as f64)
-    };
+) -> Result<Vec<Vec<f64>>> {
     let mut rows = Vec::new();
     for &e in eps {
-        let f = acc(&attack(model, x, y, e, Attack::Fgsm, affine)?)?;
-        let p = acc(&attack(model, x, y, e, pgd, affine)?)?;
-        rows.push((e, f, p));
-        progress();
+        let mut row = Vec::new();
+        for &how in attacks {
+            let adv = attack(model, x, y, e, how, affine)?;
+            let p = predict_pixels(model, &adv, affine)?;
+            row.push(p.iter().zip(y).filter(|(a, b)| a == b).count() as f64 / y.len() as f64);
+            progress();
+        }
+        rows.push(row);
     }
     Ok(rows)
 }
