@@ -77,7 +77,11 @@ fn linear_class_score_reaches_its_closed_forms() {
     };
     let v = visualize(&m, &[Target::Logit(1)], Space::Raw, &cfg, |_| {}).unwrap();
     for (x, wi) in v.images.data().iter().zip(&w) {
-        assert!((x - wi / (2.0 * l2)).abs() < 1e-6, "{x} vs {}", wi / (2.0 * l2));
+        assert!(
+            (x - wi / (2.0 * l2)).abs() < 1e-6,
+            "{x} vs {}",
+            wi / (2.0 * l2)
+        );
     }
     // L1 + L2: soft-thresholding sign(w)·max(|w| − λ₁, 0)/μ with μ = 2λ₂
     let cfg = AscentConfig {
@@ -120,7 +124,11 @@ fn linear_generator_latent_optimum_is_a_transpose_w_over_mu() {
     let z = v.latents.unwrap();
     for j in 0..4 {
         let want: f64 = (0..6).map(|i| a.data()[i * 4 + j] * w[i]).sum::<f64>() / mu;
-        assert!((z.data()[j] - want).abs() < 1e-6, "z{j} {} vs {want}", z.data()[j]);
+        assert!(
+            (z.data()[j] - want).abs() < 1e-6,
+            "z{j} {} vs {want}",
+            z.data()[j]
+        );
     }
 }
 
@@ -153,7 +161,10 @@ fn same_seed_same_pictures_and_bad_settings_are_refused() {
         &m,
         &targets,
         Space::Sigmoid,
-        &AscentConfig { seed: 8, ..cfg.clone() },
+        &AscentConfig {
+            seed: 8,
+            ..cfg.clone()
+        },
         |_| {},
     )
     .unwrap();
@@ -185,7 +196,16 @@ fn same_seed_same_pictures_and_bad_settings_are_refused() {
     let mut neg = cfg.clone();
     neg.reg.l1 = -1.0;
     assert!(err(&targets, &neg).contains("--l1"));
-    assert!(err(&targets, &AscentConfig { steps: 0, ..cfg.clone() }).contains("--steps"));
+    assert!(
+        err(
+            &targets,
+            &AscentConfig {
+                steps: 0,
+                ..cfg.clone()
+            }
+        )
+        .contains("--steps")
+    );
     // an ascent that overflows stops with the step, not a NaN picture
     let lin = model("seq:linear(6,3)", &[6], 5);
     let e = visualize(
@@ -255,6 +275,36 @@ fn trained_mnist_cnn_adversarial_and_regularized_visualizations() {
     // fully trained one 29%, as PyTorch's PGD on the same weights: README), < 10% at 0.2
     assert!(curve[2][1] < 0.10, "PGD at ε = 0.2 leaves {}", curve[2][1]);
 
+    // a tree fitted to the network's answers agrees with it more as it deepens
+    use lamppost::explain::surrogate::distil::{DistilData, distil};
+    let tr = data.train.subset(&(0..3000).collect::<Vec<_>>()).unwrap();
+    let unit = |d: &lamppost::data::Dataset| -> Vec<f64> {
+        d.x.data()
+            .iter()
+            .map(|&v| lamppost::data::mnist::denormalize(v) as f64)
+            .collect()
+    };
+    let tp = model.predict(&tr.x).unwrap().argmax_rows().unwrap();
+    let (_, rows) = distil(
+        &DistilData {
+            d: 784,
+            train_x: &unit(&tr),
+            train_pred: &tp,
+            test_x: &unit(&test),
+            test_pred: &clean,
+            test_y: &test.y,
+            classes: 10,
+        },
+        6,
+        5,
+    )
+    .unwrap();
+    assert!(
+        rows[5].fidelity_test > rows[1].fidelity_test + 0.2,
+        "{rows:?}"
+    );
+    assert!(rows.windows(2).all(|w| w[1].leaves > w[0].leaves));
+
     // class visualization: unregularized ascent is called the class with ≥ 99% confidence;
     // L1 makes the picture sparser, TV smoother
     let run = |reg: Regularizers| {
@@ -287,7 +337,10 @@ fn trained_mnist_cnn_adversarial_and_regularized_visualizations() {
             l1,
             ..Regularizers::default()
         }));
-        assert!(s.0 < last.0 && s.1 < last.1, "L1 {l1}: {s:?} after {last:?}");
+        assert!(
+            s.0 < last.0 && s.1 < last.1,
+            "L1 {l1}: {s:?} after {last:?}"
+        );
         last = s;
     }
     let mut last = stats(&plain).2;
@@ -300,4 +353,222 @@ fn trained_mnist_cnn_adversarial_and_regularized_visualizations() {
         assert!(s < last, "TV {tv}: {s} after {last}");
         last = s;
     }
+}
+
+/// PyTorch 2.15 on the same weights (tests/golden/make_global_golden.py): the VAE's two
+/// ELBO terms for a given ε, and FGSM's adversarial digits against mnist-cnn.
+#[test]
+fn vae_elbo_and_fgsm_match_pytorch() {
+    use lamppost::autodiff::Tape;
+    use lamppost::io::read_tensors;
+    use lamppost::nn::vae::elbo_terms;
+    let dir = std::path::Path::new("tests/golden/global");
+    let (g, _) = read_tensors::<f32>(&dir.join("golden.safetensors")).unwrap();
+    let get = |k: &str| g.iter().find(|t| t.0 == k).unwrap().1.clone();
+    let vae = lamppost::io::load_model::<f32>(&dir.join("vae.safetensors")).unwrap();
+    let x = get("x");
+    let mut tape = Tape::no_grad();
+    let params = vae.bind(&mut tape, false);
+    let xv = tape.constant(x.clone().reshape(&[8, 784]).unwrap());
+    let ev = tape.constant(get("eps"));
+    let (r, k) = elbo_terms(&mut tape, &params, xv, ev).unwrap();
+    let (r, k) = (tape.value(r).data()[0], tape.value(k).data()[0]);
+    let (gr, gk) = (get("recon").data()[0], get("kl").data()[0]);
+    assert!(
+        (r - gr).abs() / gr < 1e-5,
+        "reconstruction {r} vs PyTorch {gr}"
+    );
+    assert!((k - gk).abs() / gk < 1e-4, "KL {k} vs PyTorch {gk}");
+
+    let cnn = lamppost::io::load_model::<f32>(&dir.join("cnn.safetensors")).unwrap();
+    let y: Vec<usize> = get("y").data().iter().map(|&v| v as usize).collect();
+    let affine = lamppost::profile::PixelScale::MnistNormalized.from_unit_affine();
+    let adv = attack(&cnn, &x, &y, 0.1, Attack::Fgsm, affine).unwrap();
+    let want = get("fgsm");
+    let same = adv
+        .data()
+        .iter()
+        .zip(want.data())
+        .filter(|(a, b)| (*a - *b).abs() < 1e-6)
+        .count();
+    // a sign may differ only where the gradient is within rounding of zero
+    assert!(
+        same as f64 >= 0.999 * want.len() as f64,
+        "{same} of {} pixels as PyTorch's FGSM",
+        want.len()
+    );
+}
+
+#[test]
+fn commands_refuse_bad_input_before_work_and_write_their_folder() {
+    let dir = common::tmp("global-cli");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let m = dir.join("cnn.safetensors");
+    let v = dir.join("vae.safetensors");
+    let ms = m.to_str().unwrap();
+    let vs = v.to_str().unwrap();
+    assert!(
+        common::run(&["init", "mnist-cnn", "--out", ms], root)
+            .status
+            .success()
+    );
+    assert!(
+        common::run(&["init", "mnist-vae", "--out", vs], root)
+            .status
+            .success()
+    );
+    let out = dir.join("out");
+    let os = out.to_str().unwrap();
+    let refused = |args: &[&str], want: &str| {
+        let o = common::run(args, root);
+        let e = common::stderr(&o);
+        assert!(!o.status.success() && e.contains(want), "{args:?}: {e}");
+        assert!(!out.exists(), "{args:?} wrote {os}");
+    };
+    refused(
+        &["visualize", "dream", "--model", ms, "--out", os],
+        "filter, class or generator",
+    );
+    refused(
+        &[
+            "visualize",
+            "filter",
+            "--model",
+            ms,
+            "--channels",
+            "8",
+            "--layer",
+            "conv1",
+            "--out",
+            os,
+        ],
+        "channel 8 out of range: layer conv1 has channels 0..7",
+    );
+    refused(
+        &[
+            "visualize",
+            "class",
+            "--model",
+            ms,
+            "--classes",
+            "10",
+            "--out",
+            os,
+        ],
+        "0..9",
+    );
+    refused(
+        &[
+            "visualize",
+            "class",
+            "--model",
+            ms,
+            "--l1",
+            "-1",
+            "--out",
+            os,
+        ],
+        "negative",
+    );
+    refused(
+        &[
+            "visualize",
+            "class",
+            "--model",
+            ms,
+            "--steps",
+            "0",
+            "--out",
+            os,
+        ],
+        "count",
+    );
+    refused(
+        &["visualize", "generator", "--model", ms, "--out", os],
+        "--generator",
+    );
+    refused(&["visualize", "class", "--model", vs, "--out", os], "VAE");
+    refused(
+        &[
+            "visualize",
+            "class",
+            "--model",
+            ms,
+            "--channels",
+            "1",
+            "--out",
+            os,
+        ],
+        "--channels is not read",
+    );
+    refused(
+        &[
+            "visualize",
+            "filter",
+            "--model",
+            ms,
+            "--layer",
+            "conv9",
+            "--out",
+            os,
+        ],
+        "no layer named 'conv9'",
+    );
+    refused(
+        &["attack", "bim", "--model", ms, "--out", os],
+        "fgsm or pgd",
+    );
+    refused(
+        &["attack", "fgsm", "--model", ms, "--steps", "3", "--out", os],
+        "--steps is not read",
+    );
+    refused(
+        &[
+            "explain", "saliency", "--model", vs, "--index", "0", "--out", os,
+        ],
+        "VAE",
+    );
+
+    let ok = common::run(
+        &[
+            "visualize",
+            "generator",
+            "--model",
+            ms,
+            "--generator",
+            vs,
+            "--judge",
+            ms,
+            "--steps",
+            "5",
+            "--classes",
+            "3,7",
+            "--out",
+            os,
+        ],
+        root,
+    );
+    assert!(ok.status.success(), "{}", common::stderr(&ok));
+    let csv = std::fs::read_to_string(out.join("results.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+    assert!(csv.lines().nth(1).unwrap().starts_with("class 3,"), "{csv}");
+    let (t, meta) = lamppost::io::read_tensors::<f32>(&out.join("results.safetensors")).unwrap();
+    assert!(t.iter().any(|x| x.0 == "latents" && x.1.shape() == [2, 16]));
+    assert!(meta.get("model_fnv1a64").is_some() && meta.get("settings").is_some());
+    // an existing folder is not replaced without --force
+    let again = common::run(
+        &[
+            "visualize",
+            "class",
+            "--model",
+            ms,
+            "--steps",
+            "2",
+            "--out",
+            os,
+        ],
+        root,
+    );
+    assert!(!again.status.success() && common::stderr(&again).contains("--force"));
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -6,7 +6,9 @@ use super::results::{Tensors, provenance, write};
 use super::{AttackArgs, DistilArgs, VisualizeArgs};
 use crate::data::source::load;
 use crate::error::{Error, Result};
-use crate::explain::global::ascent::{AscentConfig, Regularizers, Space, Target, visualize as ascend};
+use crate::explain::global::ascent::{
+    AscentConfig, Regularizers, Space, Target, visualize as ascend,
+};
 use crate::explain::global::attack::Attack;
 use crate::fit::progress_bar;
 use crate::io::Outputs;
@@ -71,7 +73,8 @@ pub fn visualize(args: &VisualizeArgs) -> Result<()> {
     )?;
     if kind == "generator" && args.generator.is_none() {
         return Err(Error::Invalid(
-            "generator needs --generator VAE_FILE (train one with `lamppost train mnist-vae`)".into(),
+            "generator needs --generator VAE_FILE (train one with `lamppost train mnist-vae`)"
+                .into(),
         ));
     }
     let outputs = Outputs::folder(&args.io.out, args.io.force, "--out")?;
@@ -105,9 +108,14 @@ pub fn visualize(args: &VisualizeArgs) -> Result<()> {
     };
     let arch = &model.arch;
     let (targets, ids, layer): (Vec<Target>, Vec<usize>, String) = if kind == "filter" {
+        // default: the last convolution before its ReLU (after it, a channel that is
+        // off at the start has no gradient to climb)
         let layer = match &args.layer {
             Some(l) => l.clone(),
-            None => profile.cam_layer(arch)?,
+            None => profile
+                .cam_layer(arch)?
+                .trim_end_matches(".relu")
+                .to_string(),
         };
         let channels = match &args.channels {
             Some(c) => c.clone(),
@@ -195,7 +203,9 @@ pub fn visualize(args: &VisualizeArgs) -> Result<()> {
              confidence (with --judge); the class whose mean training picture correlates best with it.",
         );
     }
-    let mut csv = String::from("target,value,confidence,judge_class,judge_confidence,closest_class_mean,l1,ink_fraction,total_variation\n");
+    let mut csv = String::from(
+        "target,value,confidence,judge_class,judge_confidence,closest_class_mean,l1,ink_fraction,total_variation\n",
+    );
     for (i, j) in judged.iter().enumerate() {
         let opt = |v: Option<String>| v.unwrap_or_default();
         csv += &format!(
@@ -219,7 +229,10 @@ pub fn visualize(args: &VisualizeArgs) -> Result<()> {
         ("images".into(), v.images.clone()),
         ("values".into(), Tensor::from_f64(&[ids.len()], &v.values)?),
         ("logits".into(), v.logits.clone()),
-        ("objective".into(), Tensor::from_f64(&[v.trace.len()], &v.trace)?),
+        (
+            "objective".into(),
+            Tensor::from_f64(&[v.trace.len()], &v.trace)?,
+        ),
     ];
     if let Some(z) = &v.latents {
         tensors.push(("latents".into(), z.clone()));
@@ -235,7 +248,10 @@ pub fn visualize(args: &VisualizeArgs) -> Result<()> {
             ("layer", layer),
             (
                 "targets",
-                ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(","),
+                ids.iter()
+                    .map(|i| i.to_string())
+                    .collect::<Vec<_>>()
+                    .join(","),
             ),
             (
                 "settings",
@@ -340,8 +356,14 @@ pub fn attack(args: &AttackArgs) -> Result<()> {
     }
     let acc: Vec<f64> = curve.iter().map(|r| r[0]).collect();
     let tensors = vec![
-        ("eps".to_string(), Tensor::<f32>::from_f64(&[eps.len()], &eps)?),
-        ("accuracy".to_string(), Tensor::from_f64(&[acc.len()], &acc)?),
+        (
+            "eps".to_string(),
+            Tensor::<f32>::from_f64(&[eps.len()], &eps)?,
+        ),
+        (
+            "accuracy".to_string(),
+            Tensor::from_f64(&[acc.len()], &acc)?,
+        ),
     ];
     let meta = provenance(
         how.name(),
@@ -349,10 +371,7 @@ pub fn attack(args: &AttackArgs) -> Result<()> {
         &bytes,
         &name,
         &spec.describe(),
-        vec![
-            ("n", n.to_string()),
-            ("attack", format!("{how:?}")),
-        ],
+        vec![("n", n.to_string()), ("attack", format!("{how:?}"))],
     );
     write(
         &outputs,

@@ -450,7 +450,7 @@ pub struct VisualizeArgs {
     /// generator: the VAE (`lamppost train mnist-vae`).
     #[arg(long)]
     pub generator: Option<PathBuf>,
-    /// filter: the layer (default: the last convolution's ReLU).
+    /// filter: the layer (default: the last convolution, before its ReLU).
     #[arg(long)]
     pub layer: Option<String>,
     /// filter: channels, comma-separated (default: all).

@@ -228,7 +228,10 @@ pub fn elbo_terms<T: Float>(
 /// its two terms, without gradients: `(total, reconstruction, kl)` per example.
 pub fn evaluate_elbo<T: Float>(model: &Model<T>, x: &Tensor<T>, seed: u64) -> Result<[f64; 3]> {
     if !model.arch.is_vae() {
-        return Err(Error::Invalid(format!("'{}' is not a VAE", model.arch.name)));
+        return Err(Error::Invalid(format!(
+            "'{}' is not a VAE",
+            model.arch.name
+        )));
     }
     let n = x.shape()[0];
     if n == 0 {

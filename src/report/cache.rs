@@ -112,7 +112,12 @@ pub fn train_or_load_vae(
     let mut log = std::fs::File::create(&log_path)
         .map_err(|e| Error::Io(format!("{}: {e}", log_path.display())))?;
     let t = fit::train_vae(Arch::from_name(arch)?, data, &prov.train, &mut log)?;
-    save_model(&t.model, &path, &prov.metadata_with(&t.history, t.results()), true)?;
+    save_model(
+        &t.model,
+        &path,
+        &prov.metadata_with(&t.history, t.results()),
+        true,
+    )?;
     Ok((t.model, t.test_elbo, t.test_mse, false))
 }
 

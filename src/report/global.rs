@@ -55,7 +55,10 @@ pub fn class_means(data: &Dataset, to_unit: fn(f32) -> f32) -> Vec<Vec<f64>> {
     let mut counts = vec![0usize; k];
     for (i, &y) in data.y.iter().enumerate() {
         counts[y] += 1;
-        for (s, &v) in sums[y].iter_mut().zip(&data.x.data()[i * per..(i + 1) * per]) {
+        for (s, &v) in sums[y]
+            .iter_mut()
+            .zip(&data.x.data()[i * per..(i + 1) * per])
+        {
             *s += to_unit(v) as f64;
         }
     }
@@ -101,7 +104,10 @@ pub fn judge(
                 }),
                 judge: verdict.as_ref().map(|(p, l)| {
                     let jn = l.shape()[1];
-                    (p[i], softmax_prob(&l.data()[i * jn..(i + 1) * jn], p[i]) as f64)
+                    (
+                        p[i],
+                        softmax_prob(&l.data()[i * jn..(i + 1) * jn], p[i]) as f64,
+                    )
                 }),
                 best_mean: means.map(|m| best_correlated(&px, m)),
                 l1: px.iter().map(|x| x.abs()).sum(),
@@ -275,7 +281,13 @@ pub fn class_sequence_section(
     pb.finish_and_clear();
     let tile_rows = rows
         .iter()
-        .map(|row| picture_row(&row.label, &row.images, &class_captions(&row.judged, classes)))
+        .map(|row| {
+            picture_row(
+                &row.label,
+                &row.images,
+                &class_captions(&row.judged, classes),
+            )
+        })
         .collect::<Result<Vec<_>>>()?;
     let cols: Vec<String> = classes.iter().map(|c| format!("class {c}")).collect();
     let judge_name = judge_model.map_or("", |j| j.0);
@@ -356,7 +368,7 @@ pub fn filter_grid_svg(
         .map(|c| format!("+{c}"))
         .collect();
     tiles_svg(
-        &format!("{name}, {layer}: the input that maximizes each channel's mean activation"),
+        &format!("{name} {layer}: each channel's maximizing input"),
         &cols,
         &rows,
     )
@@ -378,7 +390,9 @@ pub fn filter_section(
         })
         .collect();
     let pb = progress_bar(cfg.steps as u64, &format!("{layer} filters"));
-    let v = visualize(model, &targets, Space::Sigmoid, cfg, |s| pb.set_position(s as u64))?;
+    let v = visualize(model, &targets, Space::Sigmoid, cfg, |s| {
+        pb.set_position(s as u64)
+    })?;
     pb.finish_and_clear();
     let ch: Vec<usize> = (0..channels).collect();
     r.svg_figure(
@@ -465,7 +479,12 @@ pub fn attack_section(
             let orig = picture(&x, 0)?;
             match found {
                 Some((e, adv, p)) => {
-                    let d: Vec<f32> = adv.data().iter().zip(x.data()).map(|(a, b)| a - b).collect();
+                    let d: Vec<f32> = adv
+                        .data()
+                        .iter()
+                        .zip(x.data())
+                        .map(|(a, b)| a - b)
+                        .collect();
                     let m = d.iter().fold(1e-12f32, |m, v| m.max(v.abs()));
                     let (h, w) = (x.shape()[2], x.shape()[3]);
                     let diff = RgbImage::from_fn(w as u32, h as u32, |c, rr| {
@@ -542,7 +561,8 @@ pub fn distil_section(
     max_depth: usize,
 ) -> Result<Vec<DistilRow>> {
     let unit = Profile::of(&model.arch).to_unit();
-    let rows_of = |d: &Dataset| -> Vec<f64> { d.x.data().iter().map(|&v| unit(v) as f64).collect() };
+    let rows_of =
+        |d: &Dataset| -> Vec<f64> { d.x.data().iter().map(|&v| unit(v) as f64).collect() };
     let (tx, vx) = (rows_of(train), rows_of(test));
     let tp = model.predict(&train.x)?.argmax_rows()?;
     let vp = model.predict(&test.x)?.argmax_rows()?;
@@ -618,9 +638,14 @@ pub fn linear_weights_svg(model: &Model<f32>) -> Result<String> {
     let tiles = (0..k)
         .map(|c| Tile {
             image: RgbImage::from_fn(side as u32, side as u32, |x, y| {
-                Rgb(diverging(w.data()[c * d + y as usize * side + x as usize] / m))
+                Rgb(diverging(
+                    w.data()[c * d + y as usize * side + x as usize] / m,
+                ))
             }),
-            caption: format!("class {}", model.arch.classes.get(c).cloned().unwrap_or_default()),
+            caption: format!(
+                "class {}",
+                model.arch.classes.get(c).cloned().unwrap_or_default()
+            ),
             outline: None,
         })
         .collect();
@@ -687,20 +712,27 @@ pub fn chapter(
             jitter: 1,
             ..Regularizers::default()
         },
+        init_std: 1.0,
         ..AscentConfig::default()
     };
-    filter_section(r, cnn_name, cnn, "conv1.relu", 8, &light)?;
-    filter_section(r, cnn_name, cnn, "conv2.relu", 16, &light)?;
+    // the convolutions' outputs before their ReLU: after it, a channel that is off at
+    // the start has no gradient to climb
+    filter_section(r, cnn_name, cnn, "conv1", 8, &light)?;
+    filter_section(r, cnn_name, cnn, "conv2", 16, &light)?;
     let (_, pmodel) = m.poke;
-    let player = Profile::of(&pmodel.arch).cam_layer(&pmodel.arch)?;
+    let player = Profile::of(&pmodel.arch)
+        .cam_layer(&pmodel.arch)?
+        .trim_end_matches(".relu")
+        .to_string();
     let pcfg = AscentConfig {
-        steps: if quick { 50 } else { 150 },
+        steps: if quick { 50 } else { 200 },
         pixel_affine: (1.0, 0.0),
         reg: Regularizers {
-            tv: 0.05,
+            tv: 0.01,
             jitter: 2,
             ..Regularizers::default()
         },
+        init_std: 1.0,
         ..light.clone()
     };
     filter_section(r, "pokedigi-gap", pmodel, &player, 16, &pcfg)?;

@@ -182,10 +182,7 @@ fn validate<T: Float>(
             shape[1].min(shape[2])
         ));
     }
-    if let Space::Generator {
-        decoder, mu, ..
-    } = space
-    {
+    if let Space::Generator { decoder, mu, .. } = space {
         if r.blur_every > 0 {
             return invalid(
                 "--blur acts on pixels; through a generator the pixels are G(z): leave it out",
@@ -194,7 +191,11 @@ fn validate<T: Float>(
         if !(mu.is_finite() && *mu >= 0.0) {
             return invalid(format!("the latent prior μ must be ≥ 0, got {mu}"));
         }
-        let latent = decoder.arch.input.as_ref().map_or(0, |s| s.iter().product());
+        let latent = decoder
+            .arch
+            .input
+            .as_ref()
+            .map_or(0, |s| s.iter().product());
         let z = Tensor::<T>::zeros(&[1, latent.max(1)]);
         let out = decoder.predict(&z)?;
         let px: usize = shape.iter().product();
@@ -328,7 +329,11 @@ pub fn visualize<T: Float>(
     let mut rng = StdRng::seed_from_u64(cfg.seed);
     let var_shape = match &space {
         Space::Generator { decoder, .. } => {
-            let latent = decoder.arch.input.as_ref().map_or(1, |s| s.iter().product());
+            let latent = decoder
+                .arch
+                .input
+                .as_ref()
+                .map_or(1, |s| s.iter().product());
             vec![k, latent]
         }
         _ => batch_shape.clone(),
@@ -528,7 +533,12 @@ pub fn visualize<T: Float>(
 
 /// Blurs the pictures the variable stands for and returns the variable of the blurred
 /// pictures (through the inverse sigmoid when the pixels are `sigmoid(θ)`).
-fn blur_var<T: Float>(var: &Tensor<T>, shape: &[usize], sigma: f64, sigmoid: bool) -> Result<Tensor<T>> {
+fn blur_var<T: Float>(
+    var: &Tensor<T>,
+    shape: &[usize],
+    sigma: f64,
+    sigmoid: bool,
+) -> Result<Tensor<T>> {
     let (c, h, w) = (shape[0], shape[1], shape[2]);
     let per = c * h * w;
     let mut out = Vec::with_capacity(var.len());
@@ -564,7 +574,11 @@ pub fn best_correlated(image: &[f64], means: &[Vec<f64>]) -> usize {
             saa += (x - ma) * (x - ma);
             sbb += (y - mb) * (y - mb);
         }
-        if saa == 0.0 || sbb == 0.0 { 0.0 } else { sab / (saa * sbb).sqrt() }
+        if saa == 0.0 || sbb == 0.0 {
+            0.0
+        } else {
+            sab / (saa * sbb).sqrt()
+        }
     };
     let mut best = 0;
     let mut best_r = f64::NEG_INFINITY;

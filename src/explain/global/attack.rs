@@ -96,7 +96,10 @@ pub fn attack<T: Float>(
     if !(eps.is_finite() && eps >= 0.0) {
         return invalid(format!("ε must be a number ≥ 0, got {eps}"));
     }
-    if x.data().iter().any(|v| !(v.to_f64() >= 0.0 && v.to_f64() <= 1.0)) {
+    if x.data()
+        .iter()
+        .any(|v| !(v.to_f64() >= 0.0 && v.to_f64() <= 1.0))
+    {
         return invalid("attacks read pixels in [0, 1]; map the inputs back to pixels first");
     }
     if let Attack::Pgd { steps: 0, .. } = how {
@@ -113,7 +116,12 @@ pub fn attack<T: Float>(
         let x0 = x.select_rows(&idx)?;
         let yb = &y[start..start + idx.len()];
         let e = T::from_f64_lossy(eps);
-        let project = |v: T, o: T| v.max_of(o - e).min_of(o + e).max_of(T::zero()).min_of(T::one());
+        let project = |v: T, o: T| {
+            v.max_of(o - e)
+                .min_of(o + e)
+                .max_of(T::zero())
+                .min_of(T::one())
+        };
         let adv = match how {
             Attack::Fgsm => {
                 let g = pixel_gradient(model, &x0, yb, affine)?;

@@ -131,10 +131,14 @@ mod tests {
     fn cut_tree_predicts_as_a_tree_grown_to_that_depth() {
         // four features, labels from a rule two levels deep plus noise-free structure
         let n = 200;
-        let x: Vec<f64> = (0..n * 4).map(|i| ((i * 37 + 11) % 101) as f64 / 101.0).collect();
+        let x: Vec<f64> = (0..n * 4)
+            .map(|i| ((i * 37 + 11) % 101) as f64 / 101.0)
+            .collect();
         let y: Vec<usize> = x
             .chunks(4)
-            .map(|s| usize::from(s[0] > 0.5) * 2 + usize::from(s[1] > 0.3) + usize::from(s[2] > 0.8))
+            .map(|s| {
+                usize::from(s[0] > 0.5) * 2 + usize::from(s[1] > 0.3) + usize::from(s[2] > 0.8)
+            })
             .map(|c| c.min(3))
             .collect();
         let deep = DecisionTree::fit(&x, 4, &y, 4, &TreeParams::default()).unwrap();
