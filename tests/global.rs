@@ -233,8 +233,8 @@ fn fgsm_on_a_linear_model_and_pgd_stays_in_its_ball() {
     let y = [0, 1, 0];
     let eps = 0.1;
     let adv = attack(&m, &x, &y, eps, Attack::Fgsm, (1.0, 0.0)).unwrap();
-    for i in 0..3 {
-        let (yi, other) = (y[i], 1 - y[i]);
+    for (i, &yi) in y.iter().enumerate() {
+        let other = 1 - yi;
         for j in 0..5 {
             let d = w[other * 5 + j] - w[yi * 5 + j];
             let want = (x.data()[i * 5 + j] + eps * d.signum()).clamp(0.0, 1.0);
@@ -554,7 +554,7 @@ fn commands_refuse_bad_input_before_work_and_write_their_folder() {
     assert!(csv.lines().nth(1).unwrap().starts_with("class 3,"), "{csv}");
     let (t, meta) = lamppost::io::read_tensors::<f32>(&out.join("results.safetensors")).unwrap();
     assert!(t.iter().any(|x| x.0 == "latents" && x.1.shape() == [2, 16]));
-    assert!(meta.get("model_fnv1a64").is_some() && meta.get("settings").is_some());
+    assert!(meta.contains_key("model_fnv1a64") && meta.contains_key("settings"));
     // an existing folder is not replaced without --force
     let again = common::run(
         &[

@@ -40,7 +40,10 @@ fn refuse_unread(kind: &str, given: &[(&str, bool, &[&str])]) -> Result<()> {
     Ok(())
 }
 
-fn load_classifier(path: &Path) -> Result<(Model<f32>, HashMap<String, String>, Vec<u8>)> {
+/// A classifier, its metadata and its file's bytes (for the provenance's fingerprint).
+type Loaded = (Model<f32>, HashMap<String, String>, Vec<u8>);
+
+fn load_classifier(path: &Path) -> Result<Loaded> {
     let bytes = read_bounded(path)?;
     let (model, meta) = model_from_bytes::<f32>(&bytes, path)?;
     if model.arch.is_vae() {

@@ -492,7 +492,7 @@ pub fn attack_section(
                     });
                     originals.push(Tile {
                         image: orig,
-                        caption: format!("{}", test.classes[test.y[i]]),
+                        caption: test.classes[test.y[i]].to_string(),
                         outline: None,
                     });
                     tiles.push(Tile {
@@ -509,7 +509,7 @@ pub fn attack_section(
                 None => {
                     originals.push(Tile {
                         image: orig.clone(),
-                        caption: format!("{}", test.classes[test.y[i]]),
+                        caption: test.classes[test.y[i]].to_string(),
                         outline: None,
                     });
                     tiles.push(Tile {

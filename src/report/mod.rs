@@ -80,12 +80,12 @@ pub fn run_tour(opts: &TourOptions) -> Result<()> {
         ]);
         mnist_models.push((arch, t));
     }
-    // the attention model of the inside chapter (not in the other chapters' galleries)
-    let attn = {
-        let arch = "mnist-attn-gru";
+    // models beside the galleries: the inside chapter's attention model, the global
+    // chapter's interpretable baseline
+    let mut extra = |arch: &str, quick_epochs: usize| -> Result<cache::Trained> {
         let mut cfg = Profile::of(&Arch::from_name(arch)?).train;
         if opts.quick {
-            cfg.epochs = 2;
+            cfg.epochs = quick_epochs;
         }
         let prov = provenance(DataSpec::Mnist(mnist::default_dir()), &cfg, &mnist_note);
         let t = train_or_load(arch, &mn, &prov, &opts.cache)?;
@@ -96,26 +96,10 @@ pub fn run_tour(opts: &TourOptions) -> Result<()> {
             cfg.describe(),
             pct(t.eval.accuracy),
         ]);
-        t
+        Ok(t)
     };
-    // the global chapter's interpretable baseline and generator
-    let linear = {
-        let arch = "mnist-linear";
-        let mut cfg = Profile::of(&Arch::from_name(arch)?).train;
-        if opts.quick {
-            cfg.epochs = 1;
-        }
-        let prov = provenance(DataSpec::Mnist(mnist::default_dir()), &cfg, &mnist_note);
-        let t = train_or_load(arch, &mn, &prov, &opts.cache)?;
-        eprintln!("{arch}: test accuracy {}", pct(t.eval.accuracy));
-        summary.push(vec![
-            arch.to_string(),
-            format!("mnist{mnist_note}"),
-            cfg.describe(),
-            pct(t.eval.accuracy),
-        ]);
-        t
-    };
+    let attn = extra("mnist-attn-gru", 2)?;
+    let linear = extra("mnist-linear", 1)?;
     let vae = {
         let mut cfg = Profile::of(&Arch::from_name("mnist-vae")?).train;
         if opts.quick {

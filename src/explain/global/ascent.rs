@@ -32,6 +32,7 @@
 
 use crate::autodiff::{Tape, Var};
 use crate::error::{Error, Result, invalid};
+use crate::explain::metrics::sanity::pearson;
 use crate::float::Float;
 use crate::nn::Model;
 use crate::optim::{Adam, Optimizer};
@@ -565,25 +566,10 @@ fn blur_var<T: Float>(
 /// The class whose mean picture correlates best (Pearson) with `image` (`means` one
 /// picture per class, same length): the class-mean alignment of a class visualization.
 pub fn best_correlated(image: &[f64], means: &[Vec<f64>]) -> usize {
-    let corr = |a: &[f64], b: &[f64]| {
-        let n = a.len() as f64;
-        let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
-        let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
-        for (x, y) in a.iter().zip(b) {
-            sab += (x - ma) * (y - mb);
-            saa += (x - ma) * (x - ma);
-            sbb += (y - mb) * (y - mb);
-        }
-        if saa == 0.0 || sbb == 0.0 {
-            0.0
-        } else {
-            sab / (saa * sbb).sqrt()
-        }
-    };
     let mut best = 0;
     let mut best_r = f64::NEG_INFINITY;
     for (c, m) in means.iter().enumerate() {
-        let r = corr(image, m);
+        let r = pearson(image, m);
         if r > best_r {
             best = c;
             best_r = r;
