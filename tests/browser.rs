@@ -120,6 +120,7 @@ fn quick_tour_renders_cleanly_in_chromium() {
         "index.html",
         "models.html",
         "local.html",
+        "global.html",
         "surrogates.html",
         "treereg/index.html",
     ];

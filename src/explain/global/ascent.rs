@@ -492,7 +492,7 @@ pub fn visualize<T: Float>(
         }
         if var.data().iter().any(|x| !x.is_finite()) {
             return invalid(format!(
-                "the ascent's variable overflowed at step {} of {}; lower --lr or add a regularizer",
+                "the ascent produced a non-finite value (overflow) at step {} of {}; lower --lr or add a regularizer",
                 step + 1,
                 cfg.steps
             ));
