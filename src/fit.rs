@@ -315,7 +315,7 @@ pub fn train_vae(
     )?;
     let test_elbo = evaluate_elbo(&model, &test, 0)?;
     let vae = Vae::from_model(&model)?;
-    let (mu, _) = vae.encode(&data.test.x.map(unit))?;
+    let (mu, _) = vae.encode(&test.clone().reshape(data.test.x.shape())?)?;
     let rec = vae.decode(&mu)?;
     let test_mse = rec
         .data()

@@ -291,14 +291,14 @@ fn train(
     // no file behind, and its retry needs no --force
     let mut log = Vec::new();
     let start = std::time::Instant::now();
+    let prov = Provenance {
+        data: spec,
+        split_seed: cfg.seed,
+        train: cfg.clone(),
+        notes: noise_note,
+    };
     if arch.is_vae() {
         let t = train_vae(arch, &data, cfg, &mut log)?;
-        let prov = Provenance {
-            data: spec,
-            split_seed: cfg.seed,
-            train: cfg.clone(),
-            notes: noise_note,
-        };
         outputs.write(&log_path, &log)?;
         save_model(
             &t.model,
@@ -325,12 +325,6 @@ fn train(
         &mut NoObserver
     };
     let t = train_new(arch, &data, cfg, &mut log, observer)?;
-    let prov = Provenance {
-        data: spec,
-        split_seed: cfg.seed,
-        train: cfg.clone(),
-        notes: noise_note,
-    };
     let metadata = prov.metadata(&t);
     if extras.record {
         let file_name = |e: usize| {

@@ -7,7 +7,7 @@ use super::{AttackArgs, DistilArgs, VisualizeArgs};
 use crate::data::source::load;
 use crate::error::{Error, Result};
 use crate::explain::global::ascent::{
-    AscentConfig, Regularizers, Space, Target, visualize as ascend,
+    AscentConfig, Regularizers, Space, Target, layer_channels, visualize as ascend,
 };
 use crate::explain::global::attack::Attack;
 use crate::fit::progress_bar;
@@ -167,13 +167,7 @@ pub fn visualize(args: &VisualizeArgs) -> Result<()> {
     let name = arch.name.clone();
     let mut page = Report::new(&format!("What does {name} look for? ({kind})"));
     let classes = kind != "filter";
-    let judged = judge(
-        &v,
-        &ids,
-        classes,
-        judge_model.as_ref().map(|m| (m, cfg.pixel_affine)),
-        means.as_deref(),
-    )?;
+    let judged = judge(&v, &ids, classes, judge_model.as_ref(), means.as_deref())?;
     if kind == "filter" {
         page.svg_figure(
             "filters.svg",
@@ -292,19 +286,6 @@ pub fn visualize(args: &VisualizeArgs) -> Result<()> {
         },
         start,
     )
-}
-
-/// Channels of a layer, from one forward pass on a blank input.
-fn layer_channels(model: &Model<f32>, layer: &str) -> Result<usize> {
-    use crate::autodiff::Tape;
-    let mut shape = vec![1];
-    shape.extend(model.arch.input.clone().unwrap_or_default());
-    let mut tape = Tape::no_grad();
-    let x = tape.constant(Tensor::zeros(&shape));
-    let p = model.bind(&mut tape, false);
-    let f = model.forward(&mut tape, x, &p)?;
-    let v = f.activation(layer)?;
-    Ok(tape.shape(v).get(1).copied().unwrap_or(1))
 }
 
 pub fn attack(args: &AttackArgs) -> Result<()> {

@@ -100,7 +100,7 @@ impl<T: Float> Vae<T> {
         }
         let input = model.arch.input.clone().unwrap_or_default();
         let pixels: usize = input.iter().product();
-        let w1 = model.param("encoder.fc1.weight")?.shape()[0];
+        let hidden = model.param("encoder.fc1.weight")?.shape()[0];
         let latent = model.param("decoder.fc1.weight")?.shape()[1];
         let pick = |prefix: &str| -> Vec<(String, Tensor<T>)> {
             model
@@ -113,7 +113,7 @@ impl<T: Float> Vae<T> {
         let encoder = Model::from_named(
             Arch {
                 name: format!("{}.encoder", model.arch.name),
-                layers: encoder_layers(pixels, w1, latent),
+                layers: encoder_layers(pixels, hidden, latent),
                 input: Some(input.clone()),
                 classes: vec![],
             },
@@ -122,7 +122,7 @@ impl<T: Float> Vae<T> {
         let decoder = Model::from_named(
             Arch {
                 name: format!("{}.decoder", model.arch.name),
-                layers: decoder_layers(pixels, w1, latent),
+                layers: decoder_layers(pixels, hidden, latent),
                 input: Some(vec![latent]),
                 classes: vec![],
             },

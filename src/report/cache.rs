@@ -8,8 +8,9 @@ use crate::fit::{
 };
 use crate::io::safetensors_file::{model_from_bytes, read_bounded};
 use crate::io::{save_model, stable_hash};
-use crate::nn::Arch;
-use std::path::Path;
+use crate::nn::{Arch, Model};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// A trained model (see [`fit::Trained`]) and whether it came from the cache.
@@ -26,6 +27,32 @@ impl std::ops::Deref for Trained {
     }
 }
 
+/// A model file's weights and metadata.
+type ModelFile = (Model<f32>, HashMap<String, String>);
+
+/// Where the cache keeps `arch` trained with `prov`'s settings, and the model there with
+/// its metadata if it was trained with exactly these settings.
+fn cached(arch: &str, prov: &Provenance, cache: &Path) -> (PathBuf, Option<ModelFile>) {
+    let settings = format!("arch={arch} {}", prov.settings());
+    let path = cache.join("models").join(format!(
+        "{arch}-{:016x}.safetensors",
+        stable_hash(settings.as_bytes())
+    ));
+    let found = read_bounded(&path)
+        .ok()
+        .and_then(|bytes| model_from_bytes::<f32>(&bytes, &path).ok())
+        .filter(|(_, meta)| meta.get("settings") == Some(&prov.settings()));
+    (path, found)
+}
+
+/// A new training log beside the cached model `path` (its folder made first).
+fn training_log(path: &Path, cache: &Path) -> Result<std::fs::File> {
+    std::fs::create_dir_all(path.parent().expect("has parent"))
+        .map_err(|e| Error::Io(format!("{}: {e}", cache.display())))?;
+    let log_path = path.with_extension("log.jsonl");
+    std::fs::File::create(&log_path).map_err(|e| Error::Io(format!("{}: {e}", log_path.display())))
+}
+
 /// Trains `arch` on `data` with `cfg`, or loads the cached result of the same settings.
 pub fn train_or_load(
     arch: &str,
@@ -33,16 +60,9 @@ pub fn train_or_load(
     prov: &Provenance,
     cache: &Path,
 ) -> Result<Trained> {
-    let settings = format!("arch={arch} {}", prov.settings());
-    let path = cache.join("models").join(format!(
-        "{arch}-{:016x}.safetensors",
-        stable_hash(settings.as_bytes())
-    ));
     let start = Instant::now();
-    if let Ok(bytes) = read_bounded(&path)
-        && let Ok((model, meta)) = model_from_bytes::<f32>(&bytes, &path)
-        && meta.get("settings") == Some(&prov.settings())
-    {
+    let (path, found) = cached(arch, prov, cache);
+    if let Some((model, meta)) = found {
         let history = meta
             .get("history")
             .map(|h| history_from_string(h))
@@ -58,11 +78,7 @@ pub fn train_or_load(
             seconds: start.elapsed().as_secs_f64(),
         });
     }
-    std::fs::create_dir_all(path.parent().expect("has parent"))
-        .map_err(|e| Error::Io(format!("{}: {e}", cache.display())))?;
-    let log_path = path.with_extension("log.jsonl");
-    let mut log = std::fs::File::create(&log_path)
-        .map_err(|e| Error::Io(format!("{}: {e}", log_path.display())))?;
+    let mut log = training_log(&path, cache)?;
     let run = train_new(
         Arch::from_name(arch)?,
         data,
@@ -84,19 +100,12 @@ pub fn train_or_load_vae(
     data: &Loaded,
     prov: &Provenance,
     cache: &Path,
-) -> Result<(crate::nn::Model<f32>, [f64; 3], f64, bool)> {
+) -> Result<(Model<f32>, [f64; 3], f64, bool)> {
     let arch = "mnist-vae";
-    let settings = format!("arch={arch} {}", prov.settings());
-    let path = cache.join("models").join(format!(
-        "{arch}-{:016x}.safetensors",
-        stable_hash(settings.as_bytes())
-    ));
-    let num = |meta: &std::collections::HashMap<String, String>, k: &str| {
-        meta.get(k).and_then(|v| v.parse::<f64>().ok())
-    };
-    if let Ok(bytes) = read_bounded(&path)
-        && let Ok((model, meta)) = model_from_bytes::<f32>(&bytes, &path)
-        && meta.get("settings") == Some(&prov.settings())
+    let (path, found) = cached(arch, prov, cache);
+    let num =
+        |meta: &HashMap<String, String>, k: &str| meta.get(k).and_then(|v| v.parse::<f64>().ok());
+    if let Some((model, meta)) = found
         && let (Some(e), Some(r), Some(k), Some(m)) = (
             num(&meta, "test_neg_elbo"),
             num(&meta, "test_reconstruction_bce"),
@@ -106,11 +115,7 @@ pub fn train_or_load_vae(
     {
         return Ok((model, [e, r, k], m, true));
     }
-    std::fs::create_dir_all(path.parent().expect("has parent"))
-        .map_err(|e| Error::Io(format!("{}: {e}", cache.display())))?;
-    let log_path = path.with_extension("log.jsonl");
-    let mut log = std::fs::File::create(&log_path)
-        .map_err(|e| Error::Io(format!("{}: {e}", log_path.display())))?;
+    let mut log = training_log(&path, cache)?;
     let t = fit::train_vae(Arch::from_name(arch)?, data, &prov.train, &mut log)?;
     save_model(
         &t.model,

@@ -7,9 +7,12 @@ use crate::data::Dataset;
 use crate::error::Result;
 use crate::explain::attribution::softmax_prob;
 use crate::explain::global::ascent::{
-    AscentConfig, Regularizers, Space, Target, Visualization, best_correlated, tv_of, visualize,
+    AscentConfig, Regularizers, Space, Target, Visualization, best_correlated, layer_channels,
+    tv_of, visualize,
 };
-use crate::explain::global::attack::{Attack, accuracy_curve, predict_pixels, smallest_flip};
+use crate::explain::global::attack::{
+    Attack, accuracy_curve, logits_of_pixels, predict_pixels, smallest_flip,
+};
 use crate::explain::surrogate::distil::{DistilData, DistilRow, distil};
 use crate::fit::progress_bar;
 use crate::nn::Model;
@@ -68,12 +71,13 @@ pub fn class_means(data: &Dataset, to_unit: fn(f32) -> f32) -> Vec<Vec<f64>> {
     sums
 }
 
-/// Measures each picture of `v` (`targets` are classes when `classes` is true).
+/// Measures each picture of `v` (`targets` are classes when `classes` is true); the
+/// judge reads the pictures through its own normalization.
 pub fn judge(
     v: &Visualization<f32>,
     targets: &[usize],
     classes: bool,
-    judge: Option<(&Model<f32>, (f64, f64))>,
+    judge: Option<&Model<f32>>,
     means: Option<&[Vec<f64>]>,
 ) -> Result<Vec<Judged>> {
     let s = v.images.shape();
@@ -81,10 +85,11 @@ pub fn judge(
     let k = s[0];
     let nc = v.logits.shape()[1];
     let verdict = match judge {
-        Some((m, affine)) => Some((
-            predict_pixels(m, &v.images, affine)?,
-            m.predict(&v.images.map(|x| affine.0 as f32 * x + affine.1 as f32))?,
-        )),
+        Some(m) => {
+            let affine = Profile::of(&m.arch).pixels.from_unit_affine();
+            let l = logits_of_pixels(m, &v.images, affine)?;
+            Some((l.argmax_rows()?, l))
+        }
         None => None,
     };
     Ok((0..k)
@@ -264,13 +269,7 @@ pub fn class_sequence_section(
         };
         let done = pb.position();
         let v = visualize(model, &t, space, &cfg, |s| pb.set_position(done + s as u64))?;
-        let judged = judge(
-            &v,
-            &targets,
-            true,
-            judge_model.map(|(_, m)| (m, affine)),
-            Some(means),
-        )?;
+        let judged = judge(&v, &targets, true, judge_model.map(|(_, m)| m), Some(means))?;
         rows.push(SequenceRow {
             label,
             judged,
@@ -717,8 +716,9 @@ pub fn chapter(
     };
     // the convolutions' outputs before their ReLU: after it, a channel that is off at
     // the start has no gradient to climb
-    filter_section(r, cnn_name, cnn, "conv1", 8, &light)?;
-    filter_section(r, cnn_name, cnn, "conv2", 16, &light)?;
+    for layer in ["conv1", "conv2"] {
+        filter_section(r, cnn_name, cnn, layer, layer_channels(cnn, layer)?, &light)?;
+    }
     let (_, pmodel) = m.poke;
     let player = Profile::of(&pmodel.arch)
         .cam_layer(&pmodel.arch)?
@@ -735,7 +735,8 @@ pub fn chapter(
         init_std: 1.0,
         ..light.clone()
     };
-    filter_section(r, "pokedigi-gap", pmodel, &player, 16, &pcfg)?;
+    let first = layer_channels(pmodel, &player)?.min(16);
+    filter_section(r, "pokedigi-gap", pmodel, &player, first, &pcfg)?;
     r.paragraph(
         "On the Pokémon/Digimon model, channels that fill the picture with black or white have learned the background, \
          the shortcut of that data set; see the local explanations chapter.",

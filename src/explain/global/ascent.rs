@@ -240,6 +240,18 @@ fn validate<T: Float>(
     Ok(shape)
 }
 
+/// Channels (axis 1) of a named layer's output, from one forward pass on a blank input.
+pub fn layer_channels<T: Float>(model: &Model<T>, layer: &str) -> Result<usize> {
+    let mut shape = vec![1];
+    shape.extend(model.arch.input.clone().unwrap_or_default());
+    let mut tape = Tape::no_grad();
+    let x = tape.constant(Tensor::zeros(&shape));
+    let p = model.bind(&mut tape, false);
+    let f = model.forward(&mut tape, x, &p)?;
+    let v = f.activation(layer)?;
+    Ok(tape.shape(v).get(1).copied().unwrap_or(1))
+}
+
 /// `x` rolled by `(dy, dx)` over its last two axes (`out[i, j] = x[i − dy, j − dx]`,
 /// indices modulo the sides).
 fn roll<T: Float>(tape: &mut Tape<T>, x: Var, dy: isize, dx: isize) -> Result<Var> {
@@ -306,6 +318,42 @@ fn channel_mask<T: Float>(shape: &[usize], channels: &[usize]) -> Tensor<T> {
     Tensor::new(shape, m).expect("shape and length agree")
 }
 
+/// The targets that read one layer (`None`: the logits): their pictures, each picture's
+/// channel (`usize::MAX` for pictures of other groups) and the mask, built on the first
+/// pass (the activation's shape is the same at every step).
+struct Group<T> {
+    layer: Option<String>,
+    members: Vec<usize>,
+    chans: Vec<usize>,
+    mask: std::cell::OnceCell<Tensor<T>>,
+}
+
+fn group_targets<T>(targets: &[Target]) -> Vec<Group<T>> {
+    let k = targets.len();
+    let mut groups: Vec<Group<T>> = Vec::new();
+    for (i, t) in targets.iter().enumerate() {
+        let (layer, ch) = match t {
+            Target::Logit(c) => (None, *c),
+            Target::Channel { layer, channel } => (Some(layer.clone()), *channel),
+        };
+        let at = match groups.iter().position(|g| g.layer == layer) {
+            Some(at) => at,
+            None => {
+                groups.push(Group {
+                    layer,
+                    members: Vec::new(),
+                    chans: vec![usize::MAX; k],
+                    mask: std::cell::OnceCell::new(),
+                });
+                groups.len() - 1
+            }
+        };
+        groups[at].members.push(i);
+        groups[at].chans[i] = ch;
+    }
+    groups
+}
+
 /// One forward pass from the variable: the pictures, the model's forward, and the
 /// per-picture objective's pieces.
 struct Pass {
@@ -346,6 +394,7 @@ pub fn visualize<T: Float>(
     let mut adam = Adam::<T>::new(cfg.lr);
     let mut trace = Vec::with_capacity(cfg.steps);
     let picture = shape.len() == 3;
+    let groups = group_targets::<T>(targets);
 
     let pass = |tape: &mut Tape<T>, v: Var, shift: (isize, isize)| -> Result<Pass> {
         let x = match &space {
@@ -375,44 +424,29 @@ pub fn visualize<T: Float>(
         };
         let params = model.bind(tape, false);
         let f = model.forward(tape, input, &params)?;
-        // Σ over pictures of each one's target
-        let mut parts = Vec::new();
+        // Σ over pictures of each one's target, one masked sum per layer read
+        let mut parts = Vec::with_capacity(groups.len());
         let mut values = vec![0.0; k];
-        let mut groups: Vec<(Option<&str>, Vec<usize>)> = Vec::new();
-        for (i, t) in targets.iter().enumerate() {
-            let key = match t {
-                Target::Logit(_) => None,
-                Target::Channel { layer, .. } => Some(layer.as_str()),
-            };
-            match groups.iter_mut().find(|g| g.0 == key) {
-                Some(g) => g.1.push(i),
-                None => groups.push((key, vec![i])),
-            }
-        }
-        for (layer, members) in groups {
-            let act = match layer {
+        for g in &groups {
+            let act = match &g.layer {
                 None => f.logits,
                 Some(l) => f.activation(l)?,
             };
             let s = tape.shape(act).to_vec();
-            let mut chans = vec![usize::MAX; k];
-            for &i in &members {
-                chans[i] = match &targets[i] {
-                    Target::Logit(c) => *c,
-                    Target::Channel { channel, .. } => *channel,
-                };
-            }
-            let mask = channel_mask::<T>(&s, &chans);
             let per: usize = s[2..].iter().product();
             let av = tape.value(act);
-            for &i in &members {
-                let off = (i * s[1] + chans[i]) * per;
+            for &i in &g.members {
+                let off = (i * s[1] + g.chans[i]) * per;
                 values[i] = av.data()[off..off + per]
                     .iter()
                     .map(|v| v.to_f64())
                     .sum::<f64>()
                     / per as f64;
             }
+            let mask = g
+                .mask
+                .get_or_init(|| channel_mask::<T>(&s, &g.chans))
+                .clone();
             let m = tape.constant(mask);
             let prod = tape.mul(act, m)?;
             parts.push(tape.sum_all(prod));
@@ -429,7 +463,6 @@ pub fn visualize<T: Float>(
         })
     };
 
-    let scalar = |tape: &mut Tape<T>, w: f64| tape.constant(Tensor::scalar(T::from_f64_lossy(w)));
     for step in 0..cfg.steps {
         let shift = if r.jitter > 0 {
             let j = r.jitter as isize;
@@ -444,42 +477,37 @@ pub fn visualize<T: Float>(
         if r.l1 > 0.0 && !proximal {
             let ab = tape.abs(p.x);
             let s = tape.sum_all(ab);
-            let w = scalar(&mut tape, r.l1);
-            let pen = tape.mul(s, w)?;
-            j = tape.sub(j, pen)?;
+            j = subtract(&mut tape, j, s, r.l1)?;
         }
         if r.l2 > 0.0 {
             let sq = tape.mul(p.x, p.x)?;
             let s = tape.sum_all(sq);
-            let w = scalar(&mut tape, r.l2);
-            let pen = tape.mul(s, w)?;
-            j = tape.sub(j, pen)?;
+            j = subtract(&mut tape, j, s, r.l2)?;
         }
         if r.tv > 0.0 && picture {
             let tv = total_variation(&mut tape, p.x)?;
-            let w = scalar(&mut tape, r.tv);
-            let pen = tape.mul(tv, w)?;
-            j = tape.sub(j, pen)?;
+            j = subtract(&mut tape, j, tv, r.tv)?;
         }
         if let Space::Generator { mu, .. } = &space
             && *mu > 0.0
         {
             let sq = tape.mul(v, v)?;
             let s = tape.sum_all(sq);
-            let w = scalar(&mut tape, mu / 2.0);
-            let pen = tape.mul(s, w)?;
-            j = tape.sub(j, pen)?;
+            j = subtract(&mut tape, j, s, mu / 2.0)?;
         }
         let jv = tape.value(j).item()?.to_f64();
-        let g = tape.backward(j)?.get(v);
-        if !jv.is_finite() || g.data().iter().any(|x| !x.is_finite()) {
-            return invalid(format!(
+        let non_finite = || {
+            invalid(format!(
                 "the ascent produced a non-finite value at step {} of {} (objective {jv}); \
                  lower --lr or add a regularizer",
                 step + 1,
                 cfg.steps
-            ));
+            ))
+        };
+        if !jv.is_finite() {
+            return non_finite();
         }
+        let g = tape.backward(j)?.get(v);
         trace.push(jv);
         match cfg.optimizer {
             Ascender::Adam => {
@@ -490,12 +518,9 @@ pub fn visualize<T: Float>(
                 var = var.zip(&g, |v, g| v + lr * g)?;
             }
         }
+        // a non-finite gradient or an overflowing step shows here
         if var.data().iter().any(|x| !x.is_finite()) {
-            return invalid(format!(
-                "the ascent produced a non-finite value (overflow) at step {} of {}; lower --lr or add a regularizer",
-                step + 1,
-                cfg.steps
-            ));
+            return non_finite();
         }
         if proximal && r.l1 > 0.0 {
             let t = T::from_f64_lossy(cfg.lr * r.l1);
@@ -530,6 +555,13 @@ pub fn visualize<T: Float>(
         logits,
         trace,
     })
+}
+
+/// `j − w·penalty` on the tape.
+fn subtract<T: Float>(tape: &mut Tape<T>, j: Var, penalty: Var, w: f64) -> Result<Var> {
+    let wv = tape.constant(Tensor::scalar(T::from_f64_lossy(w)));
+    let pen = tape.mul(penalty, wv)?;
+    tape.sub(j, pen)
 }
 
 /// Blurs the pictures the variable stands for and returns the variable of the blurred

@@ -155,14 +155,23 @@ fn sign<T: Float>(g: T) -> T {
     }
 }
 
+/// The model's logits for pictures `x` (pixels, read through `affine`).
+pub fn logits_of_pixels<T: Float>(
+    model: &Model<T>,
+    x: &Tensor<T>,
+    affine: (f64, f64),
+) -> Result<Tensor<T>> {
+    let (a, b) = (T::from_f64_lossy(affine.0), T::from_f64_lossy(affine.1));
+    model.predict(&x.map(|v| a * v + b))
+}
+
 /// The model's predicted class for each picture of `x` (pixels, read through `affine`).
 pub fn predict_pixels<T: Float>(
     model: &Model<T>,
     x: &Tensor<T>,
     affine: (f64, f64),
 ) -> Result<Vec<usize>> {
-    let (a, b) = (T::from_f64_lossy(affine.0), T::from_f64_lossy(affine.1));
-    model.predict(&x.map(|v| a * v + b))?.argmax_rows()
+    logits_of_pixels(model, x, affine)?.argmax_rows()
 }
 
 /// Accuracy on `x` under each attack at each ε: one row per ε, one column per attack.
