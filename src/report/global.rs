@@ -156,37 +156,26 @@ pub fn class_captions(j: &[Judged], classes: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// A regularization setting of the class-visualization sequence.
-pub struct Setting {
-    pub label: &'static str,
-    pub reg: Regularizers,
-}
-
-/// The lecture's sequence: nothing, then L1, then L1 with TV, jitter and blur.
-pub fn lecture_sequence() -> Vec<Setting> {
+/// The lecture's sequence of pixel regularizers: nothing, then L1, then L1 with TV,
+/// jitter and blur.
+pub fn lecture_sequence() -> Vec<(&'static str, Regularizers)> {
+    let l1 = Regularizers {
+        l1: 0.05,
+        ..Regularizers::default()
+    };
     vec![
-        Setting {
-            label: "unregularized",
-            reg: Regularizers::default(),
-        },
-        Setting {
-            label: "+ L1",
-            reg: Regularizers {
-                l1: 0.05,
-                ..Regularizers::default()
-            },
-        },
-        Setting {
-            label: "+ L1, TV, jitter, blur",
-            reg: Regularizers {
-                l1: 0.05,
+        ("unregularized", Regularizers::default()),
+        ("+ L1", l1.clone()),
+        (
+            "+ L1, TV, jitter, blur",
+            Regularizers {
                 tv: 0.1,
                 jitter: 2,
                 blur_sigma: 0.5,
                 blur_every: 10,
-                ..Regularizers::default()
+                ..l1
             },
-        },
+        ),
     ]
 }
 
@@ -242,15 +231,15 @@ pub fn class_sequence_section(
     let targets: Vec<usize> = (0..classes.len()).collect();
     let t: Vec<Target> = targets.iter().map(|&c| Target::Logit(c)).collect();
     let mut rows = Vec::new();
-    let mut settings: Vec<(String, Regularizers, bool)> = lecture_sequence()
+    let mut settings: Vec<(&str, Regularizers, Option<&Vae<f32>>)> = lecture_sequence()
         .into_iter()
-        .map(|s| (s.label.to_string(), s.reg, false))
+        .map(|(label, reg)| (label, reg, None))
         .collect();
-    if generator.is_some() {
-        settings.push(("generator (VAE)".into(), Regularizers::default(), true));
+    if let Some(g) = generator {
+        settings.push(("generator (VAE)", Regularizers::default(), Some(g)));
     }
     let pb = progress_bar((settings.len() * steps) as u64, "class pictures");
-    for (label, reg, gen_) in settings {
+    for (label, reg, generator) in settings {
         let start = std::time::Instant::now();
         let cfg = AscentConfig {
             steps,
@@ -259,19 +248,19 @@ pub fn class_sequence_section(
             reg,
             ..AscentConfig::default()
         };
-        let space = match (gen_, generator) {
-            (true, Some(g)) => Space::Generator {
+        let space = match generator {
+            Some(g) => Space::Generator {
                 decoder: &g.decoder,
                 sigmoid: true,
                 mu: 1.0,
             },
-            _ => Space::Sigmoid,
+            None => Space::Sigmoid,
         };
         let done = pb.position();
         let v = visualize(model, &t, space, &cfg, |s| pb.set_position(done + s as u64))?;
         let judged = judge(&v, &targets, true, judge_model.map(|(_, m)| m), Some(means))?;
         rows.push(SequenceRow {
-            label,
+            label: label.to_string(),
             judged,
             images: v.images,
             seconds: start.elapsed().as_secs_f64(),
@@ -793,9 +782,12 @@ pub fn chapter(
         ),
     );
     r.heading("Why naive ascent gives noise: adversarial images");
-    let n_attack = if quick { 100 } else { 300 };
+    let (n_attack, eps): (usize, &[f64]) = if quick {
+        (50, &[0.1, 0.2])
+    } else {
+        (200, &[0.05, 0.1, 0.2, 0.3])
+    };
     let atest = test.subset(&(0..n_attack.min(test.len())).collect::<Vec<_>>())?;
-    let eps = [0.05, 0.1, 0.2, 0.3];
     let mut table = Vec::new();
     for (i, (name, model)) in m.mnist.iter().enumerate() {
         let curve = attack_section(
@@ -803,7 +795,7 @@ pub fn chapter(
             name,
             model,
             &atest,
-            &eps,
+            eps,
             &[Attack::Fgsm, Attack::pgd(0)],
             if i == 0 { 8 } else { 0 },
         )?;

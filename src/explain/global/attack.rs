@@ -86,15 +86,30 @@ pub fn attack<T: Float>(
     affine: (f64, f64),
 ) -> Result<Tensor<T>> {
     let n = x.shape().first().copied().unwrap_or(0);
-    if n == 0 || y.len() != n {
+    attack_each(model, x, y, &vec![eps; n], how, affine)
+}
+
+/// [`attack`] with a radius per picture (`eps[i]` for row `i`): one batch for many radii
+/// of the same digit ([`smallest_flip`]).
+pub fn attack_each<T: Float>(
+    model: &Model<T>,
+    x: &Tensor<T>,
+    y: &[usize],
+    eps: &[f64],
+    how: Attack,
+    affine: (f64, f64),
+) -> Result<Tensor<T>> {
+    let n = x.shape().first().copied().unwrap_or(0);
+    if n == 0 || y.len() != n || eps.len() != n {
         return shape_err(format!(
-            "{} labels for pictures {}; need one label per picture, at least one",
+            "{} labels and {} radii for pictures {}; need one of each per picture, at least one",
             y.len(),
+            eps.len(),
             fmt_shape(x.shape())
         ));
     }
-    if !(eps.is_finite() && eps >= 0.0) {
-        return invalid(format!("ε must be a number ≥ 0, got {eps}"));
+    if let Some(e) = eps.iter().find(|e| !(e.is_finite() && **e >= 0.0)) {
+        return invalid(format!("ε must be a number ≥ 0, got {e}"));
     }
     if x.data()
         .iter()
@@ -111,30 +126,51 @@ pub fn attack<T: Float>(
         Attack::Pgd { seed, .. } => StdRng::seed_from_u64(seed),
         Attack::Fgsm => StdRng::seed_from_u64(0),
     };
+    let project = |v: T, o: T, e: T| {
+        v.max_of(o - e)
+            .min_of(o + e)
+            .max_of(T::zero())
+            .min_of(T::one())
+    };
     for start in (0..n).step_by(CHUNK) {
         let idx: Vec<usize> = (start..(start + CHUNK).min(n)).collect();
         let x0 = x.select_rows(&idx)?;
         let yb = &y[start..start + idx.len()];
-        let e = T::from_f64_lossy(eps);
-        let project = |v: T, o: T| {
-            v.max_of(o - e)
-                .min_of(o + e)
-                .max_of(T::zero())
-                .min_of(T::one())
+        // each pixel's radius and step
+        let e: Vec<T> = eps[start..start + idx.len()]
+            .iter()
+            .flat_map(|&e| std::iter::repeat_n(T::from_f64_lossy(e), per))
+            .collect();
+        let signed_step = |xt: &Tensor<T>, step: &[T]| -> Result<Tensor<T>> {
+            let g = pixel_gradient(model, xt, yb, affine)?;
+            let moved = (0..xt.len())
+                .map(|i| {
+                    let v = xt.data()[i] + step[i] * sign(g.data()[i]);
+                    project(v, x0.data()[i], e[i])
+                })
+                .collect();
+            Tensor::new(xt.shape(), moved)
         };
         let adv = match how {
-            Attack::Fgsm => {
-                let g = pixel_gradient(model, &x0, yb, affine)?;
-                x0.zip(&g, |v, g| project(v + e * sign(g), v))?
-            }
+            Attack::Fgsm => signed_step(&x0, &e)?,
             Attack::Pgd { steps, alpha, .. } => {
-                let alpha = T::from_f64_lossy(alpha.unwrap_or(2.5 * eps / steps as f64));
-                let noise = Tensor::<T>::uniform(x0.shape(), -eps, eps, &mut rng);
-                let mut xt = x0.zip(&noise, |v, d| project(v + d, v))?;
+                let step: Vec<T> = match alpha {
+                    Some(a) => vec![T::from_f64_lossy(a); e.len()],
+                    None => e
+                        .iter()
+                        .map(|&v| v * T::from_f64_lossy(2.5 / steps as f64))
+                        .collect(),
+                };
+                let noise = Tensor::<T>::uniform(x0.shape(), -1.0, 1.0, &mut rng);
+                let started = (0..x0.len())
+                    .map(|i| {
+                        let o = x0.data()[i];
+                        project(o + noise.data()[i] * e[i], o, e[i])
+                    })
+                    .collect();
+                let mut xt = Tensor::new(x0.shape(), started)?;
                 for _ in 0..steps {
-                    let g = pixel_gradient(model, &xt, yb, affine)?;
-                    let moved = xt.zip(&g, |v, g| v + alpha * sign(g))?;
-                    xt = moved.zip(&x0, project)?;
+                    xt = signed_step(&xt, &step)?;
                 }
                 xt
             }
@@ -199,8 +235,8 @@ pub fn accuracy_curve<T: Float>(
 }
 
 /// The smallest ε of the increasing `grid` at which the attack changes the model's
-/// answer on the single picture `x` `[1, …]`, with the adversarial picture; `None` if
-/// no ε of the grid does.
+/// answer on the single picture `x` `[1, …]`, with the adversarial picture and the new
+/// class; `None` if no ε of the grid does. Every radius is attacked in one batch.
 pub fn smallest_flip<T: Float>(
     model: &Model<T>,
     x: &Tensor<T>,
@@ -209,12 +245,14 @@ pub fn smallest_flip<T: Float>(
     how: Attack,
     affine: (f64, f64),
 ) -> Result<Option<(f64, Tensor<T>, usize)>> {
-    for &e in grid {
-        let adv = attack(model, x, &[label], e, how, affine)?;
-        let p = predict_pixels(model, &adv, affine)?[0];
-        if p != label {
-            return Ok(Some((e, adv, p)));
-        }
+    if grid.is_empty() {
+        return Ok(None);
     }
-    Ok(None)
+    let copies = x.select_rows(&vec![0; grid.len()])?;
+    let adv = attack_each(model, &copies, &vec![label; grid.len()], grid, how, affine)?;
+    let pred = predict_pixels(model, &adv, affine)?;
+    match pred.iter().position(|&p| p != label) {
+        Some(i) => Ok(Some((grid[i], adv.select_rows(&[i])?, pred[i]))),
+        None => Ok(None),
+    }
 }
