@@ -182,12 +182,7 @@ pub fn visualize(args: &VisualizeArgs) -> Result<()> {
         );
     } else {
         let class_names: Vec<String> = ids.iter().map(|&c| arch.classes[c].clone()).collect();
-        let mut caps = class_captions(&judged, &arch.classes);
-        for (c, j) in caps.iter_mut().zip(&judged) {
-            if let Some(m) = j.best_mean {
-                c.push_str(&format!(" · mean {}", arch.classes[m]));
-            }
-        }
+        let caps = class_captions(&judged, &arch.classes);
         let row = picture_row(kind, &v.images, &caps)?;
         page.svg_figure(
             "classes.svg",
@@ -196,8 +191,9 @@ pub fn visualize(args: &VisualizeArgs) -> Result<()> {
                 &class_names.iter().map(|c| format!("class {c}")).collect::<Vec<_>>(),
                 &[row],
             )?,
-            "Above each picture: the model's own softmax confidence for the class; the independent model's class and \
-             confidence (with --judge); the class whose mean training picture correlates best with it.",
+            "Above each picture: the model's own softmax confidence for the class → the class the independent model \
+             gives it (with --judge). results.csv adds the judge's confidence and the class whose mean training picture \
+             correlates best with each picture.",
         );
     }
     let mut csv = String::from(

@@ -141,7 +141,8 @@ pub fn picture_row(label: &str, images: &Tensor<f32>, captions: &[String]) -> Re
     })
 }
 
-/// Captions for class pictures: own confidence and the judge's verdict.
+/// Captions for class pictures: own confidence and the judge's class (its confidence is
+/// in the table and the CSV; a tile's caption has room for a few characters).
 pub fn class_captions(j: &[Judged], classes: &[String]) -> Vec<String> {
     j.iter()
         .map(|j| {
@@ -149,7 +150,7 @@ pub fn class_captions(j: &[Judged], classes: &[String]) -> Vec<String> {
                 .confidence
                 .map_or(String::new(), |p| format!("{:.0}%", 100.0 * p));
             match j.judge {
-                Some((c, p)) => format!("{own} · {}:{:.0}%", classes[c], 100.0 * p),
+                Some((c, _)) => format!("{own} → {}", classes[c]),
                 None => own,
             }
         })
@@ -288,8 +289,8 @@ pub fn class_sequence_section(
         )?,
         &format!(
             "Rows: the regularization; columns: the class whose logit is maximized ({steps} Adam steps). Above each \
-             picture: {}'s own softmax confidence for the class, then the class and confidence an independent model \
-             ({}) gives it. Pixels are black = 0, white = 1.",
+             picture: {}'s own softmax confidence for the class → the class an independent model ({}) gives it. \
+             Pixels are black = 0, white = 1.",
             esc(name),
             esc(judge_name)
         ),
@@ -377,6 +378,11 @@ pub fn filter_section(
             channel: c,
         })
         .collect();
+    // the model reads the pictures through its own normalization
+    let cfg = &AscentConfig {
+        pixel_affine: Profile::of(&model.arch).pixels.from_unit_affine(),
+        ..cfg.clone()
+    };
     let pb = progress_bar(cfg.steps as u64, &format!("{layer} filters"));
     let v = visualize(model, &targets, Space::Sigmoid, cfg, |s| {
         pb.set_position(s as u64)
@@ -387,15 +393,11 @@ pub fn filter_section(
         &format!("{name}-{}-filters.svg", layer.replace('.', "-")),
         filter_grid_svg(name, layer, &v, &ch)?,
         &format!(
-            "Each picture maximizes the mean activation of one channel of {} ({} steps; L1 {}, TV {}, jitter {} px, blur \
-             σ {} every {} steps). The number after the channel is the activation reached.",
+            "Each picture maximizes the mean activation of one channel of {} ({} Adam steps from random pixels; \
+             regularizers: {}). The number after the channel is the activation reached.",
             esc(layer),
             cfg.steps,
-            cfg.reg.l1,
-            cfg.reg.tv,
-            cfg.reg.jitter,
-            cfg.reg.blur_sigma,
-            cfg.reg.blur_every
+            cfg.reg.describe()
         ),
     );
     Ok(v)
@@ -441,7 +443,15 @@ pub fn attack_section(
         &format!("{name}-attack-curve.svg"),
         charts_svg(
             &[Chart {
-                title: format!("{name}: accuracy under L∞ attacks ({} test digits)", test.len()),
+                title: format!(
+                    "{name}: accuracy under {} ({} test digits)",
+                    attacks
+                        .iter()
+                        .map(|a| a.name().to_uppercase())
+                        .collect::<Vec<_>>()
+                        .join(" and "),
+                    test.len()
+                ),
                 x_label: "ε (pixel scale [0, 1])".into(),
                 y_label: "accuracy".into(),
                 lines,
@@ -694,9 +704,9 @@ pub fn chapter(
     let light = AscentConfig {
         steps,
         lr: 0.1,
-        pixel_affine: Profile::of(&cnn.arch).pixels.from_unit_affine(),
+        // no L1: a channel's mean is per position, a weight on Σ|x| over all pixels
+        // would outweigh it (every picture went black)
         reg: Regularizers {
-            l1: 0.01,
             jitter: 1,
             ..Regularizers::default()
         },
@@ -715,13 +725,11 @@ pub fn chapter(
         .to_string();
     let pcfg = AscentConfig {
         steps: if quick { 50 } else { 200 },
-        pixel_affine: (1.0, 0.0),
+        // no TV for the same reason as no L1: the channel's mean is per position
         reg: Regularizers {
-            tv: 0.01,
             jitter: 2,
             ..Regularizers::default()
         },
-        init_std: 1.0,
         ..light.clone()
     };
     let first = layer_channels(pmodel, &player)?.min(16);

@@ -80,6 +80,32 @@ pub struct Regularizers {
     pub blur_every: usize,
 }
 
+impl Regularizers {
+    /// The regularizers in use, as `L1 0.05, TV 0.1, jitter 2 px` (or `none`).
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        for (name, w) in [("L1", self.l1), ("L2", self.l2), ("TV", self.tv)] {
+            if w > 0.0 {
+                parts.push(format!("{name} {w}"));
+            }
+        }
+        if self.jitter > 0 {
+            parts.push(format!("jitter {} px", self.jitter));
+        }
+        if self.blur_every > 0 {
+            parts.push(format!(
+                "blur σ {} every {} steps",
+                self.blur_sigma, self.blur_every
+            ));
+        }
+        if parts.is_empty() {
+            "none".into()
+        } else {
+            parts.join(", ")
+        }
+    }
+}
+
 /// The optimizer of the ascent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Ascender {
