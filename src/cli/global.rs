@@ -27,6 +27,31 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::Instant;
 
+/// Writes the results folder, its tensors as float32.
+fn write_f32(
+    outputs: &Outputs,
+    out: &Path,
+    page: Report,
+    csv: String,
+    tensors: &[(String, Tensor<f32>)],
+    meta: HashMap<String, String>,
+    start: Instant,
+) -> Result<()> {
+    let dtype = FileDtype::F32;
+    write(
+        outputs,
+        out,
+        page,
+        csv,
+        Tensors {
+            tensors,
+            meta,
+            dtype,
+        },
+        start,
+    )
+}
+
 /// Refuses an option that `kind` does not read.
 fn refuse_unread(kind: &str, given: &[(&str, bool, &[&str])]) -> Result<()> {
     for (flag, set, readers) in given {
@@ -270,18 +295,7 @@ pub fn visualize(args: &VisualizeArgs) -> Result<()> {
             ),
         ],
     );
-    write(
-        &outputs,
-        &args.io.out,
-        page,
-        csv,
-        Tensors {
-            tensors: &tensors,
-            meta,
-            dtype: FileDtype::F32,
-        },
-        start,
-    )
+    write_f32(&outputs, &args.io.out, page, csv, &tensors, meta, start)
 }
 
 pub fn attack(args: &AttackArgs) -> Result<()> {
@@ -353,18 +367,7 @@ pub fn attack(args: &AttackArgs) -> Result<()> {
         &spec.describe(),
         vec![("n", n.to_string()), ("attack", format!("{how:?}"))],
     );
-    write(
-        &outputs,
-        &args.io.out,
-        page,
-        csv,
-        Tensors {
-            tensors: &tensors,
-            meta,
-            dtype: FileDtype::F32,
-        },
-        start,
-    )
+    write_f32(&outputs, &args.io.out, page, csv, &tensors, meta, start)
 }
 
 pub fn distil(args: &DistilArgs) -> Result<()> {
@@ -410,16 +413,5 @@ pub fn distil(args: &DistilArgs) -> Result<()> {
             ("max_depth", args.max_depth.to_string()),
         ],
     );
-    write(
-        &outputs,
-        &args.io.out,
-        page,
-        csv,
-        Tensors {
-            tensors: &tensors,
-            meta,
-            dtype: FileDtype::F32,
-        },
-        start,
-    )
+    write_f32(&outputs, &args.io.out, page, csv, &tensors, meta, start)
 }
