@@ -313,6 +313,10 @@ fn treereg_quick_writes_csv_plot_and_tree() {
             "--task",
             "parabola",
             "--quick",
+            "--protocol",
+            "authors",
+            "--seeds",
+            "2",
             "--lambdas",
             "0,0.01,1",
             "--out",
@@ -322,8 +326,27 @@ fn treereg_quick_writes_csv_plot_and_tree() {
     );
     assert!(o.status.success(), "{}", stderr(&o));
     let csv = std::fs::read_to_string(d.join("r/results.csv")).unwrap();
-    assert!(csv.starts_with("method,strength,apl,apl_leaf_index,test_auc"));
-    assert_eq!(csv.lines().filter(|l| l.starts_with("tree,")).count(), 3);
+    assert!(csv.starts_with("method,strength,seed,apl,apl_leaf_index,test_auc"));
+    // three strengths for each of two seeds
+    assert_eq!(csv.lines().filter(|l| l.starts_with("tree,")).count(), 6);
+    assert_eq!(csv.lines().filter(|l| l.starts_with("l2,1,1,")).count(), 1);
+    let budgets = std::fs::read_to_string(d.join("r/budgets.csv")).unwrap();
+    assert_eq!(budgets.lines().count(), 1 + 5 + 4, "{budgets}");
+    assert!(
+        budgets.lines().skip(1).all(|l| l.contains(",2,")),
+        "two seeds"
+    );
+    let frontier = std::fs::read_to_string(d.join("r/frontier.svg")).unwrap();
+    assert!(frontier.contains(">best test AUC<") && frontier.contains("fill-opacity"));
+    let boundary = std::fs::read_to_string(d.join("r/boundary.svg")).unwrap();
+    for want in [
+        ">weakest L2 (λ = 0)<",
+        ">tree-regularized (λ = ",
+        ">true boundary<",
+        ">P(y = 1)<",
+    ] {
+        assert!(boundary.contains(want), "{want} missing from boundary.svg");
+    }
     assert!(
         d.join("r/auc-vs-apl.svg").exists()
             && d.join("r/tree.svg").exists()
@@ -336,6 +359,19 @@ fn treereg_quick_writes_csv_plot_and_tree() {
     );
     let bad = run(&["treereg", "--task", "circles", "--out", "x"], &d);
     assert!(stderr(&bad).contains("unknown task"));
+    for (args, says) in [
+        (["--protocol", "paper"], "unknown protocol 'paper'"),
+        (["--penalize", "some"], "unknown penalty set 'some'"),
+        (["--seeds", "0"], "--seeds"),
+    ] {
+        let bad = run(&[&["treereg", "--out", "x"][..], &args[..]].concat(), &d);
+        assert_eq!(
+            bad.status.code(),
+            Some(if args[0] == "--seeds" { 2 } else { 1 })
+        );
+        assert!(stderr(&bad).contains(says), "{}", stderr(&bad));
+        assert!(!d.join("x").exists());
+    }
     std::fs::remove_dir_all(d).unwrap();
 }
 

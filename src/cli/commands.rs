@@ -8,8 +8,9 @@ use crate::data::synth::write_pokedigi;
 use crate::error::{Error, Result};
 use crate::explain::data::record::{Recorder, checkpoint_epochs};
 use crate::explain::surrogate::experiment::{
-    SWEEP_FILES, SweepOptions, Task, run_sweep, sweep_files,
+    Protocol, SweepOptions, Task, run_sweep, sweep_file_names, sweep_files, verdict_sentence,
 };
+use crate::explain::surrogate::treereg::PenaltySet;
 use crate::fit::{NoObserver, Observer, Provenance, TrainConfig, evaluate, train_new, train_vae};
 use crate::float::Float;
 use crate::io::safetensors_file::{model_from_bytes, read_bounded};
@@ -105,12 +106,26 @@ pub fn run(cmd: Command) -> Result<()> {
         }
         Command::Treereg {
             task,
+            protocol,
+            penalize,
             lambdas,
             seed,
+            seeds,
             out,
             quick,
             force,
-        } => treereg(&task, lambdas, seed, &out, quick, force),
+        } => {
+            let opts = SweepOptions {
+                task: Task::parse(&task)?,
+                protocol: Protocol::parse(&protocol)?,
+                penalize: PenaltySet::parse(&penalize)?,
+                lambdas,
+                seed,
+                seeds,
+                quick,
+            };
+            treereg(&opts, &task, &out, force)
+        }
         Command::Explain(args) => explain(&args),
         Command::Visualize(args) => super::global::visualize(&args),
         Command::Attack(args) => super::global::attack(&args),
@@ -395,22 +410,9 @@ fn eval(model_path: &Path, data: Option<&Path>, cache: &Path) -> Result<()> {
     Ok(())
 }
 
-fn treereg(
-    task: &str,
-    lambdas: Option<Vec<f64>>,
-    seed: u64,
-    out: &Path,
-    quick: bool,
-    force: bool,
-) -> Result<()> {
-    let opts = SweepOptions {
-        task: Task::parse(task)?,
-        lambdas,
-        seed,
-        quick,
-    };
-    let outputs = Outputs::in_folder(out, &SWEEP_FILES, force, "--out")?;
-    let sweep = run_sweep(&opts)?;
+fn treereg(opts: &SweepOptions, task: &str, out: &Path, force: bool) -> Result<()> {
+    let outputs = Outputs::in_folder(out, &sweep_file_names(opts.task), force, "--out")?;
+    let sweep = run_sweep(opts)?;
     outputs.write_folder(
         out,
         &sweep_files(&sweep, &format!("Tree regularization: {task}"))?,
@@ -424,9 +426,11 @@ fn treereg(
             .collect();
         println!("{m:>13}: (APL, AUC) {}", pts.join(" "));
     }
+    println!("{}", verdict_sentence(&sweep.points()));
     println!(
-        "wrote {}/results.csv, auc-vs-apl.svg, tree.svg, tree.txt, tree.dot, index.html in {:.1}s",
+        "wrote {}/{} in {:.1}s",
         out.display(),
+        sweep_file_names(opts.task).join(", "),
         sweep.seconds
     );
     Ok(())

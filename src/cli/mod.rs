@@ -123,16 +123,29 @@ pub enum Command {
         force: bool,
     },
     /// Tree regularization (Wu et al. 2018): sweep λ for tree, L1 and L2 regularizers and a
-    /// plain decision tree; write results.csv, auc-vs-apl.png and the tree that mimics the model.
+    /// plain decision tree over seeds; write results.csv, budgets.csv (the claim tested at
+    /// each APL budget), auc-vs-apl.svg, frontier.svg, the tree that mimics the model and,
+    /// for the parabola, boundary.svg.
     Treereg {
         /// hmm (signal-and-noise HMM, GRU) or parabola (2-D toy, MLP)
         #[arg(long, default_value = "hmm")]
         task: String,
-        /// Strengths for every regularizer, comma-separated (default: a grid per regularizer).
+        /// ours (mean loss, decision-node APL) or authors (their code's summed loss, leaf-index
+        /// APL and strength grid)
+        #[arg(long, default_value = "ours")]
+        protocol: String,
+        /// What L1/L2 penalize: all (every parameter) or weights (matrices, not biases)
+        #[arg(long, default_value = "all")]
+        penalize: String,
+        /// Strengths for every regularizer, comma-separated (default: the protocol's grid).
         #[arg(long, value_delimiter = ',', allow_negative_numbers = true, value_parser = non_negative)]
         lambdas: Option<Vec<f64>>,
+        /// The first seed (data and initialization).
         #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = seed)]
         seed: u64,
+        /// How many seeds, from --seed on.
+        #[arg(long, default_value_t = 1, value_parser = count)]
+        seeds: usize,
         #[arg(long)]
         out: PathBuf,
         /// Smaller data, fewer strengths and iterations.

@@ -48,6 +48,7 @@ fn scatter(label: &str, color: [u8; 3], points: Vec<(f64, f64)>) -> Line {
         markers: true,
         connect: false,
         dashed: false,
+        band: Vec::new(),
     }
 }
 
@@ -83,6 +84,7 @@ pub fn forgetting_svg(stats: &[Forgetting], title: &str) -> String {
                 markers: false,
                 connect: true,
                 dashed: false,
+                band: Vec::new(),
             }],
             y_range: None,
             y_percent: false,

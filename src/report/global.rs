@@ -437,6 +437,7 @@ pub fn attack_section(
             markers: true,
             connect: true,
             dashed: false,
+            band: Vec::new(),
         })
         .collect();
     r.svg_figure(
@@ -586,6 +587,7 @@ pub fn distil_section(
         markers: true,
         connect: true,
         dashed,
+        band: Vec::new(),
     };
     r.svg_figure(
         &format!("{name}-distil.svg"),

@@ -73,6 +73,7 @@ pub fn scatter_svg(
                         markers: true,
                         connect: false,
                         dashed: false,
+                        band: Vec::new(),
                     })
                     .collect(),
                 y_range: None,
@@ -97,6 +98,7 @@ fn depth_line(label: &str, k: usize, dashed: bool, values: impl Iterator<Item = 
         markers: true,
         connect: true,
         dashed,
+        band: Vec::new(),
     }
 }
 

@@ -268,7 +268,7 @@ pub fn run_tour(opts: &TourOptions) -> Result<()> {
         opts.quick,
     )?;
     let mut surrogates = Report::new("Surrogates");
-    treereg::chapter(&mut surrogates, opts.quick)?;
+    treereg::chapter(&mut surrogates, opts.quick, &opts.cache)?;
     r.paragraph(&format!("Tour took {:.1}s.", start.elapsed().as_secs_f64()));
     let files = site(
         "lamppost tour",

@@ -53,6 +53,7 @@ pub fn model_section(r: &mut Report, name: &str, t: &Trained, classes: &[String]
             markers: true,
             connect: true,
             dashed: false,
+            band: Vec::new(),
         };
         let loss = Chart {
             title: format!("{name}: training loss"),

@@ -104,6 +104,7 @@ pub fn curves_svg(bench: &Bench, title: &str) -> String {
                     markers: false,
                     connect: true,
                     dashed: c.method == "random" || (k / COLORS.len()) % 2 == 1,
+                    band: Vec::new(),
                 })
                 .collect(),
             y_range: Some((0.0, 1.0)),
@@ -206,6 +207,7 @@ pub fn sanity_svg(bench: &Bench, model: &Model<f32>, x: &Tensor<f32>) -> Result<
                 markers: true,
                 connect: true,
                 dashed: (k / COLORS.len()) % 2 == 1,
+                band: Vec::new(),
             })
             .collect(),
         y_range: Some((-0.2, 1.0)),

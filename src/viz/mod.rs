@@ -1,6 +1,7 @@
 //! Pictures: colormaps, image grids, line plots with a tiny bitmap font, and the HTML
 //! report that collects them.
 
+pub mod field;
 pub mod font;
 pub mod gallery;
 pub mod grid;

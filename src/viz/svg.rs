@@ -85,6 +85,18 @@ impl Svg {
             p.join(" ")
         );
     }
+    /// A closed shape filled with `fill` at `opacity`, no outline.
+    pub fn polygon(&mut self, pts: &[(f64, f64)], fill: &str, opacity: f64) {
+        let p: Vec<String> = pts
+            .iter()
+            .map(|p| format!("{:.1},{:.1}", p.0, p.1))
+            .collect();
+        let _ = writeln!(
+            self.body,
+            r#"<polygon points="{}" fill="{fill}" fill-opacity="{opacity}" stroke="none"/>"#,
+            p.join(" ")
+        );
+    }
     pub fn circle(&mut self, c: (f64, f64), r: f64, fill: &str) {
         let _ = writeln!(
             self.body,
@@ -190,6 +202,9 @@ pub struct Line {
     /// Connect the points.
     pub connect: bool,
     pub dashed: bool,
+    /// A shaded band `(x, low, high)` behind the line (e.g. mean ± one standard
+    /// deviation); empty for none.
+    pub band: Vec<(f64, f64, f64)>,
 }
 
 /// A chart with axis titles, round ticks and a legend.
@@ -237,7 +252,10 @@ impl Chart {
         let pts: Vec<(f64, f64)> = self
             .lines
             .iter()
-            .flat_map(|l| l.points.iter().copied())
+            .flat_map(|l| {
+                let band = l.band.iter().flat_map(|&(x, lo, hi)| [(x, lo), (x, hi)]);
+                l.points.iter().copied().chain(band)
+            })
             .filter(|p| p.0.is_finite() && p.1.is_finite())
             .collect();
         let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
@@ -320,6 +338,19 @@ impl Chart {
             -90.0,
             false,
         );
+        for l in &self.lines {
+            let band: Vec<&(f64, f64, f64)> = l
+                .band
+                .iter()
+                .filter(|b| b.0.is_finite() && b.1.is_finite() && b.2.is_finite())
+                .collect();
+            if band.len() > 1 {
+                let upper = band.iter().map(|b| (px(b.0), py(b.2)));
+                let lower = band.iter().rev().map(|b| (px(b.0), py(b.1)));
+                let outline: Vec<(f64, f64)> = upper.chain(lower).collect();
+                svg.polygon(&outline, &hex(l.color), 0.18);
+            }
+        }
         let mut k = 0;
         for l in &self.lines {
             let c = hex(l.color);
@@ -486,6 +517,7 @@ mod tests {
                     markers: true,
                     connect: true,
                     dashed: false,
+                    band: Vec::new(),
                 },
                 Line {
                     label: "test".into(),
@@ -494,6 +526,7 @@ mod tests {
                     markers: false,
                     connect: true,
                     dashed: true,
+                    band: Vec::new(),
                 },
             ],
             y_range: None,

@@ -1,6 +1,7 @@
 //! Surrogates: simple models that mimic a deep one, and training deep models so that a
 //! simple surrogate mimics them well.
 
+pub mod budget;
 pub mod datasets;
 pub mod distil;
 pub mod experiment;

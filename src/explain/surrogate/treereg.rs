@@ -49,6 +49,42 @@ impl Regularizer {
     }
 }
 
+/// How the task loss enters the objective.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LossScale {
+    /// Mean binary cross-entropy over the minibatch's steps.
+    Mean,
+    /// Summed negative log-likelihood over the minibatch's steps (the authors' code).
+    /// With Adam this only rescales λ: `Sum` at λ is `Mean` at λ / steps.
+    Sum,
+}
+
+/// Which parameters the L1 and L2 baselines penalize.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PenaltySet {
+    /// Every parameter, biases included (the authors' flat weight vector, whose GRU folds
+    /// the biases into its input weights, and what the tree surrogate sees).
+    All,
+    /// The weight matrices only (the usual weight decay).
+    Weights,
+}
+
+impl PenaltySet {
+    pub fn parse(s: &str) -> Result<PenaltySet> {
+        match s {
+            "all" => Ok(PenaltySet::All),
+            "weights" => Ok(PenaltySet::Weights),
+            _ => invalid(format!("unknown penalty set '{s}': use all or weights")),
+        }
+    }
+    pub fn describe(self) -> &'static str {
+        match self {
+            PenaltySet::All => "L1/L2 on every parameter",
+            PenaltySet::Weights => "L1/L2 on the weight matrices, not the biases",
+        }
+    }
+}
+
 /// The deep model: a GRU with a per-step logistic output, or a one-hidden-layer MLP.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NetKind {
@@ -93,6 +129,14 @@ impl Net {
             kind,
             input,
             params,
+        }
+    }
+
+    /// The weight matrices (not the biases), for [`PenaltySet::Weights`].
+    fn weight_indices(&self) -> &'static [usize] {
+        match self.kind {
+            NetKind::Gru { .. } => &[0, 1, 4],
+            NetKind::Mlp { .. } => &[0, 2],
         }
     }
 
@@ -171,11 +215,12 @@ impl Net {
 }
 
 /// `Ω(W)`: fits a tree to the thresholded predictions on `data`'s steps and returns its
-/// average path length on the same inputs, with the tree.
+/// average path length (by `def`) on the same inputs, with the tree.
 pub fn tree_of_net(
     net: &Net,
     data: &SeqData,
     min_samples_leaf: usize,
+    def: AplDefinition,
 ) -> Result<(f64, DecisionTree)> {
     let pred: Vec<usize> = net
         .predict_proba(data)?
@@ -187,16 +232,18 @@ pub fn tree_of_net(
         ..TreeParams::default()
     };
     let tree = DecisionTree::fit(&data.x, data.d, &pred, 2, &params)?;
-    Ok((
-        tree.average_path_length(&data.x, AplDefinition::DecisionNodes)?,
-        tree,
-    ))
+    Ok((tree.average_path_length(&data.x, def)?, tree))
 }
 
 /// The surrogate `Ω̂`: flattened parameters → 25 tanh units → softplus.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Surrogate {
     pub params: Vec<Tensor<f64>>,
+    /// `Ω̂ = scale · softplus(·)`: the mean APL of the pairs last fitted, so the softplus
+    /// works near 1 whatever the APL's units (without it, targets of 20 leaf-index units
+    /// took thousands of steps to reach and a model pushed into the softplus's flat
+    /// region left the surrogate dead, with zero gradient, for the rest of training).
+    pub scale: f64,
 }
 
 /// `softplus(z) = relu(z) + ln(1 + e^{−|z|})`, from ops.
@@ -218,6 +265,7 @@ impl Surrogate {
             crate::nn::init::fan_in_uniform(shape, fan, rng)
         };
         Surrogate {
+            scale: 1.0,
             params: vec![
                 u(&[hidden, inputs], inputs, &mut rng),
                 u(&[hidden], inputs, &mut rng),
@@ -233,11 +281,14 @@ impl Surrogate {
         let h = tape.tanh(h);
         let o = crate::nn::linear::linear(tape, h, p[2], p[3])?;
         let o = softplus(tape, o)?;
+        let scale = tape.constant(Tensor::scalar(self.scale));
+        let o = tape.mul(o, scale)?;
         let k = tape.shape(o)[0];
         tape.reshape(o, &[k])
     }
 
-    /// Fits to `(weights, apl)` pairs by mean squared error + `l2·Σw²`, warm-started.
+    /// Fits to `(weights, apl)` pairs by mean squared error (in units of `scale`, set
+    /// here to the pairs' mean APL) + `l2·Σw²`, from the current parameters.
     pub fn fit(
         &mut self,
         ws: &[Vec<f64>],
@@ -250,8 +301,9 @@ impl Surrogate {
             return invalid("no (weights, APL) pairs to fit the surrogate to");
         }
         let pdim = ws[0].len();
+        self.scale = (apls.iter().sum::<f64>() / apls.len() as f64).max(1e-3);
         let x = Tensor::new(&[ws.len(), pdim], ws.concat())?;
-        let y = Tensor::new(&[apls.len()], apls.to_vec())?;
+        let y = Tensor::new(&[apls.len()], apls.iter().map(|a| a / self.scale).collect())?;
         let mut opt = Adam::new(lr);
         let mut last = f64::NAN;
         for _ in 0..iters {
@@ -260,6 +312,8 @@ impl Surrogate {
             let yv = tape.constant(y.clone());
             let p: Vec<Var> = self.params.iter().map(|t| tape.leaf(t.clone())).collect();
             let pred = self.forward(&mut tape, xv, &p)?;
+            let unit = tape.constant(Tensor::scalar(1.0 / self.scale));
+            let pred = tape.mul(pred, unit)?;
             let mse = tape.mse(pred, yv)?;
             last = tape.value(mse).item()?;
             let pen = l2_penalty(&mut tape, &[p[0], p[2]])?;
@@ -290,6 +344,13 @@ pub struct TreeRegConfig {
     pub keep_pairs: usize,
     pub surrogate_iters: usize,
     pub min_samples_leaf: usize,
+    pub loss_scale: LossScale,
+    pub penalize: PenaltySet,
+    /// The APL the surrogate learns and the penalty uses.
+    pub target: AplDefinition,
+    /// Re-initialize the surrogate (seeded) before each re-fit, as the authors' code
+    /// does, instead of warm-starting it.
+    pub fresh_surrogate: bool,
 }
 
 impl TreeRegConfig {
@@ -306,6 +367,22 @@ impl TreeRegConfig {
             keep_pairs: 250,
             surrogate_iters: 300,
             min_samples_leaf: 25,
+            loss_scale: LossScale::Mean,
+            penalize: PenaltySet::All,
+            target: AplDefinition::DecisionNodes,
+            fresh_surrogate: false,
+        }
+    }
+    /// The HMM settings as the authors' code has them: the negative log-likelihood summed
+    /// over the minibatch, the surrogate fit to the mean leaf index (their APL) and
+    /// re-initialized at every re-fit, L1/L2 on their flat parameter vector (all
+    /// parameters).
+    pub fn hmm_authors() -> TreeRegConfig {
+        TreeRegConfig {
+            loss_scale: LossScale::Sum,
+            target: AplDefinition::LeafIndex,
+            fresh_surrogate: true,
+            ..TreeRegConfig::hmm()
         }
     }
     pub fn parabola() -> TreeRegConfig {
@@ -319,6 +396,19 @@ impl TreeRegConfig {
             keep_pairs: 250,
             surrogate_iters: 300,
             min_samples_leaf: 5,
+            loss_scale: LossScale::Mean,
+            penalize: PenaltySet::All,
+            target: AplDefinition::DecisionNodes,
+            fresh_surrogate: false,
+        }
+    }
+    /// The parabola settings with the authors' loss scale and APL (see [`Self::hmm_authors`]).
+    pub fn parabola_authors() -> TreeRegConfig {
+        TreeRegConfig {
+            loss_scale: LossScale::Sum,
+            target: AplDefinition::LeafIndex,
+            fresh_surrogate: true,
+            ..TreeRegConfig::parabola()
         }
     }
 }
@@ -328,6 +418,8 @@ impl TreeRegConfig {
 pub struct RunResult {
     pub method: String,
     pub strength: f64,
+    /// The seed of the data split and of the model's initialization.
+    pub seed: u64,
     pub apl: f64,
     /// The same tree's APL as the authors' code computes it (mean leaf index).
     pub apl_leaf_index: f64,
@@ -336,7 +428,8 @@ pub struct RunResult {
     pub net: Option<Net>,
 }
 
-/// The task's loss on a minibatch plus the chosen penalty; returns the loss var.
+/// The task's loss on a minibatch (scaled as `cfg.loss_scale`) plus the chosen penalty
+/// (L1/L2 over `cfg.penalize`); returns the loss var.
 #[allow(clippy::too_many_arguments)]
 pub fn regularized_loss(
     tape: &mut Tape<f64>,
@@ -347,12 +440,21 @@ pub fn regularized_loss(
     reg: Regularizer,
     strength: f64,
     surrogate: Option<(&Surrogate, &[Var])>,
+    cfg: &TreeRegConfig,
 ) -> Result<Var> {
     let logits = net.logits(tape, x, p)?;
-    let loss = tape.bce_with_logits(logits, y)?;
+    let mut loss = tape.bce_with_logits(logits, y)?;
+    if cfg.loss_scale == LossScale::Sum {
+        let steps = tape.constant(Tensor::scalar(tape.value(logits).len() as f64));
+        loss = tape.mul(loss, steps)?;
+    }
+    let penalized: Vec<Var> = match cfg.penalize {
+        PenaltySet::All => p.to_vec(),
+        PenaltySet::Weights => net.weight_indices().iter().map(|&i| p[i]).collect(),
+    };
     let penalty = match (reg, surrogate) {
-        (Regularizer::L1, _) => Some(l1_penalty(tape, p)?),
-        (Regularizer::L2, _) => Some(l2_penalty(tape, p)?),
+        (Regularizer::L1, _) => Some(l1_penalty(tape, &penalized)?),
+        (Regularizer::L2, _) => Some(l2_penalty(tape, &penalized)?),
         (Regularizer::Tree, Some((s, sp))) => {
             let rows: Vec<Var> = p
                 .iter()
@@ -420,7 +522,7 @@ pub fn train_run(
             .map(|t| tape.constant(t.clone()))
             .collect();
         let sur = (reg == Regularizer::Tree && fitted).then_some((&surrogate, sp.as_slice()));
-        let loss = regularized_loss(&mut tape, &net, x, y, &p, reg, strength, sur)?;
+        let loss = regularized_loss(&mut tape, &net, x, y, &p, reg, strength, sur, cfg)?;
         let mut g = tape.backward(loss)?;
         let grads: Vec<Tensor<f64>> = p.iter().map(|&v| g.take(v)).collect();
         opt.step(&mut net.params.iter_mut().collect::<Vec<_>>(), &grads)?;
@@ -438,24 +540,35 @@ pub fn train_run(
                 batch_w.push(cur.iter().zip(noise.data()).map(|(a, b)| a + b).collect());
             }
             for w in batch_w {
-                let (apl, _) = tree_of_net(&net.with_flat(&w)?, train, cfg.min_samples_leaf)?;
+                let (apl, _) =
+                    tree_of_net(&net.with_flat(&w)?, train, cfg.min_samples_leaf, cfg.target)?;
                 pair_w.push(w);
                 pair_apl.push(apl);
             }
             let drop = pair_w.len().saturating_sub(cfg.keep_pairs);
             pair_w.drain(..drop);
             pair_apl.drain(..drop);
+            if cfg.fresh_surrogate {
+                let k = ((it + 1) / cfg.retrain_every) as u64;
+                surrogate = Surrogate::new(net.num_params(), 25, seed ^ 0x5A5A ^ (k << 32));
+            }
             surrogate.fit(&pair_w, &pair_apl, cfg.surrogate_iters, 1e-3, 1e-4)?;
             fitted = true;
             recent.clear();
         }
     }
-    let (apl, tree) = tree_of_net(&net, train, cfg.min_samples_leaf)?;
+    let (apl, tree) = tree_of_net(
+        &net,
+        train,
+        cfg.min_samples_leaf,
+        AplDefinition::DecisionNodes,
+    )?;
     let apl_leaf_index = leaf_index_apl(&tree, train)?;
     let test_auc = roc_auc(&net.predict_proba(test)?, &test.y).unwrap_or(f64::NAN);
     Ok(RunResult {
         method: reg.name().into(),
         strength,
+        seed,
         apl,
         apl_leaf_index,
         test_auc,
@@ -474,6 +587,7 @@ pub fn tree_baseline(
     train: &SeqData,
     test: &SeqData,
     min_samples_leaf: usize,
+    seed: u64,
 ) -> Result<RunResult> {
     let y: Vec<usize> = train.y.iter().map(|&v| usize::from(v)).collect();
     let tree = DecisionTree::fit(
@@ -497,6 +611,7 @@ pub fn tree_baseline(
     Ok(RunResult {
         method: "decision-tree".into(),
         strength: min_samples_leaf as f64,
+        seed,
         apl,
         apl_leaf_index,
         test_auc,
@@ -522,15 +637,22 @@ mod tests {
             data.y.iter().map(|&v| f64::from(u8::from(v))).collect(),
         )
         .unwrap();
-        for reg in [Regularizer::Tree, Regularizer::L2] {
-            assert_gradcheck(
-                |t, v| {
-                    let (xv, yv) = (t.constant(x.clone()), t.constant(y.clone()));
-                    let sp: Vec<Var> = sur.params.iter().map(|p| t.constant(p.clone())).collect();
-                    regularized_loss(t, &net, xv, yv, v, reg, 0.7, Some((&sur, &sp)))
-                },
-                &net.params,
-            );
+        let authors = TreeRegConfig {
+            penalize: PenaltySet::Weights,
+            ..TreeRegConfig::hmm_authors()
+        };
+        for cfg in [TreeRegConfig::hmm(), authors] {
+            for reg in [Regularizer::Tree, Regularizer::L1, Regularizer::L2] {
+                assert_gradcheck(
+                    |t, v| {
+                        let (xv, yv) = (t.constant(x.clone()), t.constant(y.clone()));
+                        let sp: Vec<Var> =
+                            sur.params.iter().map(|p| t.constant(p.clone())).collect();
+                        regularized_loss(t, &net, xv, yv, v, reg, 0.7, Some((&sur, &sp)), &cfg)
+                    },
+                    &net.params,
+                );
+            }
         }
     }
 
@@ -559,5 +681,27 @@ mod tests {
             "the surrogate penalty must change the weights"
         );
         assert!(a.test_auc > 0.6, "{}", a.test_auc);
+    }
+
+    #[test]
+    fn a_strong_tree_penalty_shortens_the_mimicking_tree() {
+        let all = parabola(200, 2);
+        let (train, test) = (
+            all.subset(&(0..140).collect::<Vec<_>>()),
+            all.subset(&(140..200).collect::<Vec<_>>()),
+        );
+        let cfg = TreeRegConfig {
+            batch: 140,
+            ..TreeRegConfig::parabola_authors()
+        };
+        let kind = NetKind::Mlp { hidden: 20 };
+        let run = |s: f64| train_run(kind, &train, &test, Regularizer::Tree, s, &cfg, 3).unwrap();
+        let (plain, strong) = (run(0.0), run(1000.0));
+        assert!(
+            strong.apl_leaf_index < 0.5 * plain.apl_leaf_index,
+            "APL (leaf index) {} with λ = 1000 against {} without",
+            strong.apl_leaf_index,
+            plain.apl_leaf_index
+        );
     }
 }
