@@ -121,8 +121,10 @@ fn quick_tour_renders_cleanly_in_chromium() {
         "models.html",
         "local.html",
         "global.html",
+        "data.html",
         "surrogates.html",
         "treereg/index.html",
+        "treereg/parabola/index.html",
     ];
     let index = std::fs::read_to_string(out.join("index.html")).unwrap();
     assert!(
@@ -210,6 +212,13 @@ fn quick_tour_renders_cleanly_in_chromium() {
         problems.join("\n")
     );
 
+    let data_page = std::fs::read_to_string(out.join("data.html")).unwrap();
+    assert!(
+        data_page.contains("AUROC for 'label was flipped'") && data_page.contains("data-map.svg"),
+        "the label-noise table and the data map"
+    );
+    let sweep = std::fs::read(out.join("treereg/results.csv")).unwrap();
+
     // a second run refuses to overwrite, then reuses the cached models with --force
     assert!(
         !run(&["tour", "--quick", "--out", "t", "--cache", "c"])
@@ -219,5 +228,12 @@ fn quick_tour_renders_cleanly_in_chromium() {
     let o = run(&["tour", "--quick", "--out", "t", "--cache", "c", "--force"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stderr).contains("cached"));
+    // the tree-regularization sweeps too, to the byte
+    assert_eq!(
+        std::fs::read(out.join("treereg/results.csv")).unwrap(),
+        sweep
+    );
+    let surrogates = std::fs::read_to_string(out.join("surrogates.html")).unwrap();
+    assert!(surrogates.contains("loaded from the cache"));
     std::fs::remove_dir_all(d).unwrap();
 }

@@ -41,8 +41,9 @@ pub fn run_tour(opts: &TourOptions) -> Result<()> {
     r.paragraph(&format!(
         "Reference models trained on the default data{}. Same seed, same machine: same numbers. Each chapter is one page: \
          the models, then why each prediction was made (local explanations), then what each layer represents (inside the \
-         network), then what a filter or a class looks like to it (global explanations), then which explanation to trust \
-         (evaluation metrics), then surrogate models that mimic a network.",
+         network), then what a filter or a class looks like to it (global explanations), then which training examples \
+         explain it (data map, forgetting, influence), then which explanation to trust (evaluation metrics), then \
+         surrogate models that mimic a network.",
         if opts.quick {
             " (quick mode: small subsets, one or two epochs)"
         } else {
@@ -256,6 +257,8 @@ pub fn run_tour(opts: &TourOptions) -> Result<()> {
         },
         opts.quick,
     )?;
+    let mut data_page = Report::new("Which training examples?");
+    data::chapter(&mut data_page, &probe_train, &mn_test, opts.quick)?;
     let mut trust_page = Report::new("Which explanation should I trust?");
     trust::chapter(
         &mut trust_page,
@@ -278,6 +281,7 @@ pub fn run_tour(opts: &TourOptions) -> Result<()> {
             ("local.html".into(), local_page),
             ("inside.html".into(), inside_page),
             ("global.html".into(), global_page),
+            ("data.html".into(), data_page),
             ("trust.html".into(), trust_page),
             ("surrogates.html".into(), surrogates),
         ],
