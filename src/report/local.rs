@@ -140,6 +140,7 @@ pub fn chapter(
     mnist_test: &Dataset,
     mnist_models: &[(&str, Trained)],
     poke: &[(DataSpec, Loaded, Trained)],
+    quick: bool,
 ) -> Result<()> {
     cards(r);
     let digits: Vec<usize> = (0..4).collect();
@@ -220,6 +221,20 @@ pub fn chapter(
                 ..MethodOptions::default()
             },
         });
+        for s in &mut specs {
+            match s.method {
+                // a colour picture is occluded in all three channels at once, 8×8 every 4
+                // pixels (225 windows, where the 1×4×4 default slides 2883 per picture)
+                "occlusion" => {
+                    s.options.window = Some([3, 8, 8]);
+                    s.options.stride = Some([3, 4, 4]);
+                }
+                // the quick tour's perturbation methods sample less
+                "rise" if quick => s.options.samples = Some(500),
+                "lime" | "normlime" if quick => s.options.samples = Some(300),
+                _ => {}
+            }
+        }
         let what = if debiased {
             "pokedigi-gap debiased"
         } else {
@@ -239,9 +254,14 @@ pub fn chapter(
             file,
             svg,
             &format!(
-                "pokedigi-gap ({}), two Pokémon then two Digimon, one row per method; the last row is LIME hiding superpixels \
-                 with grey instead of their mean colour.",
-                esc(&spec.describe())
+                "pokedigi-gap ({}), two Pokémon then two Digimon, one row per method (occlusion: 8×8 windows over all three \
+                 channels, every 4 pixels{}); the last row is LIME hiding superpixels with grey instead of their mean colour.",
+                esc(&spec.describe()),
+                if quick {
+                    "; quick tour: RISE 500 masks, LIME and NormLIME 300 samples"
+                } else {
+                    ""
+                }
             ),
         );
         if !debiased {

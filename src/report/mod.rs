@@ -157,7 +157,7 @@ pub fn run_tour(opts: &TourOptions) -> Result<()> {
     }
 
     let mut local_page = Report::new("Local explanations");
-    local::chapter(&mut local_page, &mn_test, &mnist_models, &poke)?;
+    local::chapter(&mut local_page, &mn_test, &mnist_models, &poke, opts.quick)?;
     story::section(&mut local_page, &poke)?;
 
     r.heading("The models at a glance");

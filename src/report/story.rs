@@ -17,12 +17,22 @@ pub fn section(r: &mut Report, poke: &[(DataSpec, Loaded, Trained)]) -> Result<(
         let mut row = vec![spec.describe(), pct(t.eval.accuracy)];
         for (method, options) in story_methods() {
             let f = background_fraction(&t.model, &data.test, method, &options)?;
-            eprintln!(
-                "{}: {:.1}% of the {method} mass on the background",
-                spec.describe(),
-                100.0 * f
-            );
-            row.push(pct(f));
+            // NaN: every map was zero (a model that has not learned, as the quick tour's
+            // debiased one can be), so there is no mass to share out
+            if f.is_nan() {
+                eprintln!(
+                    "{}: every {method} map is zero; no mass to place",
+                    spec.describe()
+                );
+                row.push("no mass (every map is zero)".into());
+            } else {
+                eprintln!(
+                    "{}: {:.1}% of the {method} mass on the background",
+                    spec.describe(),
+                    100.0 * f
+                );
+                row.push(pct(f));
+            }
         }
         story.push(row);
     }
