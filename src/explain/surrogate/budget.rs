@@ -15,32 +15,8 @@
 //!
 //! Pinned by the tests below (hand-made runs with known bests, intervals and verdicts).
 
-use super::treereg::RunResult;
+pub use super::treereg::RunPoint;
 use crate::error::{Result, invalid};
-
-/// What the budget analysis needs of a run: one row of a sweep's results.csv.
-#[derive(Clone, Debug, PartialEq)]
-pub struct RunPoint {
-    pub method: String,
-    pub strength: f64,
-    pub seed: u64,
-    pub apl: f64,
-    pub apl_leaf_index: f64,
-    pub test_auc: f64,
-}
-
-impl RunResult {
-    pub fn point(&self) -> RunPoint {
-        RunPoint {
-            method: self.method.clone(),
-            strength: self.strength,
-            seed: self.seed,
-            apl: self.apl,
-            apl_leaf_index: self.apl_leaf_index,
-            test_auc: self.test_auc,
-        }
-    }
-}
 
 /// The rows of a results.csv written by `lamppost treereg` (header
 /// `method,strength,seed,apl,apl_leaf_index,test_auc`).

@@ -167,7 +167,9 @@ pub fn run_sweep(opts: &SweepOptions) -> Result<Sweep> {
         cfg.surrogate_iters = 100;
         cfg.perturbations = 5;
     }
-    let seeds: Vec<u64> = (0..opts.seeds as u64).map(|k| opts.seed + k).collect();
+    let seeds: Vec<u64> = (0..opts.seeds as u64)
+        .map(|k| opts.seed.wrapping_add(k))
+        .collect();
     let data: Vec<(SeqData, SeqData)> = seeds
         .iter()
         .map(|&s| task_data(opts.task, n, t, s))
@@ -324,7 +326,7 @@ pub fn table_budgets(units: Units) -> &'static [f64] {
 impl Sweep {
     /// What the budget analysis reads of each run.
     pub fn points(&self) -> Vec<RunPoint> {
-        self.runs.iter().map(RunResult::point).collect()
+        self.runs.iter().map(|r| r.point.clone()).collect()
     }
 }
 
@@ -492,7 +494,7 @@ pub fn sweep_files(sweep: &Sweep, title: &str) -> Result<Vec<(String, Vec<u8>)>>
         r.svg_figure(
             "tree.svg",
             tree_svg(&run.tree, "decision tree"),
-            &tree_caption(&run.point()),
+            &tree_caption(&run.point),
         );
     }
     let rows: Vec<Vec<String>> = sweep
