@@ -345,8 +345,10 @@ impl Chart {
                 .filter(|b| b.0.is_finite() && b.1.is_finite() && b.2.is_finite())
                 .collect();
             if band.len() > 1 {
-                let upper = band.iter().map(|b| (px(b.0), py(b.2)));
-                let lower = band.iter().rev().map(|b| (px(b.0), py(b.1)));
+                // inside the plot: a band wider than a fixed y range is cut at its edges
+                let clip = |v: f64| v.clamp(y0, y1);
+                let upper = band.iter().map(|b| (px(b.0), py(clip(b.2))));
+                let lower = band.iter().rev().map(|b| (px(b.0), py(clip(b.1))));
                 let outline: Vec<(f64, f64)> = upper.chain(lower).collect();
                 svg.polygon(&outline, &hex(l.color), 0.18);
             }
@@ -501,6 +503,42 @@ mod tests {
         assert_eq!(tick_label(0.6000000000000001), "0.6");
         assert_eq!(tick_label(250.0), "250");
         assert_eq!(tick_label(0.0), "0");
+    }
+
+    #[test]
+    fn bands_are_shaded_and_cut_at_a_fixed_range() {
+        let c = Chart {
+            title: "AUC".into(),
+            x_label: "budget".into(),
+            y_label: "best AUC".into(),
+            lines: vec![Line {
+                label: "tree".into(),
+                color: [0, 0, 255],
+                points: vec![(0.0, 0.9), (1.0, 0.95)],
+                markers: false,
+                connect: true,
+                dashed: false,
+                band: vec![(0.0, 0.8, 1.0), (1.0, 0.7, 1.5)],
+            }],
+            y_range: Some((0.5, 1.0)),
+            y_percent: false,
+            marker_radius: None,
+        };
+        let s = charts_svg(&[c], 400.0, 260.0, "band");
+        let poly = s
+            .split("<polygon points=\"")
+            .nth(1)
+            .expect("a band")
+            .split('"')
+            .next()
+            .unwrap();
+        let ys: Vec<f64> = poly
+            .split(' ')
+            .map(|p| p.split(',').nth(1).unwrap().parse().unwrap())
+            .collect();
+        // the plot spans y = 28 (value 1.0) to 216 (value 0.5)
+        assert!(ys.iter().all(|&y| (28.0..=216.0).contains(&y)), "{ys:?}");
+        assert!(ys.contains(&28.0), "the band reaches the top edge: {ys:?}");
     }
 
     #[test]
