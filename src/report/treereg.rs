@@ -134,26 +134,19 @@ fn claim_html(points: &[RunPoint]) -> String {
     };
     let (l2_short, tree_short) = (short("l2"), short("tree"));
     // how many strengths give a short tree (one decision or more, leaf index ≤ 10) in some seed
-    let strengths_short = |m: &str| {
+    let distinct = |keep: &dyn Fn(&RunPoint) -> bool| {
         let mut v: Vec<f64> = points
             .iter()
-            .filter(|p| p.method == m && p.apl_leaf_index <= 10.0 && p.apl > 0.0)
+            .filter(|p| keep(p))
             .map(|p| p.strength)
             .collect();
         v.sort_by(f64::total_cmp);
         v.dedup();
         v.len()
     };
-    let grid = {
-        let mut v: Vec<f64> = points
-            .iter()
-            .filter(|p| p.method == "tree")
-            .map(|p| p.strength)
-            .collect();
-        v.sort_by(f64::total_cmp);
-        v.dedup();
-        v.len()
-    };
+    let strengths_short =
+        |m: &str| distinct(&|p| p.method == m && p.apl_leaf_index <= 10.0 && p.apl > 0.0);
+    let grid = distinct(&|p| p.method == "tree");
     let zero: Vec<&RunPoint> = points
         .iter()
         .filter(|p| p.method == "tree" && p.apl == 0.0)

@@ -68,6 +68,13 @@ impl Units {
             Units::LeafIndex => r.apl_leaf_index,
         }
     }
+    /// The short name used in tables and CSV columns (`decision nodes`, `leaf index`).
+    pub fn short(self) -> &'static str {
+        match self {
+            Units::DecisionNodes => "decision nodes",
+            Units::LeafIndex => "leaf index",
+        }
+    }
     pub fn describe(self) -> &'static str {
         match self {
             Units::DecisionNodes => "decision nodes",

@@ -357,11 +357,7 @@ pub fn verdict_sentence(points: &[RunPoint]) -> String {
             format!(
                 "APL ≤ {} ({}): {:+.3} ± {:.3}, {} of {} seeds ahead, {}",
                 c.budget,
-                if c.units == Units::DecisionNodes {
-                    "decision nodes"
-                } else {
-                    "leaf index"
-                },
+                c.units.short(),
                 c.diff.0,
                 c.half_width,
                 c.wins,
@@ -393,15 +389,7 @@ pub fn comparison_table(points: &[RunPoint]) -> (Vec<String>, Vec<Vec<String>>) 
         .iter()
         .map(|c| {
             vec![
-                format!(
-                    "≤ {} {}",
-                    c.budget,
-                    if c.units == Units::DecisionNodes {
-                        "decision nodes"
-                    } else {
-                        "(leaf index)"
-                    }
-                ),
+                format!("≤ {} {}", c.budget, c.units.short()),
                 pm(c.tree),
                 pm(c.l1),
                 pm(c.l2),
@@ -432,11 +420,7 @@ pub fn sweep_files(sweep: &Sweep, title: &str) -> Result<Vec<(String, Vec<u8>)>>
     for c in &cs {
         budgets += &format!(
             "{},{},{:.4},{:.4},{:.4},{:.4},{:.4},{:.4},{:.4},{:.4},{:.4},{},{},{:?}\n",
-            if c.units == Units::DecisionNodes {
-                "decision_nodes"
-            } else {
-                "leaf_index"
-            },
+            c.units.short().replace(' ', "_"),
             c.budget,
             c.tree.0,
             c.tree.1,
