@@ -311,11 +311,12 @@ fn tracin_one_checkpoint_is_closed_form() {
         &[Checkpoint {
             lr,
             train: &reg,
-            test_grads: reg.grads_of(&xt, &yt),
+            test: reg.blocks_of(&xt, &yt),
         }],
         |_, _| {},
     )
-    .unwrap();
+    .unwrap()
+    .scores;
     let p1 = |row: &[f64]| {
         let z = reg.logits(row);
         1.0 / (1.0 + (z[0] - z[1]).exp())
@@ -537,7 +538,7 @@ fn data_command_reads_the_record_and_refuses_mismatches() {
             "--model",
             "m.safetensors",
             "--test-index",
-            "0,3",
+            "0,2-3",
             "--out",
             "tr",
             "--cache",
@@ -547,7 +548,7 @@ fn data_command_reads_the_record_and_refuses_mismatches() {
     );
     assert!(o.status.success(), "{}", common::stderr(&o));
     let csv = std::fs::read_to_string(dir.join("tr/results.csv")).unwrap();
-    assert_eq!(csv.lines().count(), 1 + 2 * 2 * 5, "{csv}");
+    assert_eq!(csv.lines().count(), 1 + 3 * 2 * 5, "{csv}");
     // another model's record is refused
     let o = train("other.safetensors", "1", &[]);
     assert!(o.status.success());
@@ -626,6 +627,32 @@ fn data_command_reads_the_record_and_refuses_mismatches() {
                 "y",
             ],
             "--test-index 99999",
+        ),
+        (
+            vec![
+                "data",
+                "influence",
+                "--model",
+                "m.safetensors",
+                "--test-index",
+                "0-99999999999999",
+                "--out",
+                "y",
+            ],
+            "--test-index 99999999999999: there are",
+        ),
+        (
+            vec![
+                "data",
+                "influence",
+                "--model",
+                "m.safetensors",
+                "--test-index",
+                "5-2",
+                "--out",
+                "y",
+            ],
+            "runs backwards",
         ),
         (
             vec![
@@ -736,11 +763,11 @@ fn agrees_with_captum_tracin_and_influence() {
         .map(|(o, (lr, _))| Checkpoint {
             lr: *lr,
             train: o,
-            test_grads: o.grads_of(&xt, &yt).unwrap(),
+            test: o.blocks_of(&xt, &yt).unwrap(),
         })
         .collect();
     close(
-        &tracin(&parts, |_, _| {}).unwrap(),
+        &tracin(&parts, |_, _| {}).unwrap().scores,
         &get("tracincp"),
         "TracInCP",
     );
@@ -770,11 +797,11 @@ fn agrees_with_captum_tracin_and_influence() {
         .map(|(lr, tr, te)| Checkpoint {
             lr: *lr,
             train: tr,
-            test_grads: te.grads_of(&te.x, &te.y),
+            test: te.blocks_of(&te.x, &te.y),
         })
         .collect();
     close(
-        &tracin(&parts, |_, _| {}).unwrap(),
+        &tracin(&parts, |_, _| {}).unwrap().scores,
         &get("tracincp_fast"),
         "TracInCPFast",
     );

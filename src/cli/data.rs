@@ -6,6 +6,7 @@ use super::explain::model_data;
 use crate::data::Dataset;
 use crate::data::source::load;
 use crate::error::{Error, Result};
+use crate::explain::data::blocks::GradBlocks;
 use crate::explain::data::datamap::{Region, data_map, select};
 use crate::explain::data::forgetting::{forgetting_of, unforgettable_fraction};
 use crate::explain::data::influence::{InverseHvp, Solver, influence, self_influence};
@@ -13,7 +14,7 @@ use crate::explain::data::objective::{ModelObjective, Objective, ParamSet, last_
 use crate::explain::data::record::Record;
 use crate::explain::data::representer::Representer;
 use crate::explain::data::tidy::tidy;
-use crate::explain::data::tracin::{Checkpoint, tracin, tracin_self};
+use crate::explain::data::tracin::{Checkpoint, tracin};
 use crate::explain::surrogate::roc_auc;
 use crate::fit::progress_bar;
 use crate::io::Outputs;
@@ -35,6 +36,9 @@ pub const METHODS: [&str; 6] = [
     "tracin",
     "representer",
 ];
+
+/// Test examples the proponents picture shows at most.
+const SHOWN_TEST: usize = 12;
 
 /// Methods that read the training record only, and those that score training examples
 /// for test examples.
@@ -194,14 +198,10 @@ pub fn data(args: &DataArgs) -> Result<()> {
         train = train.subset(&(0..n.min(train.len())).collect::<Vec<_>>())?;
     }
     let flipped = flipped.map(|f| f[..train.len()].to_vec());
-    let test_index = args.test_index.clone().unwrap_or_else(|| vec![0]);
-    if let Some(&bad) = test_index.iter().find(|&&i| i >= data.test.len()) {
-        return Err(Error::Invalid(format!(
-            "--test-index {bad}: the test set has {} examples (0 to {})",
-            data.test.len(),
-            data.test.len() - 1
-        )));
-    }
+    let test_index = match &args.test_index {
+        Some(spans) => super::positions(spans, data.test.len(), "--test-index")?,
+        None => vec![0],
+    };
     let test = data.test.subset(&test_index)?;
     let unit = Profile::of(&model.arch).to_unit();
     let start = Instant::now();
@@ -362,18 +362,28 @@ pub fn data(args: &DataArgs) -> Result<()> {
                 "scores".into(),
                 Tensor::new(&[test_index.len(), nt], scores)?,
             ));
+            // the picture shows the first test examples; every score is in the files
+            let shown = test_index.len().min(SHOWN_TEST);
+            let more = if shown < test_index.len() {
+                format!(
+                    " The first {shown} of {} test examples; results.csv lists every one's and results.safetensors holds every score.",
+                    test_index.len()
+                )
+            } else {
+                String::new()
+            };
             page.svg_figure(
                 "examples.svg",
                 proponents_svg(
                     &format!("{method}: proponents (positive: removing it would raise the test loss) and opponents"),
                     unit,
                     &test,
-                    &test_index,
+                    &test_index[..shown],
                     &train,
-                    &rows,
+                    &rows[..shown],
                     top,
                 )?,
-                "Each row: a test example, its strongest proponents, then its strongest opponents, with their scores.",
+                &format!("Each row: a test example, its strongest proponents, then its strongest opponents, with their scores.{more}"),
             );
         }
     }
@@ -476,18 +486,18 @@ fn objective(
 }
 
 /// Test-loss gradients at `model` over the same parameters as [`objective`].
-fn test_grads(
+fn test_blocks(
     model: &Model<f32>,
     test: &Dataset,
     params: Option<&ParamSet>,
-) -> Result<Vec<Vec<f64>>> {
+) -> Result<GradBlocks> {
     match params {
         None => {
             let (reg, _) = last_layer(model, &test.x, test.y.clone(), 0.0)?;
-            Ok(reg.grads_of(&reg.x, &reg.y))
+            Ok(reg.blocks_of(&reg.x, &reg.y))
         }
         Some(p) => ModelObjective::new(model.cast(), p, test.x.cast(), test.y.clone(), 0.0)?
-            .grads_of(&test.x.cast(), &test.y),
+            .blocks_of(&test.x.cast(), &test.y),
     }
 }
 
@@ -537,7 +547,7 @@ fn score(
             };
             let name = solver.name();
             let inv = InverseHvp::new(obj.as_ref(), damping, solver)?;
-            let grads = test_grads(model, test, params)?;
+            let grads = test_blocks(model, test, params)?.dense();
             let pb = progress_bar(grads.len() as u64, "influence");
             let mut out = Vec::with_capacity(grads.len() * nt);
             for g in &grads {
@@ -580,7 +590,7 @@ fn score(
             let mut grads = Vec::new();
             for (lr, m) in &models {
                 objs.push((*lr, objective(m, train, params)?));
-                grads.push(test_grads(m, test, params)?);
+                grads.push(test_blocks(m, test, params)?);
             }
             let ckpts: Vec<Checkpoint> = objs
                 .iter()
@@ -588,17 +598,15 @@ fn score(
                 .map(|((lr, o), g)| Checkpoint {
                     lr: *lr,
                     train: o.as_ref(),
-                    test_grads: g,
+                    test: g,
                 })
                 .collect();
             let pb = progress_bar((ckpts.len() * nt) as u64, "tracin");
             let out = tracin(&ckpts, |d, _| pb.set_position(d as u64))?;
             pb.finish_and_clear();
-            let pairs: Vec<(f64, &dyn Objective)> =
-                objs.iter().map(|(lr, o)| (*lr, o.as_ref())).collect();
             Ok((
-                out,
-                Some(tracin_self(&pairs)?),
+                out.scores,
+                Some(out.self_influence),
                 format!(
                     "TracInCP over {which}, {} checkpoints (epochs {}), {nt} training examples.",
                     r.checkpoints.len(),

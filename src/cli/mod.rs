@@ -369,9 +369,10 @@ pub struct DataArgs {
     /// The training record (default: MODEL.record.safetensors beside the model).
     #[arg(long)]
     pub record: Option<PathBuf>,
-    /// influence, tracin, representer: test examples to explain, comma-separated (default 0).
-    #[arg(long, value_delimiter = ',', allow_negative_numbers = true, value_parser = index)]
-    pub test_index: Option<Vec<usize>>,
+    /// influence, tracin, representer: test examples to explain, comma-separated, with
+    /// A-B for every position from A to B (default 0; e.g. 0-999 or 3,10-12).
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true, value_parser = span)]
+    pub test_index: Option<Vec<Span>>,
     /// Examples shown per list: proponents and opponents, most forgotten, … (default 5).
     #[arg(long, allow_negative_numbers = true, value_parser = count)]
     pub top: Option<usize>,
@@ -621,6 +622,42 @@ fn index(s: &str) -> std::result::Result<usize, String> {
             "'{s}' is not a whole number; give a position such as 0"
         )),
     }
+}
+
+/// Positions `first..=last`, given as `A` or `A-B`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Span {
+    pub first: usize,
+    pub last: usize,
+}
+
+/// A position (`7`) or an inclusive range of positions (`0-999`).
+fn span(s: &str) -> std::result::Result<Span, String> {
+    match s.trim().split_once('-') {
+        Some((a, b)) if !a.trim().is_empty() => {
+            let (first, last) = (index(a)?, index(b)?);
+            if first > last {
+                return Err(format!(
+                    "'{s}' runs backwards; write the smaller position first"
+                ));
+            }
+            Ok(Span { first, last })
+        }
+        _ => index(s).map(|i| Span { first: i, last: i }),
+    }
+}
+
+/// Every position of `spans`, in order, after checking that each is below `len` (so an
+/// absurd range is refused before it is spelled out). `what` names the option.
+pub fn positions(spans: &[Span], len: usize, what: &str) -> crate::error::Result<Vec<usize>> {
+    if let Some(bad) = spans.iter().find(|s| s.last >= len) {
+        return Err(crate::error::Error::Invalid(format!(
+            "{what} {}: there are {len} examples (0 to {})",
+            bad.last,
+            len.saturating_sub(1)
+        )));
+    }
+    Ok(spans.iter().flat_map(|s| s.first..=s.last).collect())
 }
 
 /// A random seed: a whole number from 0 to 2^64 − 1.

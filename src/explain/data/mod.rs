@@ -11,9 +11,12 @@
 //! - [`objective`]: the training loss as influence functions see it (closed-form
 //!   softmax regression, or any model through the autodiff engine, with exact
 //!   Hessian-vector products from [`crate::autodiff::hvp`]);
+//! - [`blocks`]: per-example gradients with linear layers kept factored, for the dot
+//!   products TracIn and self-influence take;
 //! - [`influence`], [`tracin`], [`representer`]: scores of training examples for a test
 //!   example.
 
+pub mod blocks;
 pub mod datamap;
 pub mod forgetting;
 pub mod influence;

@@ -17,11 +17,15 @@
 //! Parameters are flattened in state-dict order (`weight` row-major, then `bias`), as
 //! `torch.nn.utils.parameters_to_vector` does.
 
+use super::blocks::{Block, GradBlocks};
+use crate::autodiff::backward::BackwardRule;
 use crate::autodiff::dual::Dual;
 use crate::autodiff::{Tape, Var};
 use crate::error::{Result, invalid};
 use crate::nn::Model;
+use crate::nn::arch::LayerSpec;
 use crate::tensor::Tensor;
+use crate::tensor::conv::{ConvGeom, im2col};
 use crate::tensor::matmul::gemm;
 use rayon::prelude::*;
 
@@ -46,6 +50,11 @@ pub trait Objective: Sync {
     fn train_dots(&self, v: &[f64]) -> Result<Vec<f64>>;
     /// `∇ℓ(zᵢ)` for the training examples `rows`.
     fn train_grads(&self, rows: &[usize]) -> Result<Vec<Vec<f64>>>;
+    /// The same gradients as [`GradBlocks`] (linear layers kept factored where the
+    /// objective can); by default one dense block.
+    fn train_blocks(&self, rows: &[usize]) -> Result<GradBlocks> {
+        GradBlocks::from_dense(&self.train_grads(rows)?)
+    }
     /// The explicit Hessian `H` (row-major `dim × dim`); by default `dim` products.
     fn hessian(&self) -> Result<Vec<f64>> {
         let d = self.dim();
@@ -252,6 +261,29 @@ impl SoftmaxRegression {
             .collect()
     }
 
+    /// `∇ℓ` of examples given by features and labels, as one factored block (residuals
+    /// and features).
+    pub fn blocks_of(&self, x: &Tensor<f64>, y: &[usize]) -> GradBlocks {
+        let nf = self.features();
+        let delta: Vec<f64> = x
+            .data()
+            .chunks(nf)
+            .zip(y)
+            .flat_map(|(f, &c)| self.residual(f, c))
+            .collect();
+        GradBlocks {
+            n: y.len(),
+            blocks: vec![Block::Outer {
+                out: self.classes,
+                inp: nf,
+                delta,
+                act: x.data().to_vec(),
+                weight: true,
+                bias: self.bias,
+            }],
+        }
+    }
+
     /// The mean training loss (weights `mᵢ`, divided by `n`) plus `(λ/2)‖θ‖²`, and its
     /// gradient.
     pub fn loss_and_grad(&self) -> (f64, Vec<f64>) {
@@ -412,6 +444,12 @@ impl Objective for SoftmaxRegression {
                 self.grad_from(&self.residual(f, self.y[i]), f)
             })
             .collect())
+    }
+
+    fn train_blocks(&self, rows: &[usize]) -> Result<GradBlocks> {
+        let x = self.x.select_rows(rows)?;
+        let y: Vec<usize> = rows.iter().map(|&i| self.y[i]).collect();
+        Ok(self.blocks_of(&x, &y))
     }
 
     /// `H = (1/n) Σ mᵢ (diag pᵢ − pᵢpᵢᵀ) ⊗ f̃ᵢf̃ᵢᵀ + λI` (f̃ = [f, 1] with a bias): one
@@ -586,8 +624,99 @@ impl ModelObjective {
         Ok(out)
     }
 
-    /// `∇ℓ` of each example of `x`, `y` (one backward pass per example, in parallel).
+    /// `∇ℓ` of each example of `x`, `y`, in state-dict order.
     pub fn grads_of(&self, x: &Tensor<f64>, y: &[usize]) -> Result<Vec<Vec<f64>>> {
+        Ok(self.blocks_of(x, y)?.dense())
+    }
+
+    /// The selected parameters by layer (layer index, weight selected, bias selected),
+    /// if every one belongs to a convolution or a linear layer; `None` otherwise.
+    fn batched_layers(&self) -> Option<Vec<(usize, bool, bool)>> {
+        let mut p = 0;
+        let mut out = Vec::new();
+        for (li, layer) in self.model.arch.layers.iter().enumerate() {
+            let k = layer.params().len();
+            let sel: Vec<bool> = (p..p + k).map(|j| self.selected.contains(&j)).collect();
+            p += k;
+            if !sel.contains(&true) {
+                continue;
+            }
+            match layer {
+                LayerSpec::Conv2d { .. } | LayerSpec::Linear { .. } => {
+                    out.push((li, sel[0], sel[1]))
+                }
+                _ => return None,
+            }
+        }
+        Some(out)
+    }
+
+    /// `∇ℓ` of each example of `x`, `y` as [`GradBlocks`].
+    ///
+    /// When every selected parameter belongs to a convolution or a linear layer, from one
+    /// batched forward and backward pass per chunk of examples: no layer mixes examples,
+    /// so the gradient of the summed loss at a layer's output holds each example's own
+    /// `δᵢ = ∂ℓᵢ/∂z`, and with the layer's input `aᵢ` the weight gradient is `δᵢ aᵢᵀ`
+    /// (linear, kept factored) or `δᵢ · im2col(aᵢ)ᵀ` (convolution), the bias gradient
+    /// `δᵢ` summed over positions.
+    /// Otherwise (a GRU or an attention layer selected) one backward pass per example.
+    pub fn blocks_of(&self, x: &Tensor<f64>, y: &[usize]) -> Result<GradBlocks> {
+        let Some(layers) = self.batched_layers() else {
+            return GradBlocks::from_dense(&self.grads_one_by_one(x, y)?);
+        };
+        if x.shape().first() != Some(&y.len()) {
+            return invalid(format!(
+                "{} inputs but {} labels",
+                x.shape().first().unwrap_or(&0),
+                y.len()
+            ));
+        }
+        let n = y.len();
+        let per: usize = x.shape()[1..].iter().product();
+        let arch = &self.model.arch;
+        let parts: Vec<GradBlocks> = (0..n.div_ceil(MODEL_CHUNK))
+            .into_par_iter()
+            .map(|c| {
+                let (a, b) = (c * MODEL_CHUNK, ((c + 1) * MODEL_CHUNK).min(n));
+                let rows = b - a;
+                let mut shape = vec![rows];
+                shape.extend_from_slice(&x.shape()[1..]);
+                let xc = Tensor::new(&shape, x.data()[a * per..b * per].to_vec())?;
+                // the input is the leaf: every layer's output gets its gradient, and no
+                // weight gradient summed over the chunk is computed
+                let mut tape = Tape::new();
+                let xv = tape.leaf(xc);
+                let vars = self.model.bind(&mut tape, false);
+                let f = self.model.forward(&mut tape, xv, &vars)?;
+                let losses = tape.cross_entropy_per_example(f.logits, &y[a..b])?;
+                let grads =
+                    tape.backward_with(losses, Tensor::ones(&[rows]), BackwardRule::Standard)?;
+                let mut blocks = Vec::with_capacity(layers.len());
+                for &(li, weight, bias) in &layers {
+                    let z = f.activation(arch.layers[li].name())?;
+                    let input = match li {
+                        0 => xv,
+                        _ => f.activation(arch.layers[li - 1].name())?,
+                    };
+                    let delta = grads.get(z);
+                    let act = tape.value(input);
+                    blocks.push(layer_block(
+                        &arch.layers[li],
+                        act,
+                        delta.data(),
+                        rows,
+                        weight,
+                        bias,
+                    )?);
+                }
+                Ok(GradBlocks { n: rows, blocks })
+            })
+            .collect::<Result<_>>()?;
+        GradBlocks::concat(parts)
+    }
+
+    /// `∇ℓ` of each example by its own backward pass (any architecture), in parallel.
+    fn grads_one_by_one(&self, x: &Tensor<f64>, y: &[usize]) -> Result<Vec<Vec<f64>>> {
         let per: usize = x.shape()[1..].iter().product();
         let mut row_shape = vec![1];
         row_shape.extend_from_slice(&x.shape()[1..]);
@@ -744,10 +873,98 @@ impl Objective for ModelObjective {
     }
 
     fn train_grads(&self, rows: &[usize]) -> Result<Vec<Vec<f64>>> {
+        Ok(self.train_blocks(rows)?.dense())
+    }
+
+    fn train_blocks(&self, rows: &[usize]) -> Result<GradBlocks> {
         let x = self.x.select_rows(rows)?;
         let y: Vec<usize> = rows.iter().map(|&i| self.y[i]).collect();
-        self.grads_of(&x, &y)
+        self.blocks_of(&x, &y)
     }
+}
+
+/// One layer's per-example gradients from its input `act` (`rows` examples) and the
+/// gradient `delta` at its output (see [`ModelObjective::blocks_of`]).
+fn layer_block(
+    layer: &LayerSpec,
+    act: &Tensor<f64>,
+    delta: &[f64],
+    rows: usize,
+    weight: bool,
+    bias: bool,
+) -> Result<Block> {
+    let a = act.data();
+    let (o, geom) = match layer {
+        LayerSpec::Linear { in_f, out_f, .. } if act.shape().len() == 2 => {
+            return Ok(Block::Outer {
+                out: *out_f,
+                inp: *in_f,
+                delta: delta.to_vec(),
+                act: a.to_vec(),
+                weight,
+                bias,
+            });
+        }
+        LayerSpec::Conv2d {
+            out_ch,
+            k,
+            stride,
+            pad,
+            ..
+        } => {
+            let s = act.shape();
+            let g = ConvGeom {
+                n: 1,
+                c: s[1],
+                h: s[2],
+                w: s[3],
+                o: *out_ch,
+                kh: *k,
+                kw: *k,
+                stride: *stride,
+                pad: *pad,
+            };
+            (*out_ch, g)
+        }
+        other => {
+            return invalid(format!(
+                "no batched per-example gradient for layer {} on a {}-dimensional input",
+                other.name(),
+                act.shape().len()
+            ));
+        }
+    };
+    let (pos, ck) = (geom.ho() * geom.wo(), geom.ck());
+    let d = o * (ck * weight as usize + bias as usize);
+    let per_in = a.len() / rows.max(1);
+    let mut g = vec![0.0; rows * d];
+    let mut cols = vec![0.0; ck * pos];
+    for i in 0..rows {
+        let out = &mut g[i * d..(i + 1) * d];
+        // δᵢ is [o, positions]
+        let di = &delta[i * o * pos..(i + 1) * o * pos];
+        if weight {
+            im2col(&geom, &a[i * per_in..(i + 1) * per_in], &mut cols, pos);
+            gemm(
+                o,
+                pos,
+                ck,
+                di,
+                false,
+                &cols,
+                true,
+                &mut out[..o * ck],
+                false,
+            );
+        }
+        if bias {
+            let b = &mut out[o * ck * weight as usize..];
+            for (c, bc) in b.iter_mut().enumerate() {
+                *bc = di[c * pos..(c + 1) * pos].iter().sum();
+            }
+        }
+    }
+    Ok(Block::Dense { d, g })
 }
 
 /// The model's last linear layer as a [`SoftmaxRegression`] on the features that feed
@@ -784,4 +1001,61 @@ pub fn last_layer(
     let to64 = |t: &Tensor<f32>| t.data().iter().map(|&v| v as f64).collect::<Vec<_>>();
     reg.set_layer(&to64(w), b.map(to64).as_deref())?;
     Ok((reg, name.clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nn::arch::Arch;
+
+    fn inputs(shape: &[usize], seed: u64) -> Tensor<f64> {
+        let n: usize = shape.iter().product();
+        let v = (0..n)
+            .map(|i| ((i as u64 * 7919 + seed * 104_729) % 997) as f64 / 498.5 - 1.0)
+            .collect();
+        Tensor::new(shape, v).unwrap()
+    }
+
+    /// The batched per-example gradients equal one backward pass per example, for
+    /// convolutions with and without padding and stride, linear layers, every parameter
+    /// or some layers, over more than one chunk of examples.
+    #[test]
+    fn batched_per_example_gradients_equal_one_pass_each() {
+        let n = MODEL_CHUNK + 5;
+        for (arch, shape, sets) in [
+            (
+                "seq:conv2d(1,3,3,padding=1),relu,maxpool2d(2),conv2d(3,4,3,stride=2),relu,flatten,linear(16,5),relu,linear(5,3)",
+                vec![n, 1, 10, 10],
+                vec![
+                    ParamSet::All,
+                    ParamSet::Layers(vec!["3".into(), "8".into()]),
+                    ParamSet::Layers(vec!["0".into()]),
+                ],
+            ),
+            (
+                "seq:conv2d(2,3,3),relu,adaptiveavgpool2d(1),flatten,linear(3,4)",
+                vec![n, 2, 6, 6],
+                vec![ParamSet::All],
+            ),
+        ] {
+            let arch = Arch::from_name(arch).unwrap();
+            let model = Model::<f64>::init(arch, 3);
+            let x = inputs(&shape, 1);
+            let y: Vec<usize> = (0..n).map(|i| (i * 7) % 3).collect();
+            for set in sets {
+                let obj =
+                    ModelObjective::new(model.clone(), &set, x.clone(), y.clone(), 0.0).unwrap();
+                let fast = obj.grads_of(&x, &y).unwrap();
+                let slow = obj.grads_one_by_one(&x, &y).unwrap();
+                let scale = slow.iter().flatten().fold(0.0f64, |m, v| m.max(v.abs()));
+                assert!(scale > 0.0);
+                for (a, b) in fast.iter().zip(&slow) {
+                    assert_eq!(a.len(), b.len(), "{set:?}");
+                    for (u, v) in a.iter().zip(b) {
+                        assert!((u - v).abs() <= 1e-13 * scale, "{set:?}: {u} vs {v}");
+                    }
+                }
+            }
+        }
+    }
 }
