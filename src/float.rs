@@ -83,21 +83,42 @@ pub trait Float:
         rsc: isize,
         csc: isize,
     ) {
-        for i in 0..m {
-            for j in 0..n {
-                let mut acc = Self::zero();
-                for p in 0..k {
-                    let av = a[(i as isize * rsa + p as isize * csa) as usize];
-                    let bv = b[(p as isize * rsb + j as isize * csb) as usize];
-                    acc += av * bv;
-                }
-                let ci = (i as isize * rsc + j as isize * csc) as usize;
-                c[ci] = if beta == Self::zero() {
-                    alpha * acc
-                } else {
-                    alpha * acc + beta * c[ci]
-                };
+        gemm_loop(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc)
+    }
+}
+
+/// [`Float::gemm`]'s generic triple loop.
+#[allow(clippy::too_many_arguments)]
+pub fn gemm_loop<T: Float>(
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: T,
+    a: &[T],
+    rsa: isize,
+    csa: isize,
+    b: &[T],
+    rsb: isize,
+    csb: isize,
+    beta: T,
+    c: &mut [T],
+    rsc: isize,
+    csc: isize,
+) {
+    for i in 0..m {
+        for j in 0..n {
+            let mut acc = T::zero();
+            for p in 0..k {
+                let av = a[(i as isize * rsa + p as isize * csa) as usize];
+                let bv = b[(p as isize * rsb + j as isize * csb) as usize];
+                acc += av * bv;
             }
+            let ci = (i as isize * rsc + j as isize * csc) as usize;
+            c[ci] = if beta == T::zero() {
+                alpha * acc
+            } else {
+                alpha * acc + beta * c[ci]
+            };
         }
     }
 }

@@ -83,11 +83,17 @@ pub fn data(args: &DataArgs) -> Result<()> {
         )));
     }
     let scoring = ["influence", "tracin", "representer"];
-    let given: [(&str, bool, &[&str]); 10] = [
+    let given: [(&str, bool, &[&str]); 12] = [
         ("--test-index", args.test_index.is_some(), &scoring),
         ("--params", args.params.is_some(), &["influence", "tracin"]),
         ("--solver", args.solver.is_some(), &["influence"]),
         ("--damping", args.damping.is_some(), &["influence"]),
+        ("--cg-tol", args.cg_tol.is_some(), &["influence"]),
+        (
+            "--cg-iterations",
+            args.cg_iterations.is_some(),
+            &["influence"],
+        ),
         ("--lissa-scale", args.lissa_scale.is_some(), &["influence"]),
         ("--lissa-depth", args.lissa_depth.is_some(), &["influence"]),
         (
@@ -114,6 +120,13 @@ pub fn data(args: &DataArgs) -> Result<()> {
         return Err(Error::Invalid(format!(
             "--solver '{s}': use explicit, cg or lissa"
         )));
+    }
+    if (args.cg_tol.is_some() || args.cg_iterations.is_some())
+        && !matches!(solver_name, Some("cg") | None)
+    {
+        return Err(Error::Invalid(
+            "--cg-tol and --cg-iterations are read by --solver cg only".into(),
+        ));
     }
     if (args.lissa_scale.is_some() || args.lissa_depth.is_some() || args.lissa_repeats.is_some())
         && solver_name != Some("lissa")
@@ -535,26 +548,58 @@ fn score(
                     batch: Some(64),
                     seed: args.seed,
                 },
-                Some(_) => Solver::Cg {
-                    tol: 1e-8,
-                    max_iter: 500,
-                },
-                None if obj.dim() <= 3000 => Solver::Explicit,
-                None => Solver::Cg {
-                    tol: 1e-8,
-                    max_iter: 500,
+                None if obj.dim() <= 3000
+                    && args.cg_tol.is_none()
+                    && args.cg_iterations.is_none() =>
+                {
+                    Solver::Explicit
+                }
+                _ => Solver::Cg {
+                    tol: args.cg_tol.unwrap_or(1e-6),
+                    max_iter: args.cg_iterations.unwrap_or(500),
                 },
             };
             let name = solver.name();
-            let inv = InverseHvp::new(obj.as_ref(), damping, solver)?;
             let grads = test_blocks(model, test, params)?.dense();
-            let pb = progress_bar(grads.len() as u64, "influence");
-            let mut out = Vec::with_capacity(grads.len() * nt);
-            for g in &grads {
-                out.extend(influence(&inv, g)?);
-                pb.inc(1);
+            // a bar over the test examples, or for the iterative solvers one over each
+            // solve's steps, restarted for every test example
+            let steps = match &solver {
+                Solver::Cg { max_iter, .. } => Some((*max_iter as u64, "CG residual")),
+                Solver::Lissa { depth, repeats, .. } => {
+                    Some(((depth * repeats) as u64, "LiSSA ‖h‖/‖v‖"))
+                }
+                Solver::Explicit => None,
+            };
+            let inner = steps.map(|(len, what)| {
+                let pb = progress_bar(len, name);
+                pb.set_message(what);
+                pb
+            });
+            let mut inv = InverseHvp::new(obj.as_ref(), damping, solver)?;
+            if let Some(pb) = &inner {
+                let what = steps.map_or("", |s| s.1);
+                inv = inv.on_step(move |i, r| {
+                    pb.set_position(i as u64);
+                    pb.set_message(format!("{what} {r:.2e}"));
+                });
             }
-            pb.finish_and_clear();
+            let bar = match inner {
+                Some(_) => indicatif::ProgressBar::hidden(),
+                None => progress_bar(grads.len() as u64, "influence"),
+            };
+            let mut out = Vec::with_capacity(grads.len() * nt);
+            for (t, g) in grads.iter().enumerate() {
+                if let Some(pb) = &inner {
+                    pb.reset();
+                    pb.set_prefix(format!("{name} {}/{}", t + 1, grads.len()));
+                }
+                out.extend(influence(&inv, g)?);
+                bar.inc(1);
+            }
+            bar.finish_and_clear();
+            if let Some(pb) = &inner {
+                pb.finish_and_clear();
+            }
             let self_scores = if name == "explicit" {
                 Some(self_influence(&inv, &(0..nt).collect::<Vec<_>>())?)
             } else {

@@ -386,6 +386,12 @@ pub struct DataArgs {
     /// influence: damping δ added to the Hessian's diagonal (default 0.01).
     #[arg(long, allow_negative_numbers = true, value_parser = non_negative)]
     pub damping: Option<f64>,
+    /// influence with --solver cg: stop at this relative residual ‖r‖/‖v‖ (default 1e-6).
+    #[arg(long, allow_negative_numbers = true, value_parser = positive)]
+    pub cg_tol: Option<f64>,
+    /// influence with --solver cg: at most this many iterations (default 500).
+    #[arg(long, allow_negative_numbers = true, value_parser = count)]
+    pub cg_iterations: Option<usize>,
     /// influence with --solver lissa: scale, above the Hessian's largest eigenvalue (default 10).
     #[arg(long, allow_negative_numbers = true, value_parser = positive)]
     pub lissa_scale: Option<f64>,

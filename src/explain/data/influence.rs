@@ -69,12 +69,17 @@ impl Solver {
     }
 }
 
+/// Called after every step of an iterative solver: CG's iteration and relative residual
+/// `‖r‖/‖v‖`, or LiSSA's step (counted over the repeats) and the size of its last change.
+pub type StepHook<'a> = Box<dyn Fn(usize, f64) + Sync + 'a>;
+
 /// `(H + δI)⁻¹` applied by one solver (the explicit one keeps its factor).
 pub struct InverseHvp<'a> {
     obj: &'a dyn Objective,
     damping: f64,
     solver: Solver,
     factor: Option<Vec<f64>>,
+    on_step: Option<StepHook<'a>>,
 }
 
 const DAMPING_HINT: &str = "raise --damping until H + δI is positive definite (a network's Hessian often has negative eigenvalues; try ten times the current value)";
@@ -118,7 +123,20 @@ impl<'a> InverseHvp<'a> {
             damping,
             solver,
             factor,
+            on_step: None,
         })
+    }
+
+    /// Reports every step of the iterative solvers to `hook` (a progress bar).
+    pub fn on_step(mut self, hook: impl Fn(usize, f64) + Sync + 'a) -> Self {
+        self.on_step = Some(Box::new(hook));
+        self
+    }
+
+    fn step(&self, i: usize, v: f64) {
+        if let Some(h) = &self.on_step {
+            h(i, v);
+        }
     }
 
     /// `(H + δI) v`.
@@ -160,7 +178,7 @@ impl<'a> InverseHvp<'a> {
         let mut r = b.to_vec();
         let mut p = r.clone();
         let mut rr = dot(&r, &r);
-        for _ in 0..max_iter {
+        for it in 0..max_iter {
             let hp = self.damped(None, &p)?;
             let curv = dot(&p, &hp);
             if curv.is_nan() || curv <= 0.0 {
@@ -173,6 +191,7 @@ impl<'a> InverseHvp<'a> {
             x.iter_mut().zip(&p).for_each(|(xi, pi)| *xi += alpha * pi);
             r.iter_mut().zip(&hp).for_each(|(ri, hi)| *ri -= alpha * hi);
             let rr_new = dot(&r, &r);
+            self.step(it + 1, rr_new.sqrt() / bnorm);
             if rr_new.sqrt() <= tol * bnorm {
                 return Ok(x);
             }
@@ -183,7 +202,7 @@ impl<'a> InverseHvp<'a> {
             rr = rr_new;
         }
         invalid(format!(
-            "conjugate gradient did not reach relative residual {tol:e} in {max_iter} iterations (now {:.3e}); raise --cg-iterations or --damping",
+            "conjugate gradient did not reach relative residual {tol:e} in {max_iter} iterations (now {:.3e}); raise --cg-iterations, --cg-tol or --damping",
             rr.sqrt() / bnorm
         ))
     }
@@ -220,6 +239,7 @@ impl<'a> InverseHvp<'a> {
                     h[j] = v[j] + h[j] - (hh[j] + self.damping * h[j]) / scale;
                 }
                 let norm = h.iter().map(|a| a * a).sum::<f64>().sqrt();
+                self.step(rep * depth + step + 1, norm / vnorm.max(1e-300));
                 if !norm.is_finite() || norm > 1e6 * vnorm.max(1e-300) * (step + 1) as f64 {
                     return invalid(format!(
                         "LiSSA diverged (repeat {}, step {}, ‖h‖ = {norm:.3e}): --lissa-scale {scale} is below the largest eigenvalue of H + δI; raise it",
