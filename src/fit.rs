@@ -1,5 +1,5 @@
 //! Training loops and evaluation: seeded shuffling, Adam with a cosine learning-rate
-//! schedule, a progress bar, a JSON-lines log, and accuracy with a confusion matrix.
+//! schedule (or SGD with momentum at a constant rate, [`Optim`]), a progress bar, a JSON-lines log, and accuracy with a confusion matrix.
 
 use crate::data::Dataset;
 use crate::data::source::{DataSpec, Loaded};
@@ -7,7 +7,7 @@ use crate::error::{Result, invalid};
 use crate::nn::Arch;
 use crate::nn::Model;
 use crate::nn::train::{train_step_logits, train_step_mse};
-use crate::optim::{Adam, Optimizer, Schedule};
+use crate::optim::{Adam, Optimizer, Schedule, Sgd};
 use crate::tensor::Tensor;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
@@ -24,6 +24,18 @@ pub struct TrainConfig {
     pub batch: usize,
     pub lr: f64,
     pub seed: u64,
+    pub optimizer: Optim,
+}
+
+/// The optimizer and learning-rate schedule of a training run.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub enum Optim {
+    /// Adam on a cosine schedule from `lr` down to 2% of it (every reference model).
+    #[default]
+    AdamCosine,
+    /// SGD with (PyTorch's) momentum at a constant rate: Toneva et al.'s forgetting runs
+    /// use `lr` 0.01 and momentum 0.5.
+    Sgd { momentum: f64 },
 }
 
 impl TrainConfig {
@@ -48,8 +60,14 @@ impl TrainConfig {
 
     /// A short description stored in model files and used as a cache key.
     pub fn describe(&self) -> String {
+        let optim = match self.optimizer {
+            Optim::AdamCosine => "optimizer=adam schedule=cosine".to_string(),
+            Optim::Sgd { momentum } => {
+                format!("optimizer=sgd momentum={momentum} schedule=constant")
+            }
+        };
         format!(
-            "epochs={} batch={} lr={} seed={} optimizer=adam schedule=cosine",
+            "epochs={} batch={} lr={} seed={} {optim}",
             self.epochs, self.batch, self.lr, self.seed
         )
     }
@@ -58,12 +76,17 @@ impl TrainConfig {
 impl TrainConfig {
     /// As model-file metadata entries (`train.epochs`, ...).
     pub fn to_metadata(&self) -> Vec<(String, String)> {
-        vec![
+        let mut out = vec![
             ("train.epochs".into(), self.epochs.to_string()),
             ("train.batch".into(), self.batch.to_string()),
             ("train.lr".into(), format!("{:e}", self.lr)),
             ("train.seed".into(), self.seed.to_string()),
-        ]
+        ];
+        // Adam, the default, is not written (files from before the choice read the same)
+        if let Optim::Sgd { momentum } = self.optimizer {
+            out.push(("train.optimizer".into(), format!("sgd-momentum-{momentum}")));
+        }
+        out
     }
 
     /// Reads [`TrainConfig::to_metadata`]'s entries back; `None` if any is missing.
@@ -74,6 +97,12 @@ impl TrainConfig {
             batch: get("train.batch")?.parse().ok()?,
             lr: get("train.lr")?.parse().ok()?,
             seed: get("train.seed")?.parse().ok()?,
+            optimizer: match get("train.optimizer") {
+                None => Optim::AdamCosine,
+                Some(s) => Optim::Sgd {
+                    momentum: s.strip_prefix("sgd-momentum-")?.parse().ok()?,
+                },
+            },
         })
     }
 }
@@ -199,7 +228,7 @@ pub fn fit_observed(
         return invalid("the training set is empty");
     }
     let step = |model: &mut Model<f32>,
-                opt: &mut Adam<f32>,
+                opt: &mut dyn Optimizer<f32>,
                 epoch: usize,
                 idx: &[usize],
                 observer: &mut dyn Observer| {
@@ -233,7 +262,7 @@ pub fn fit_regression(
         ));
     }
     let step = |model: &mut Model<f32>,
-                opt: &mut Adam<f32>,
+                opt: &mut dyn Optimizer<f32>,
                 _: usize,
                 idx: &[usize],
                 _: &mut dyn Observer| {
@@ -286,7 +315,7 @@ pub fn train_vae(
     let latent = model.param("decoder.fc1.weight")?.shape()[1];
     let mut step_no = 0u64;
     let step = |model: &mut Model<f32>,
-                opt: &mut Adam<f32>,
+                opt: &mut dyn Optimizer<f32>,
                 _: usize,
                 idx: &[usize],
                 _: &mut dyn Observer| {
@@ -358,7 +387,7 @@ impl Observer for Quiet {
 }
 
 /// The loop every fit shares: `cfg.epochs` passes over `n` examples in seeded random
-/// minibatches (every example once per epoch), Adam with a cosine schedule, `step` on
+/// minibatches (every example once per epoch), the optimizer of `cfg.optimizer`, `step` on
 /// each minibatch (returning its mean loss), `eval` after each epoch (test accuracy, if
 /// any), the observer's `epoch_end`, and a progress bar and one JSON line per epoch
 /// unless the observer is quiet.
@@ -370,7 +399,7 @@ fn run_epochs(
     observer: &mut dyn Observer,
     mut step: impl FnMut(
         &mut Model<f32>,
-        &mut Adam<f32>,
+        &mut dyn Optimizer<f32>,
         usize,
         &[usize],
         &mut dyn Observer,
@@ -387,12 +416,20 @@ fn run_epochs(
         return invalid(format!("learning rate must be ≥ 0, got {}", cfg.lr));
     }
     let mut rng = StdRng::seed_from_u64(cfg.seed ^ 0x5EED_5EED);
-    let mut opt = Adam::new(cfg.lr);
     let steps_per_epoch = n.div_ceil(cfg.batch);
     let total = steps_per_epoch * cfg.epochs;
-    let schedule = Schedule::Cosine {
-        total,
-        min_lr: cfg.lr * 0.02,
+    let (mut opt, schedule): (Box<dyn Optimizer<f32>>, _) = match cfg.optimizer {
+        Optim::AdamCosine => (
+            Box::new(Adam::new(cfg.lr)),
+            Schedule::Cosine {
+                total,
+                min_lr: cfg.lr * 0.02,
+            },
+        ),
+        Optim::Sgd { momentum } => (
+            Box::new(Sgd::new(cfg.lr).momentum(momentum, false)),
+            Schedule::Constant,
+        ),
     };
     let pb = if quiet {
         ProgressBar::hidden()
@@ -408,7 +445,7 @@ fn run_epochs(
         let (mut loss_sum, mut seen) = (0.0, 0usize);
         for idx in order.chunks(cfg.batch) {
             opt.set_lr(schedule.lr(cfg.lr, step_no));
-            let loss = step(model, &mut opt, epoch, idx, observer)?;
+            let loss = step(model, opt.as_mut(), epoch, idx, observer)?;
             if !loss.is_finite() {
                 return invalid(format!(
                     "training diverged at step {step_no} (loss {loss}); try a smaller --lr"

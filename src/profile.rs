@@ -174,6 +174,7 @@ impl Profile {
                 batch,
                 lr,
                 seed: 0,
+                optimizer: Default::default(),
             },
             cam_layer,
             lime_features,

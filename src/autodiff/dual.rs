@@ -282,7 +282,7 @@ impl<T: Float> Float for Dual<T> {
         }
         if beta_eps != T::one() {
             // neither factor had an ε part: C′ = β C′ only
-            ce.iter_mut().for_each(|e| *e = *e * be0);
+            ce.iter_mut().for_each(|e| *e *= be0);
         }
         let span = (m as isize - 1) * rsc + (n as isize - 1) * csc + 1;
         if rsc == rsc2 && csc == csc2 && span as usize == m * n {

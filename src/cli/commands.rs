@@ -51,6 +51,7 @@ pub fn run(cmd: Command) -> Result<()> {
             epochs,
             batch,
             lr,
+            sgd_momentum,
             seed,
             out,
             label_noise,
@@ -69,6 +70,9 @@ pub fn run(cmd: Command) -> Result<()> {
             cfg.epochs = epochs.unwrap_or(cfg.epochs);
             cfg.batch = batch.unwrap_or(cfg.batch);
             cfg.lr = lr.unwrap_or(cfg.lr);
+            if let Some(momentum) = sgd_momentum {
+                cfg.optimizer = crate::fit::Optim::Sgd { momentum };
+            }
             let spec = profile.data_spec(data.as_deref(), synth_n, debias);
             train(
                 a,
@@ -130,6 +134,7 @@ pub fn run(cmd: Command) -> Result<()> {
         Command::Visualize(args) => super::global::visualize(&args),
         Command::Attack(args) => super::global::attack(&args),
         Command::Distil(args) => super::global::distil(&args),
+        Command::Reproduce(args) => super::reproduce::reproduce(&args),
         Command::Compare(args) => super::compare::compare(&args),
         Command::Tour {
             out,

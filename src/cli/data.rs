@@ -115,17 +115,17 @@ pub fn data(args: &DataArgs) -> Result<()> {
     }
     let solver_name = args.solver.as_deref();
     if let Some(s) = solver_name
-        && !["explicit", "cg", "lissa"].contains(&s)
+        && !["explicit", "cg", "minres", "lissa"].contains(&s)
     {
         return Err(Error::Invalid(format!(
-            "--solver '{s}': use explicit, cg or lissa"
+            "--solver '{s}': use explicit, cg, minres or lissa"
         )));
     }
     if (args.cg_tol.is_some() || args.cg_iterations.is_some())
-        && !matches!(solver_name, Some("cg") | None)
+        && !matches!(solver_name, Some("cg") | Some("minres") | None)
     {
         return Err(Error::Invalid(
-            "--cg-tol and --cg-iterations are read by --solver cg only".into(),
+            "--cg-tol and --cg-iterations are read by --solver cg and minres only".into(),
         ));
     }
     if (args.lissa_scale.is_some() || args.lissa_depth.is_some() || args.lissa_repeats.is_some())
@@ -554,6 +554,10 @@ fn score(
                 {
                     Solver::Explicit
                 }
+                Some("minres") => Solver::Minres {
+                    tol: args.cg_tol.unwrap_or(1e-6),
+                    max_iter: args.cg_iterations.unwrap_or(500),
+                },
                 _ => Solver::Cg {
                     tol: args.cg_tol.unwrap_or(1e-6),
                     max_iter: args.cg_iterations.unwrap_or(500),
@@ -565,6 +569,7 @@ fn score(
             // solve's steps, restarted for every test example
             let steps = match &solver {
                 Solver::Cg { max_iter, .. } => Some((*max_iter as u64, "CG residual")),
+                Solver::Minres { max_iter, .. } => Some((*max_iter as u64, "MINRES residual")),
                 Solver::Lissa { depth, repeats, .. } => {
                     Some(((depth * repeats) as u64, "LiSSA ‖h‖/‖v‖"))
                 }

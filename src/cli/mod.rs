@@ -8,6 +8,8 @@ pub mod evaluate;
 pub mod explain;
 pub mod global;
 pub mod inside;
+pub mod reproduce;
+mod reproduce_influence;
 mod results;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -63,9 +65,14 @@ pub enum Command {
         epochs: Option<usize>,
         #[arg(long, allow_negative_numbers = true, value_parser = count)]
         batch: Option<usize>,
-        /// Adam's learning rate (a positive number).
+        /// The learning rate (a positive number): Adam's peak on its cosine schedule, or
+        /// SGD's constant rate with --sgd-momentum.
         #[arg(long, allow_negative_numbers = true, value_parser = positive)]
         lr: Option<f64>,
+        /// Train with SGD at a constant rate and this momentum (0 ≤ m < 1) instead of Adam on
+        /// a cosine schedule (Toneva et al.'s forgetting runs: --lr 0.01 --sgd-momentum 0.5).
+        #[arg(long, allow_negative_numbers = true, value_parser = fraction)]
+        sgd_momentum: Option<f64>,
         #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = seed)]
         seed: u64,
         #[arg(long)]
@@ -186,6 +193,11 @@ pub enum Command {
     /// Distil a model into a decision tree on its pixels: fidelity, accuracy and size
     /// against depth.
     Distil(Box<DistilArgs>),
+    /// Reproduce a training-data paper's experiment: forgetting-removal (Toneva et al.:
+    /// remove the least-forgotten digits or as many at random, retrain) or influence-cnn
+    /// (Koh & Liang: influence predicted against leave-one-out retraining for a small
+    /// tanh CNN); writes DIR/results.csv and DIR/index.html with the figure.
+    Reproduce(Box<ReproduceArgs>),
     /// Describe a model file: architecture, parameters, metadata.
     Info {
         #[arg(long)]
@@ -359,6 +371,51 @@ pub struct DataOutArgs {
     pub force: bool,
 }
 
+/// The options of `lamppost reproduce`.
+#[derive(Args, Debug)]
+pub struct ReproduceArgs {
+    /// forgetting-removal or influence-cnn
+    pub claim: String,
+    /// MNIST IDX folder (default: the one the crate ships).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    #[arg(long, default_value = ".lamppost-cache")]
+    pub cache: PathBuf,
+    /// Training digits, the first N (default: forgetting-removal 20000, influence-cnn 5500).
+    #[arg(long, allow_negative_numbers = true, value_parser = count)]
+    pub train_n: Option<usize>,
+    /// Epochs of every training run (default: forgetting-removal 10, influence-cnn 30).
+    #[arg(long, allow_negative_numbers = true, value_parser = count)]
+    pub epochs: Option<usize>,
+    /// forgetting-removal: runs per setting, seeds 0 to K−1 (default 2).
+    #[arg(long, allow_negative_numbers = true, value_parser = count)]
+    pub seeds: Option<usize>,
+    /// forgetting-removal: shares of the training digits removed, comma-separated
+    /// (default 0.1,0.3,0.5,0.7).
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true, value_parser = number)]
+    pub fractions: Option<Vec<f64>>,
+    /// influence-cnn: training digits left out one at a time, those of largest |predicted
+    /// influence| (default 50).
+    #[arg(long, allow_negative_numbers = true, value_parser = count)]
+    pub removals: Option<usize>,
+    /// influence-cnn: damping δ added to the Hessian's diagonal (default 1; the paper's
+    /// 0.01, and 0.1, leave H + δI indefinite at our θ̂).
+    #[arg(long, allow_negative_numbers = true, value_parser = non_negative)]
+    pub damping: Option<f64>,
+    /// influence-cnn: the test digit (default: the one of the first 100 the model finds
+    /// hardest, largest loss).
+    #[arg(long, allow_negative_numbers = true, value_parser = index)]
+    pub test_index: Option<usize>,
+    /// Smaller data and shorter training (about a minute), for a first look.
+    #[arg(long)]
+    pub quick: bool,
+    /// The report folder (refused if it holds files, unless --force).
+    #[arg(long)]
+    pub out: PathBuf,
+    #[arg(long)]
+    pub force: bool,
+}
+
 /// The options of `lamppost data`.
 #[derive(Args, Debug)]
 pub struct DataArgs {
@@ -380,16 +437,18 @@ pub struct DataArgs {
     /// layer names, comma-separated (conv1,fc1).
     #[arg(long, value_delimiter = ',')]
     pub params: Option<Vec<String>>,
-    /// influence: explicit, cg or lissa (default: explicit up to 3000 parameters, else cg).
+    /// influence: explicit, cg, minres (for a Hessian with negative eigenvalues) or lissa
+    /// (default: explicit up to 3000 parameters, else cg).
     #[arg(long)]
     pub solver: Option<String>,
     /// influence: damping δ added to the Hessian's diagonal (default 0.01).
     #[arg(long, allow_negative_numbers = true, value_parser = non_negative)]
     pub damping: Option<f64>,
-    /// influence with --solver cg: stop at this relative residual ‖r‖/‖v‖ (default 1e-6).
+    /// influence with --solver cg or minres: stop at this relative residual ‖r‖/‖v‖
+    /// (default 1e-6).
     #[arg(long, allow_negative_numbers = true, value_parser = positive)]
     pub cg_tol: Option<f64>,
-    /// influence with --solver cg: at most this many iterations (default 500).
+    /// influence with --solver cg or minres: at most this many iterations (default 500).
     #[arg(long, allow_negative_numbers = true, value_parser = count)]
     pub cg_iterations: Option<usize>,
     /// influence with --solver lissa: scale, above the Hessian's largest eigenvalue (default 10).

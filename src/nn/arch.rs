@@ -17,6 +17,11 @@ pub enum LayerSpec {
     Relu {
         name: String,
     },
+    /// `nn.Tanh` (smooth: Koh & Liang's influence CNN uses it so the loss has a Hessian
+    /// everywhere).
+    Tanh {
+        name: String,
+    },
     MaxPool2d {
         name: String,
         k: usize,
@@ -61,6 +66,7 @@ impl LayerSpec {
         match self {
             LayerSpec::Conv2d { name, .. }
             | LayerSpec::Relu { name }
+            | LayerSpec::Tanh { name }
             | LayerSpec::MaxPool2d { name, .. }
             | LayerSpec::GlobalAvgPool { name, .. }
             | LayerSpec::Flatten { name }
@@ -432,6 +438,7 @@ fn parse_layer(i: usize, item: &str) -> Result<LayerSpec> {
             }
         }
         "relu" => LayerSpec::Relu { name },
+        "tanh" => LayerSpec::Tanh { name },
         "maxpool2d" => {
             need(1)?;
             LayerSpec::MaxPool2d {
@@ -460,7 +467,7 @@ fn parse_layer(i: usize, item: &str) -> Result<LayerSpec> {
         }
         other => {
             return Err(bad(&format!(
-                "unknown layer '{other}' (supported: conv2d, relu, maxpool2d, adaptiveavgpool2d, flatten, linear)"
+                "unknown layer '{other}' (supported: conv2d, relu, tanh, maxpool2d, adaptiveavgpool2d, flatten, linear)"
             )));
         }
     };

@@ -251,6 +251,7 @@ impl<T: Float> Model<T> {
                     conv2d(tape, h, w, b, *stride, *pad)?
                 }
                 LayerSpec::Relu { .. } => tape.relu(h),
+                LayerSpec::Tanh { .. } => tape.tanh(h),
                 LayerSpec::MaxPool2d { k, stride, .. } => tape.maxpool2d(h, *k, *stride)?,
                 LayerSpec::GlobalAvgPool {
                     keep_spatial: true, ..

@@ -11,7 +11,7 @@ use crate::tensor::Tensor;
 /// Trains on one batch and returns the batch's mean loss (before the update).
 pub fn train_step<T: Float>(
     model: &mut Model<T>,
-    opt: &mut impl Optimizer<T>,
+    opt: &mut (impl Optimizer<T> + ?Sized),
     x: &Tensor<T>,
     y: &[usize],
 ) -> Result<f64> {
@@ -22,7 +22,7 @@ pub fn train_step<T: Float>(
 /// computed on (before the update).
 pub fn train_step_logits<T: Float>(
     model: &mut Model<T>,
-    opt: &mut impl Optimizer<T>,
+    opt: &mut (impl Optimizer<T> + ?Sized),
     x: &Tensor<T>,
     y: &[usize],
 ) -> Result<(f64, Tensor<T>)> {
@@ -43,7 +43,7 @@ pub fn train_step_logits<T: Float>(
 /// (same shape); returns the batch's loss before the update.
 pub fn train_step_mse<T: Float>(
     model: &mut Model<T>,
-    opt: &mut impl Optimizer<T>,
+    opt: &mut (impl Optimizer<T> + ?Sized),
     x: &Tensor<T>,
     target: &Tensor<T>,
 ) -> Result<f64> {

@@ -158,121 +158,42 @@ pub fn proponents_svg(
     tiles_svg(title, &columns, &rows)
 }
 
-/// One score and how well it finds the flipped labels.
-struct Finder {
-    name: &'static str,
-    scores: Vec<f64>,
-}
-
-/// The tour's chapter "Which training examples?": the label-noise story. mnist-cnn is
-/// trained on `train` (the first MNIST training digits) with 5% of the labels flipped
-/// (seeded), recording every presentation and keeping two checkpoints; the data map,
-/// forgetting events, TIDY, last-layer self-influence and TracIn self-influence each
-/// rank the training examples, and the page shows how well each finds the flipped ones,
+/// The tour's chapter "Which training examples?": the label-noise story
+/// ([`crate::explain::data::noise`]) on `train` (the first MNIST training digits) with
+/// 5% of the labels flipped: how well each training-data score finds the flipped ones,
 /// then the proponents and opponents of a few test digits.
 pub fn chapter(r: &mut Report, train: &Dataset, test: &Dataset, quick: bool) -> Result<()> {
-    use crate::data::inject_label_noise;
-    use crate::data::source::Loaded;
-    use crate::explain::data::datamap::data_map;
-    use crate::explain::data::forgetting::{forgetting_of, unforgettable_fraction};
-    use crate::explain::data::influence::{InverseHvp, Solver, influence, self_influence};
+    use crate::explain::data::forgetting::unforgettable_fraction;
+    use crate::explain::data::influence::{InverseHvp, Solver, influence};
+    use crate::explain::data::noise::label_noise;
     use crate::explain::data::objective::{Objective, last_layer};
-    use crate::explain::data::record::{Recorder, checkpoint_epochs};
-    use crate::explain::data::tidy::tidy;
-    use crate::explain::data::tracin::tracin_self;
-    use crate::explain::surrogate::roc_auc;
-    use crate::fit::train_new;
-    use crate::nn::Arch;
     use crate::profile::Profile;
     use crate::viz::report::esc;
 
     let start = std::time::Instant::now();
-    let arch = Arch::from_name("mnist-cnn")?;
-    let profile = Profile::of(&arch);
-    let unit = profile.to_unit();
-    let mut cfg = profile.train;
-    cfg.epochs = if quick { 2 } else { 4 };
-    let mut noisy = train.clone();
-    let n = noisy.len();
-    let changed = inject_label_noise(&mut noisy.y, noisy.classes.len(), 0.05, cfg.seed)?;
-    let mut flipped = vec![false; n];
-    let mut was = vec![None; n];
-    for &(i, orig) in &changed {
-        flipped[i] = true;
-        was[i] = Some(orig);
-    }
+    let epochs = if quick { 2 } else { 4 };
+    let n = train.len();
     eprintln!(
-        "which training examples: mnist-cnn on {n} digits, {} labels flipped, {} epochs",
-        changed.len(),
-        cfg.epochs
+        "which training examples: mnist-cnn on {n} digits, 5% of the labels flipped, {epochs} epochs"
     );
-    let data = Loaded {
-        train: noisy,
-        test: test.subset(&(0..test.len().min(2000)).collect::<Vec<_>>())?,
-        report: None,
-    };
-    let mut recorder = Recorder::new(cfg.epochs, n, checkpoint_epochs(2, cfg.epochs)?);
-    let t = train_new(arch, &data, &cfg, &mut std::io::sink(), &mut recorder)?;
-    let (record, kept) = recorder.finish(&t.model, "tour", |e| format!("epoch {e}"))?;
+    let test = test.subset(&(0..test.len().min(2000)).collect::<Vec<_>>())?;
+    let run = label_noise(train, &test, epochs, 0.05)?;
+    let unit = Profile::of(&run.trained.model.arch).to_unit();
+    let (data, flipped, was, t) = (&run.data, &run.flipped, &run.was, &run.trained);
+    let (map, stats, finders) = (&run.map, &run.forgetting, &run.finders);
+    let (reg, layer) = &run.last;
+    let changed = flipped.iter().filter(|&&f| f).count();
+    let kept = &run.kept;
     let noisy = &data.train;
-
-    // every score, larger = more suspect
-    let map = data_map(&record);
-    let stats = forgetting_of(&record);
-    let (tidy_scores, _) = tidy(&record);
-    let (reg, layer) = last_layer(&t.model, &noisy.x, noisy.y.clone(), 0.0)?;
-    let inv = InverseHvp::new(&reg, 0.01, Solver::Explicit)?;
-    let self_inf = self_influence(&inv, &(0..n).collect::<Vec<_>>())?;
-    let objs = kept
-        .iter()
-        .map(|(_, lr, m)| Ok((*lr, last_layer(m, &noisy.x, noisy.y.clone(), 0.0)?.0)))
-        .collect::<Result<Vec<_>>>()?;
-    let pairs: Vec<(f64, &dyn Objective)> = objs
-        .iter()
-        .map(|(lr, o)| (*lr, o as &dyn Objective))
-        .collect();
-    let tracin_scores = tracin_self(&pairs)?;
-    let finders = [
-        Finder {
-            name: "1 − confidence (data map)",
-            scores: map.iter().map(|p| 1.0 - p.confidence).collect(),
-        },
-        Finder {
-            name: "variability (data map)",
-            scores: map.iter().map(|p| p.variability).collect(),
-        },
-        Finder {
-            name: "1 − correctness (data map)",
-            scores: map.iter().map(|p| 1.0 - p.correctness).collect(),
-        },
-        Finder {
-            name: "forgetting events (Toneva)",
-            scores: stats.iter().map(|f| f.count as f64).collect(),
-        },
-        Finder {
-            name: "TIDY score (InterpretDL)",
-            scores: tidy_scores,
-        },
-        Finder {
-            name: "self-influence, last layer (Koh & Liang)",
-            scores: self_inf,
-        },
-        Finder {
-            name: "TracIn self-influence, last layer",
-            scores: tracin_scores,
-        },
-    ];
 
     r.heading("The label-noise story");
     r.paragraph(&format!(
-        "mnist-cnn trained on the first {n} MNIST training digits for {} epochs ({:.2}% test accuracy on 2000 test \
-         digits), after {} of the labels ({:.0}%) were changed to another class at random (seeded). Every presentation \
+        "mnist-cnn trained on the first {n} MNIST training digits for {epochs} epochs ({:.2}% test accuracy on 2000 test \
+         digits), after {changed} of the labels ({:.0}%) were changed to another class at random (seeded). Every presentation \
          of every example was recorded before its update (correct or not, the probability of its label), and the \
          weights were kept after epochs {}. Can the training data explain which labels are wrong?",
-        cfg.epochs,
         100.0 * t.eval.accuracy,
-        changed.len(),
-        100.0 * changed.len() as f64 / n as f64,
+        100.0 * changed as f64 / n as f64,
         kept.iter()
             .map(|(e, _, _)| e.to_string())
             .collect::<Vec<_>>()
@@ -280,7 +201,7 @@ pub fn chapter(r: &mut Report, train: &Dataset, test: &Dataset, quick: bool) -> 
     ));
     r.svg_figure(
         "data-map.svg",
-        datamap_svg(&map, Some(&flipped), "Data map"),
+        datamap_svg(map, Some(flipped), "Data map"),
         "Each dot is a training digit: x the variability (population standard deviation) of the probability of its \
          label across the epochs, y the mean (confidence). Easy examples sit top left, ambiguous ones to the right, \
          hard-to-learn ones bottom left; the flipped labels (red) gather in the hard-to-learn corner \
@@ -289,13 +210,10 @@ pub fn chapter(r: &mut Report, train: &Dataset, test: &Dataset, quick: bool) -> 
     let rows: Vec<Vec<String>> = finders
         .iter()
         .map(|f| {
-            let auc = roc_auc(&f.scores, &flipped).unwrap_or(f64::NAN);
-            let (top, _) = extremes(&f.scores, changed.len());
-            let hits = top.iter().filter(|&&i| flipped[i]).count();
             vec![
                 f.name.to_string(),
-                format!("{auc:.3}"),
-                format!("{hits} of {}", changed.len()),
+                format!("{:.3}", f.auroc(flipped)),
+                format!("{} of {changed}", f.hits(flipped)),
             ]
         })
         .collect();
@@ -312,11 +230,11 @@ pub fn chapter(r: &mut Report, train: &Dataset, test: &Dataset, quick: bool) -> 
         ],
         &rows,
     );
-    let var_auc = roc_auc(&finders[1].scores, &flipped).unwrap_or(f64::NAN);
+    let var_auc = finders[1].auroc(flipped);
     r.paragraph(&format!(
         "{:.1}% of the digits are unforgettable (learned once and never forgotten over {} epochs).{}",
-        100.0 * unforgettable_fraction(&stats),
-        cfg.epochs,
+        100.0 * unforgettable_fraction(stats),
+        epochs,
         if var_auc < 0.5 {
             " Variability finds the flipped labels worse than chance: a wrong label is rarely learned, so the \
              probability of it stays low and steady; the ambiguous region (high variability) holds digits the model \
@@ -344,7 +262,7 @@ pub fn chapter(r: &mut Report, train: &Dataset, test: &Dataset, quick: bool) -> 
     );
     r.svg_figure(
         "forgetting.svg",
-        forgetting_svg(&stats, "Forgetting events"),
+        forgetting_svg(stats, "Forgetting events"),
         "How many training digits were forgotten (correct, then wrong at the next presentation) how often; never \
          learned digits count as many events as presentations (Toneva et al. 2019).",
     );
@@ -352,6 +270,7 @@ pub fn chapter(r: &mut Report, train: &Dataset, test: &Dataset, quick: bool) -> 
     let shown: Vec<usize> = vec![0, 1, 2];
     let tests = data.test.subset(&shown)?;
     let (treg, _) = last_layer(&t.model, &tests.x, tests.y.clone(), 0.0)?;
+    let inv = InverseHvp::new(reg, 0.01, Solver::Explicit)?;
     let scores = treg
         .grads_of(&treg.x, &treg.y)
         .iter()
@@ -380,7 +299,7 @@ pub fn chapter(r: &mut Report, train: &Dataset, test: &Dataset, quick: bool) -> 
             reg.dim(),
             opponents_flipped,
             4 * shown.len(),
-            100.0 * changed.len() as f64 / n as f64
+            100.0 * changed as f64 / n as f64
         )),
     );
     r.paragraph(&format!(

@@ -19,7 +19,11 @@
 //!
 //! **Solvers** for `s = (H + δI)⁻¹ ∇ℓ_test`:
 //! - [`Solver::Explicit`]: the Hessian formed and factored (Cholesky), for small θ;
-//! - [`Solver::Cg`]: conjugate gradient with exact Hessian-vector products;
+//! - [`Solver::Cg`]: conjugate gradient with exact Hessian-vector products; it stops
+//!   with an error naming the damping at a direction of negative curvature;
+//! - [`Solver::Minres`] (Paige & Saunders 1975): the same products, for `H + δI` that is
+//!   symmetric but indefinite, as a network's Hessian away from a minimum often is (the
+//!   formula's inverse still exists when no eigenvalue is exactly −δ);
 //! - [`Solver::Lissa`] (Agarwal et al. 2017, as Koh & Liang use it):
 //!   `h₀ = v`, `h_j = v + (I − (H + δI)/scale) h_{j−1}` on minibatch products,
 //!   `s ≈ h_depth / scale`, averaged over repeats. It converges only if `scale` exceeds
@@ -48,6 +52,8 @@ pub enum Solver {
     Explicit,
     /// Conjugate gradient until `‖r‖ ≤ tol·‖v‖` or `max_iter` steps.
     Cg { tol: f64, max_iter: usize },
+    /// MINRES until `‖r‖ ≤ tol·‖v‖` or `max_iter` steps (indefinite `H + δI` allowed).
+    Minres { tol: f64, max_iter: usize },
     /// LiSSA: `repeats` runs of `depth` steps on minibatches of `batch` examples (all
     /// examples when `None`), seeded.
     Lissa {
@@ -64,6 +70,7 @@ impl Solver {
         match self {
             Solver::Explicit => "explicit",
             Solver::Cg { .. } => "cg",
+            Solver::Minres { .. } => "minres",
             Solver::Lissa { .. } => "lissa",
         }
     }
@@ -103,8 +110,12 @@ impl<'a> InverseHvp<'a> {
                     ))
                 })?)
             }
-            Solver::Cg { tol, max_iter } if tol.is_nan() || tol <= 0.0 || max_iter == 0 => {
-                return invalid("CG needs a positive tolerance and at least one iteration");
+            Solver::Cg { tol, max_iter } | Solver::Minres { tol, max_iter }
+                if tol.is_nan() || tol <= 0.0 || max_iter == 0 =>
+            {
+                return invalid(
+                    "CG and MINRES need a positive tolerance and at least one iteration",
+                );
             }
             Solver::Lissa {
                 scale,
@@ -158,6 +169,7 @@ impl<'a> InverseHvp<'a> {
                 v,
             )),
             Solver::Cg { tol, max_iter } => self.cg(v, *tol, *max_iter),
+            Solver::Minres { tol, max_iter } => self.minres(v, *tol, *max_iter),
             Solver::Lissa {
                 scale,
                 depth,
@@ -204,6 +216,69 @@ impl<'a> InverseHvp<'a> {
         invalid(format!(
             "conjugate gradient did not reach relative residual {tol:e} in {max_iter} iterations (now {:.3e}); raise --cg-iterations, --cg-tol or --damping",
             rr.sqrt() / bnorm
+        ))
+    }
+
+    /// MINRES without preconditioning (the recurrences of SciPy's `minres`): Lanczos
+    /// vectors of `H + δI`, the tridiagonal system solved by Givens rotations, `x`
+    /// updated every step; `‖b − (H + δI)x‖` is known without another product.
+    fn minres(&self, b: &[f64], tol: f64, max_iter: usize) -> Result<Vec<f64>> {
+        let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
+        let d = b.len();
+        let beta1 = dot(b, b).sqrt();
+        let mut x = vec![0.0; d];
+        if beta1 == 0.0 {
+            return Ok(x);
+        }
+        let (mut r1, mut r2, mut y) = (b.to_vec(), b.to_vec(), b.to_vec());
+        let (mut oldb, mut beta, mut dbar, mut epsln, mut phibar) = (0.0, beta1, 0.0, 0.0, beta1);
+        let (mut cs, mut sn) = (-1.0f64, 0.0f64);
+        let (mut w, mut w2) = (vec![0.0; d], vec![0.0; d]);
+        for it in 0..max_iter {
+            let v: Vec<f64> = y.iter().map(|yi| yi / beta).collect();
+            y = self.damped(None, &v)?;
+            if it > 0 {
+                y.iter_mut()
+                    .zip(&r1)
+                    .for_each(|(yi, ri)| *yi -= beta / oldb * ri);
+            }
+            let alfa = dot(&v, &y);
+            y.iter_mut()
+                .zip(&r2)
+                .for_each(|(yi, ri)| *yi -= alfa / beta * ri);
+            r1 = std::mem::replace(&mut r2, y.clone());
+            oldb = beta;
+            beta = dot(&r2, &y).sqrt();
+            let oldeps = epsln;
+            let delta = cs * dbar + sn * alfa;
+            let gbar = sn * dbar - cs * alfa;
+            epsln = sn * beta;
+            dbar = -cs * beta;
+            let gamma = gbar.hypot(beta).max(f64::EPSILON);
+            cs = gbar / gamma;
+            sn = beta / gamma;
+            let phi = cs * phibar;
+            phibar *= sn;
+            let w1 = std::mem::replace(&mut w2, w.clone());
+            for j in 0..d {
+                w[j] = (v[j] - oldeps * w1[j] - delta * w2[j]) / gamma;
+                x[j] += phi * w[j];
+            }
+            let rel = phibar / beta1;
+            if !rel.is_finite() {
+                return invalid(format!(
+                    "MINRES broke down at iteration {} (residual {rel}); {DAMPING_HINT}",
+                    it + 1
+                ));
+            }
+            self.step(it + 1, rel);
+            if rel <= tol || beta == 0.0 {
+                return Ok(x);
+            }
+        }
+        invalid(format!(
+            "MINRES did not reach relative residual {tol:e} in {max_iter} iterations (now {:.3e}); raise --cg-iterations, --cg-tol or --damping",
+            phibar / beta1
         ))
     }
 

@@ -149,6 +149,7 @@ pub fn linear_probes(
         batch: cfg.batch,
         lr: cfg.lr,
         seed: cfg.seed,
+        optimizer: Default::default(),
     };
     tc.validate()?;
     standardize(&mut train_x, &mut test_x);

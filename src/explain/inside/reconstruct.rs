@@ -125,6 +125,7 @@ pub fn reconstruct_layers(
             batch: cfg.batch,
             lr: cfg.lr,
             seed: cfg.seed,
+            optimizer: Default::default(),
         };
         tc.validate()?;
         fit_regression(&mut decoder, &tr, &tr_target, &tc)?;
