@@ -29,19 +29,31 @@ pub fn reproduce(args: &ReproduceArgs) -> Result<()> {
             CLAIMS.join(", ")
         )));
     }
-    for (flag, set, reader) in [
+    let given: [(&str, bool, &[&str]); 6] = [
         (
             "--fractions",
             args.fractions.is_some(),
-            "forgetting-removal",
+            &["forgetting-removal"],
         ),
-        ("--removals", args.removals.is_some(), "influence-cnn"),
-        ("--test-index", args.test_index.is_some(), "influence-cnn"),
-        ("--damping", args.damping.is_some(), "influence-cnn"),
-    ] {
-        if set && claim != reader {
+        ("--seeds", args.seeds.is_some(), &["forgetting-removal"]),
+        (
+            "--epochs",
+            args.epochs.is_some(),
+            &["forgetting-removal", "influence-cnn"],
+        ),
+        ("--removals", args.removals.is_some(), &["influence-cnn"]),
+        (
+            "--test-index",
+            args.test_index.is_some(),
+            &["influence-cnn"],
+        ),
+        ("--damping", args.damping.is_some(), &["influence-cnn"]),
+    ];
+    for (flag, set, readers) in given {
+        if set && !readers.contains(&claim) {
             return Err(Error::Invalid(format!(
-                "{flag} is read by '{reader}' only; leave it out"
+                "{flag} is read by {} only; leave it out",
+                readers.join(" and ")
             )));
         }
     }

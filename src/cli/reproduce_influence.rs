@@ -222,19 +222,34 @@ pub fn influence_cnn(args: &ReproduceArgs, data: &Loaded) -> Result<(Report, Str
         yt[t],
         test_losses[t]
     ));
+    let csv = loo_figure(&mut page, chosen, &y, &pred, &actual, r);
+    eprintln!("influence-cnn: Pearson {r:.3} over {removals} removals (the paper: 0.86)");
+    Ok((page, csv))
+}
+
+/// The scatter of predicted against actual changes (with y = x) on `page`, and the CSV
+/// rows `train_index,label,predicted,actual`.
+fn loo_figure(
+    page: &mut Report,
+    chosen: &[usize],
+    y: &[usize],
+    pred: &[f64],
+    actual: &[f64],
+    r: f64,
+) -> String {
     let lo = pred
         .iter()
-        .chain(&actual)
+        .chain(actual)
         .cloned()
         .fold(f64::INFINITY, f64::min);
     let hi = pred
         .iter()
-        .chain(&actual)
+        .chain(actual)
         .cloned()
         .fold(f64::NEG_INFINITY, f64::max);
     let chart = Chart {
         title: format!("Predicted against actual change of the test loss (Pearson {r:.3})"),
-        x_label: "actual change when left out and retrained".into(),
+        x_label: "actual change when left out and refitted".into(),
         y_label: "predicted by the influence function".into(),
         lines: vec![
             Line {
@@ -249,7 +264,7 @@ pub fn influence_cnn(args: &ReproduceArgs, data: &Loaded) -> Result<(Report, Str
             Line {
                 label: "training digit".into(),
                 color: COLORS[0],
-                points: actual.iter().zip(&pred).map(|(a, p)| (*a, *p)).collect(),
+                points: actual.iter().zip(pred).map(|(a, p)| (*a, *p)).collect(),
                 markers: true,
                 connect: false,
                 dashed: false,
@@ -264,15 +279,14 @@ pub fn influence_cnn(args: &ReproduceArgs, data: &Loaded) -> Result<(Report, Str
         "influence-vs-loo.svg",
         charts_svg(&[chart], 560.0, 480.0, "influence against leave-one-out"),
         "Each dot is a training digit among those of largest |predicted influence|: x the change of the test \
-         digit's loss when it is left out and the model retrained, y the influence function's prediction \
+         digit's loss when it is left out and the model refitted, y the influence function's prediction \
          (positive: removing it raises the test loss).",
     );
     let mut csv = String::from("train_index,label,predicted,actual\n");
     for (k, &i) in chosen.iter().enumerate() {
         csv += &format!("{i},{},{:e},{:e}\n", y[i], pred[k], actual[k]);
     }
-    eprintln!("influence-cnn: Pearson {r:.3} over {removals} removals (the paper: 0.86)");
-    Ok((page, csv))
+    csv
 }
 
 fn accuracy(model: &Model<f64>, x: &Tensor<f64>, y: &[usize]) -> Result<f64> {
