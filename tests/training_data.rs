@@ -710,7 +710,7 @@ fn data_command_reads_the_record_and_refuses_mismatches() {
                 "--out",
                 "y",
             ],
-            "--removals is read by influence-cnn only",
+            "--removals is not read by 'forgetting-removal' (only by influence-cnn)",
         ),
         (
             vec![

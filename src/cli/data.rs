@@ -105,14 +105,7 @@ pub fn data(args: &DataArgs) -> Result<()> {
         ("--train-n", args.train_n.is_some(), &scoring),
         ("--fraction", args.fraction.is_some(), &["datamap"]),
     ];
-    for (flag, set, readers) in given {
-        if set && !readers.contains(&method) {
-            return Err(Error::Invalid(format!(
-                "{flag} is not read by '{method}' (only by {}); leave it out",
-                readers.join(", ")
-            )));
-        }
-    }
+    super::refuse_unread(method, &given)?;
     let solver_name = args.solver.as_deref();
     if let Some(s) = solver_name
         && !["explicit", "cg", "minres", "lissa"].contains(&s)

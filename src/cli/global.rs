@@ -52,19 +52,6 @@ fn write_f32(
     )
 }
 
-/// Refuses an option that `kind` does not read.
-fn refuse_unread(kind: &str, given: &[(&str, bool, &[&str])]) -> Result<()> {
-    for (flag, set, readers) in given {
-        if *set && !readers.contains(&kind) {
-            return Err(Error::Invalid(format!(
-                "{flag} is not read by '{kind}' (only by {}); leave it out",
-                readers.join(", ")
-            )));
-        }
-    }
-    Ok(())
-}
-
 /// A classifier, its metadata and its file's bytes (for the provenance's fingerprint).
 type Loaded = (Model<f32>, HashMap<String, String>, Vec<u8>);
 
@@ -87,7 +74,7 @@ pub fn visualize(args: &VisualizeArgs) -> Result<()> {
             "unknown visualization '{kind}'; use filter, class or generator"
         )));
     }
-    refuse_unread(
+    super::refuse_unread(
         kind,
         &[
             ("--layer", args.layer.is_some(), &["filter"]),
@@ -312,7 +299,7 @@ pub fn attack(args: &AttackArgs) -> Result<()> {
             )));
         }
     };
-    refuse_unread(
+    super::refuse_unread(
         &args.method,
         &[
             ("--steps", args.steps.is_some(), &["pgd"]),

@@ -56,14 +56,7 @@ pub fn inside(args: &InsideArgs) -> Result<()> {
         ),
         ("--top", args.top.is_some(), &["top-examples"]),
     ];
-    for (flag, set, readers) in given {
-        if set && !readers.contains(&method) {
-            return Err(Error::Invalid(format!(
-                "{flag} is not read by '{method}' (only by {}); leave it out",
-                readers.join(", ")
-            )));
-        }
-    }
+    super::refuse_unread(method, &given)?;
     let perplexity = args.perplexity.unwrap_or(30.0);
     let iterations = args.iterations.unwrap_or(1000);
     let init = match args.init.as_deref().unwrap_or("pca") {

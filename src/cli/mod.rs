@@ -689,6 +689,23 @@ fn index(s: &str) -> std::result::Result<usize, String> {
     }
 }
 
+/// Refuses an option given to a command kind that does not read it: `given` lists each
+/// option, whether it was set, and the kinds that read it.
+pub(crate) fn refuse_unread(
+    kind: &str,
+    given: &[(&str, bool, &[&str])],
+) -> crate::error::Result<()> {
+    for (flag, set, readers) in given {
+        if *set && !readers.contains(&kind) {
+            return Err(crate::error::Error::Invalid(format!(
+                "{flag} is not read by '{kind}' (only by {}); leave it out",
+                readers.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Positions `first..=last`, given as `A` or `A-B`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Span {

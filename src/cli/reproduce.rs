@@ -49,14 +49,7 @@ pub fn reproduce(args: &ReproduceArgs) -> Result<()> {
         ),
         ("--damping", args.damping.is_some(), &["influence-cnn"]),
     ];
-    for (flag, set, readers) in given {
-        if set && !readers.contains(&claim) {
-            return Err(Error::Invalid(format!(
-                "{flag} is read by {} only; leave it out",
-                readers.join(" and ")
-            )));
-        }
-    }
+    super::refuse_unread(claim, &given)?;
     if let Some(f) = args
         .fractions
         .as_ref()
