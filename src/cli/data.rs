@@ -201,7 +201,7 @@ pub fn data(args: &DataArgs) -> Result<()> {
         None
     };
     if let Some(n) = args.train_n {
-        train = train.subset(&(0..n.min(train.len())).collect::<Vec<_>>())?;
+        train = train.first(n)?;
     }
     let flipped = flipped.map(|f| f[..train.len()].to_vec());
     let test_index = match &args.test_index {

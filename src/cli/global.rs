@@ -362,12 +362,8 @@ pub fn distil(args: &DistilArgs) -> Result<()> {
     let (model, meta, bytes) = load_classifier(&args.model)?;
     let (spec, split) = model_data(&model, &meta, args.io.data.as_deref());
     let data = load(&spec, &args.io.cache, split)?;
-    let train = data
-        .train
-        .subset(&(0..args.train_n.min(data.train.len())).collect::<Vec<_>>())?;
-    let test = data
-        .test
-        .subset(&(0..args.n.min(data.test.len())).collect::<Vec<_>>())?;
+    let train = data.train.first(args.train_n)?;
+    let test = data.test.first(args.n)?;
     let start = Instant::now();
     let name = model.arch.name.clone();
     let mut page = Report::new(&format!("A tree that mimics {name}"));

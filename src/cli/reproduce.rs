@@ -78,18 +78,12 @@ pub fn reproduce(args: &ReproduceArgs) -> Result<()> {
     Ok(())
 }
 
-/// The first `n` examples of a split (all when it has fewer).
-pub fn first(d: &crate::data::Dataset, n: usize) -> Result<crate::data::Dataset> {
-    d.subset(&(0..n.min(d.len())).collect::<Vec<_>>())
-}
-
 fn removal(args: &ReproduceArgs, data: &crate::data::source::Loaded) -> Result<(Report, String)> {
     let quick = args.quick;
-    let train = first(
-        &data.train,
-        args.train_n.unwrap_or(if quick { 2000 } else { 20_000 }),
-    )?;
-    let test = first(&data.test, 10_000)?;
+    let train = data
+        .train
+        .first(args.train_n.unwrap_or(if quick { 2000 } else { 20_000 }))?;
+    let test = data.test.first(10_000)?;
     let opts = RemovalOptions {
         epochs: args.epochs.unwrap_or(if quick { 2 } else { 10 }),
         seeds: args.seeds.unwrap_or(if quick { 1 } else { 2 }),

@@ -18,7 +18,6 @@
 //! Pearson correlation of 0.86 between predicted and actual changes.
 
 use super::ReproduceArgs;
-use super::reproduce::first;
 use crate::autodiff::Tape;
 use crate::autodiff::backward::BackwardRule;
 use crate::data::source::Loaded;
@@ -97,11 +96,10 @@ fn losses(model: &Model<f64>, x: &Tensor<f64>, y: &[usize]) -> Result<Vec<f64>> 
 
 pub fn influence_cnn(args: &ReproduceArgs, data: &Loaded) -> Result<(Report, String)> {
     let quick = args.quick;
-    let train = first(
-        &data.train,
-        args.train_n.unwrap_or(if quick { 1000 } else { 5500 }),
-    )?;
-    let test = first(&data.test, 100)?;
+    let train = data
+        .train
+        .first(args.train_n.unwrap_or(if quick { 1000 } else { 5500 }))?;
+    let test = data.test.first(100)?;
     let epochs = args.epochs.unwrap_or(if quick { 6 } else { 30 });
     let re_epochs = epochs.div_ceil(3);
     let removals = args
@@ -116,7 +114,7 @@ pub fn influence_cnn(args: &ReproduceArgs, data: &Loaded) -> Result<(Report, Str
     eprintln!("influence-cnn: training the tanh CNN on {n} digits for {epochs} epochs (float64)");
     let t0 = std::time::Instant::now();
     sgd(&mut model, &x, &y, None, epochs, LR, Schedule::Constant, 1)?;
-    let train_acc = accuracy(&model, &x, &y)?;
+    let train_acc = crate::fit::evaluate(&model.cast(), &train)?.accuracy;
     let test_losses = losses(&model, &xt, &yt)?;
     let t = match args.test_index {
         Some(t) if t < yt.len() => t,
@@ -287,20 +285,4 @@ fn loo_figure(
         csv += &format!("{i},{},{:e},{:e}\n", y[i], pred[k], actual[k]);
     }
     csv
-}
-
-fn accuracy(model: &Model<f64>, x: &Tensor<f64>, y: &[usize]) -> Result<f64> {
-    let logits = model.predict(x)?;
-    let k = logits.shape()[1];
-    let hits = logits
-        .data()
-        .chunks(k)
-        .zip(y)
-        .filter(|(row, c)| {
-            (0..k)
-                .max_by(|&a, &b| row[a].total_cmp(&row[b]))
-                .is_some_and(|m| m == **c)
-        })
-        .count();
-    Ok(hits as f64 / y.len().max(1) as f64)
 }

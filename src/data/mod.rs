@@ -42,6 +42,11 @@ impl Dataset {
         ))
     }
 
+    /// The first `n` examples (all of them when there are fewer).
+    pub fn first(&self, n: usize) -> Result<Dataset> {
+        self.subset(&(0..n.min(self.len())).collect::<Vec<_>>())
+    }
+
     /// A new dataset holding only the examples at `idx`.
     pub fn subset(&self, idx: &[usize]) -> Result<Dataset> {
         let (x, y) = self.batch(idx)?;

@@ -176,7 +176,7 @@ pub fn chapter(r: &mut Report, train: &Dataset, test: &Dataset, quick: bool) -> 
     eprintln!(
         "which training examples: mnist-cnn on {n} digits, 5% of the labels flipped, {epochs} epochs"
     );
-    let test = test.subset(&(0..test.len().min(2000)).collect::<Vec<_>>())?;
+    let test = test.first(2000)?;
     let run = label_noise(train, &test, epochs, 0.05)?;
     let unit = Profile::of(&run.trained.model.arch).to_unit();
     let (data, flipped, was, t) = (&run.data, &run.flipped, &run.was, &run.trained);

@@ -797,7 +797,7 @@ pub fn chapter(
     } else {
         (200, &[0.05, 0.1, 0.2, 0.3])
     };
-    let atest = test.subset(&(0..n_attack.min(test.len())).collect::<Vec<_>>())?;
+    let atest = test.first(n_attack)?;
     let mut table = Vec::new();
     for (i, (name, model)) in m.mnist.iter().enumerate() {
         let curve = attack_section(

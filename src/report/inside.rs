@@ -758,8 +758,8 @@ pub fn chapter(
 ) -> Result<()> {
     let start = std::time::Instant::now();
     let (n_maps, n_probe) = if quick { (300, 500) } else { (1000, 2000) };
-    let maps_test = test.subset(&(0..n_maps.min(test.len())).collect::<Vec<_>>())?;
-    let probe_test = test.subset(&(0..n_probe.min(test.len())).collect::<Vec<_>>())?;
+    let maps_test = test.first(n_maps)?;
+    let probe_test = test.first(n_probe)?;
     let tsne = TsneOptions {
         iterations: if quick { 500 } else { 1000 },
         ..TsneOptions::default()
