@@ -10,7 +10,7 @@ use lamppost::explain::metrics::benchmark::{BenchOptions, Metric, benchmark};
 use lamppost::explain::metrics::curves::{CurveSpec, Substrate, curves};
 use lamppost::explain::metrics::robustness::{infidelity_with, sensitivity_with};
 use lamppost::explain::metrics::sanity::{
-    Randomization, fails, ink_support, mean, randomization_test,
+    Randomization, Stage, fails, ink_support, mean, randomization_test, stages_test,
 };
 use lamppost::explain::registry::{MethodOptions, build};
 use lamppost::float::Float;
@@ -81,6 +81,84 @@ fn pixel_flipping_matches_quantus() {
             }
         }
         eprintln!("{stem} pixel flipping: max |ours − Quantus| = {worst:.1e}");
+        assert!(worst <= 1e-6, "{stem}: {worst:e}");
+    }
+}
+
+/// Quantus' goldens of `make_metrics_golden.py --quantus`: inputs, targets, saliency,
+/// MPRT scores and the weights of every MPRT stage.
+fn quantus_golden(stem: &str) -> (Model<f64>, HashMap<String, Tensor<f64>>, Vec<String>) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let model = load_model::<f64>(&dir.join(format!("models/{stem}.safetensors"))).unwrap();
+    let (t, meta) =
+        read_tensors::<f64>(&dir.join(format!("metrics/{stem}_quantus.safetensors"))).unwrap();
+    let stages = meta["stages"].split(',').map(String::from).collect();
+    (model, t.into_iter().collect(), stages)
+}
+
+/// Quantus 0.6's MPRT (cascading from the top, Spearman of |maps| and of signed maps) on
+/// the stages' weights Quantus made: the same numbers.
+#[test]
+fn mprt_matches_quantus() {
+    for stem in ["mnist-cnn", "mnist-gap"] {
+        let (model, g, names) = quantus_golden(stem);
+        let t: Vec<usize> = g["target"].data().iter().map(|&v| v as usize).collect();
+        let stages: Vec<(String, Model<f64>)> = (1..=names.len())
+            .map(|k| {
+                let prefix = format!("stage{k}.");
+                let named = model
+                    .params()
+                    .iter()
+                    .map(|(name, _)| (name.clone(), g[&format!("{prefix}{name}")].clone()))
+                    .collect();
+                let m = Model::from_named(model.arch.clone(), named).unwrap();
+                (names[k - 1].clone(), m)
+            })
+            .collect();
+        let signed = Saliency { abs: false };
+        let ours = stages_test(&model, &signed, &g["x"], &t, None, stages).unwrap();
+        assert_eq!(ours.len(), names.len() + 1);
+        let n = t.len();
+        let mut worst = 0.0f64;
+        for (key, pick) in [
+            ("mprt_abs_1", (|s: &Stage| s.spearman_abs.clone()) as fn(&Stage) -> Vec<f64>),
+            ("mprt_abs_0", |s: &Stage| s.spearman_signed.clone()),
+        ] {
+            let theirs = &g[key];
+            for (k, stage) in ours.iter().enumerate() {
+                let v = pick(stage);
+                for i in 0..n {
+                    worst = worst.max((v[i] - theirs.data()[k * n + i]).abs());
+                }
+            }
+        }
+        eprintln!("{stem} MPRT over {} stages: max |ours − Quantus| = {worst:.1e}", ours.len());
+        assert!(worst <= 1e-6, "{stem}: {worst:e}");
+    }
+}
+
+/// Quantus 0.6's RegionPerturbation (4×4 patches ranked by their sum, most relevant
+/// first, baseline 0, softmax): its curve is the drop `f(x) − f(x_k)`; ours is `f(x_k)`.
+#[test]
+fn region_perturbation_matches_quantus() {
+    for stem in ["mnist-cnn", "mnist-gap"] {
+        let (m, g, _) = quantus_golden(stem);
+        let m32: Model<f32> = m.cast();
+        let t: Vec<usize> = g["target"].data().iter().map(|&v| v as usize).collect();
+        let mut spec = CurveSpec::deletion(Substrate::Zero, 1);
+        spec.region = 4;
+        let ours = curves(&m32, &g["x"].cast(), &g["saliency"].cast(), &t, &spec).unwrap();
+        let theirs = &g["quantus_region_perturbation"];
+        let steps = theirs.shape()[1];
+        let mut worst = 0.0f64;
+        for (i, c) in ours.iter().enumerate() {
+            assert_eq!(c.scores.len(), steps + 1);
+            for j in 0..steps {
+                let drop = c.scores[0] - c.scores[j + 1];
+                worst = worst.max((drop - theirs.data()[i * steps + j]).abs());
+            }
+        }
+        eprintln!("{stem} region perturbation: max |ours − Quantus| = {worst:.1e}");
         assert!(worst <= 1e-6, "{stem}: {worst:e}");
     }
 }

@@ -2,7 +2,13 @@
 weights, for tests/metrics.rs (run once; Python is never needed at test time).
 
     pip install torch captum quantus safetensors scikit-image scipy
-    python3 tests/golden/make_metrics_golden.py
+    python3 tests/golden/make_metrics_golden.py            # metrics/{stem}.safetensors
+    python3 tests/golden/make_metrics_golden.py --quantus  # metrics/{stem}_quantus.safetensors
+
+`--quantus` writes Quantus 0.6's MPRT (cascading, top-down, Spearman of |maps| and of
+signed maps) with every stage's randomized weights, so lamppost recomputes the maps on the
+very same models (Quantus re-initializes with torch's generator, which lamppost does not
+reproduce), and RegionPerturbation (4×4 patches, most relevant first, baseline 0).
 
 Perturbations are drawn here and saved, so both sides use the same ones: Captum's
 perturbation functions below ignore their input's randomness and return the saved
@@ -75,5 +81,56 @@ def main():
     print("spearman", repr(spearmanr([1, 2, 2, 3], [10, 20, 30, 40]).statistic))
 
 
+def quantus_goldens():
+    """MPRT and RegionPerturbation from Quantus, on the same inputs and saliency maps."""
+    import quantus
+    from quantus.helpers.model.pytorch_model import PyTorchModel
+
+    def explain(model, inputs, targets, **kwargs):
+        x = torch.as_tensor(inputs, dtype=torch.float64)
+        t = torch.as_tensor(targets)
+        return Saliency(model).attribute(x, target=t, abs=False).detach().numpy()
+
+    for stem, ctor, _ in REFERENCE:
+        model, x = load_reference(stem, ctor)
+        x = x[:4]
+        with torch.no_grad():
+            target = model(x).argmax(1)
+        a = explain(model, x, target)
+        out = {"x": x, "target": target.double(), "saliency": torch.from_numpy(a)}
+        # the stages' weights, as Quantus' generator makes them (it seeds torch before
+        # each layer's reset_parameters, so a second pass gives the same models)
+        stages = []
+        wrapped = PyTorchModel(model, channel_first=True, softmax=False, device="cpu")
+        for name, m in wrapped.get_random_layer_generator(order="top_down", seed=42):
+            stages.append(name)
+            for k, v in m.state_dict().items():
+                out[f"stage{len(stages)}.{k}"] = v.detach().clone()
+        for abs_ in (True, False):
+            mprt = quantus.MPRT(layer_order="top_down", seed=42, abs=abs_, normalise=True, disable_warnings=True)
+            scores = mprt(model=model, x_batch=x.numpy(), y_batch=target.numpy(), a_batch=a,
+                          explain_func=explain, device="cpu", batch_size=64)
+            assert list(scores) == ["original"] + stages, list(scores)
+            out[f"mprt_abs_{int(abs_)}"] = torch.tensor([scores[k] for k in ["original"] + stages],
+                                                        dtype=torch.float64)
+        # RegionPerturbation: 4×4 patches tile 28×28 (no padding), 49 regions
+        rp = quantus.RegionPerturbation(patch_size=4, order="morf", regions_evaluation=49, perturb_baseline=0.0,
+                                        normalise=False, abs=False, disable_warnings=True)
+        curves = rp(model=model.float(), x_batch=x.float().numpy(), y_batch=target.numpy(),
+                    a_batch=a.astype(np.float32), softmax=True, device="cpu")
+        model.double()
+        out["quantus_region_perturbation"] = torch.tensor(np.array(curves), dtype=torch.float64)
+        save_file({k: v.contiguous() for k, v in out.items()},
+                  os.path.join(HERE, "metrics", f"{stem}_quantus.safetensors"),
+                  metadata={"quantus": quantus.__version__, "torch": torch.__version__,
+                            "stages": ",".join(stages)})
+        print(stem, stages, {k: tuple(v.shape) for k, v in out.items() if not k.startswith("stage")})
+        print(" mprt |a|", out["mprt_abs_1"].tolist())
+
+
 if __name__ == "__main__":
-    main()
+    import sys
+    if "--quantus" in sys.argv:
+        quantus_goldens()
+    else:
+        main()

@@ -23,8 +23,14 @@
 //! The harness calls a method a **failure** when its mean Spearman of `|map|` after every
 //! layer is randomized stays at or above [`FAIL_AT`] (on the support when one is given).
 //!
-//! Pinned by `spearman_with_ties_by_hand`, `ssim_matches_scikit_image` below and
-//! `tests/metrics.rs::sanity_claims` (gradient < guided backprop after full randomization
+//! Quantus' MPRT (`quantus.MPRT`, top-down, `abs` on or off) is the same test with its
+//! layers re-initialized by torch's generator, which lamppost does not reproduce; given
+//! Quantus' randomized weights ([`stages_test`]) the Spearman values agree to 1e-12.
+//! Quantus re-seeds torch with the same seed before every layer's reset.
+//!
+//! Pinned by `spearman_with_ties_by_hand`, `ssim_matches_scikit_image` below,
+//! `tests/metrics.rs::mprt_matches_quantus` and
+//! `tests/metrics.rs::papers_claims_on_a_trained_mnist_cnn` (gradient < guided backprop after full randomization
 //! on mnist-cnn; an explainer that returns |x| scores 1.0 at every stage and fails).
 
 use super::curves::check_maps;
@@ -110,14 +116,29 @@ pub fn randomization_test<T: Precision>(
     seed: u64,
 ) -> Result<Vec<Stage>> {
     let names = layers(model);
-    let mut plan: Vec<(String, Vec<String>)> = vec![("trained".into(), vec![])];
+    let mut stages = Vec::with_capacity(names.len());
     for k in (0..names.len()).rev() {
         let set: Vec<String> = match kind {
             Randomization::Cascading => names[k..].iter().rev().cloned().collect(),
             Randomization::Independent => vec![names[k].clone()],
         };
-        plan.push((set.join("+"), set));
+        stages.push((set.join("+"), randomized(model, &set, seed)?));
     }
+    stages_test(model, method, x, targets, support, stages)
+}
+
+/// [`randomization_test`] with the randomized models given: stage `k` compares the maps
+/// of `stages[k].1` with those of `model`. The first stage returned is `trained` (the
+/// model with itself). For models randomized elsewhere: `tests/metrics.rs` feeds it the
+/// stages Quantus' MPRT made with torch's generator.
+pub fn stages_test<T: Precision>(
+    model: &Model<T>,
+    method: &dyn Method,
+    x: &Tensor<T>,
+    targets: &[usize],
+    support: Option<&[Vec<bool>]>,
+    stages: Vec<(String, Model<T>)>,
+) -> Result<Vec<Stage>> {
     let first = T::run(method, model, x, targets)?.map;
     let (_, h, w) = check_maps(x, &first)?;
     let flat = |m: &Tensor<T>| -> Result<Tensor<f64>> {
@@ -129,14 +150,10 @@ pub fn randomization_test<T: Precision>(
         Tensor::new(&[n, h, w], v)
     };
     let base = flat(&first)?;
-    let mut out = Vec::with_capacity(plan.len());
-    for (name, set) in plan {
-        let maps = if set.is_empty() {
-            base.clone()
-        } else {
-            let m = randomized(model, &set, seed)?;
-            flat(&T::run(method, &m, x, targets)?.map)?
-        };
+    let mut out = Vec::with_capacity(stages.len() + 1);
+    out.push(compare_stage("trained".into(), &base, base.clone(), support, h, w));
+    for (name, m) in stages {
+        let maps = flat(&T::run(method, &m, x, targets)?.map)?;
         out.push(compare_stage(name, &base, maps, support, h, w));
     }
     Ok(out)
