@@ -30,7 +30,7 @@ pub struct Cli {
 pub enum Command {
     /// Write a model file with fresh (PyTorch-style) initial weights.
     Init {
-        /// mnist-cnn, mnist-gap, mnist-gru, pokedigi-gap, or a seq: layer list
+        /// mnist-cnn, mnist-gap, mnist-gru, mnist-attn-gru, mnist-linear, mnist-vae, pokedigi-gap, or a seq: layer list
         arch: String,
         #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = seed)]
         seed: u64,
@@ -56,7 +56,7 @@ pub enum Command {
     },
     /// Train a model on its default data (MNIST, or the synthetic Pokémon/Digimon set) or on --data.
     Train {
-        /// mnist-cnn, mnist-gap, mnist-gru, pokedigi-gap, or a seq: layer list
+        /// mnist-cnn, mnist-gap, mnist-gru, mnist-attn-gru, mnist-linear, mnist-vae, pokedigi-gap, or a seq: layer list
         arch: String,
         /// MNIST IDX folder, or a folder with pokemon/*.png and digimon/*.jpg
         #[arg(long)]
