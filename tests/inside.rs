@@ -344,9 +344,15 @@ fn reference_attention_model_reaches_98_5_percent() {
         "the reference settings changed: retrain with `lamppost train mnist-attn-gru` and commit the file"
     );
     let eval = evaluate(&model, &common::mnist().test).unwrap();
-    println!("mnist-attn-gru: {:.2}% on 10 000 test digits", 100.0 * eval.accuracy);
+    println!(
+        "mnist-attn-gru: {:.2}% on 10 000 test digits",
+        100.0 * eval.accuracy
+    );
     let total: usize = eval.confusion.iter().flatten().sum();
     assert_eq!(total, 10_000);
     assert!(eval.accuracy >= 0.985, "accuracy {}", eval.accuracy);
-    assert_eq!(meta.get("test_accuracy"), Some(&format!("{:.6}", eval.accuracy)));
+    assert_eq!(
+        meta.get("test_accuracy"),
+        Some(&format!("{:.6}", eval.accuracy))
+    );
 }

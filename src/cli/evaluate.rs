@@ -13,8 +13,44 @@ use crate::report::trust::{run, table, write_section};
 use crate::viz::report::Report;
 use std::time::Instant;
 
+/// The metrics that train models, in `evaluate_retrain`.
+pub const RETRAINING: [&str; 2] = ["roar", "data-randomization"];
+
 pub fn evaluate(args: &EvaluateArgs) -> Result<()> {
     // every option is checked before any work
+    let kind = args.metric.as_str();
+    let with = |names: &[&'static str]| -> Vec<&'static str> {
+        let mut v = names.to_vec();
+        v.push("benchmark");
+        v
+    };
+    // the metrics that read each option (benchmark reads them all)
+    let (step, substrate, insertion, aopc) = (
+        with(&["deletion", "insertion"]),
+        with(&["deletion", "aopc"]),
+        with(&["insertion"]),
+        with(&["aopc"]),
+    );
+    let given: [(&str, bool, &[&str]); 8] = [
+        ("--step", args.step.is_some(), &step),
+        ("--substrate", args.substrate.is_some(), &substrate),
+        (
+            "--insertion-substrate",
+            args.insertion_substrate.is_some(),
+            &insertion,
+        ),
+        ("--region", args.region.is_some(), &aopc),
+        ("--steps", args.steps.is_some(), &aopc),
+        ("--train-n", args.train_n.is_some(), &RETRAINING),
+        ("--epochs", args.epochs.is_some(), &RETRAINING),
+        ("--fractions", args.fractions.is_some(), &["roar"]),
+    ];
+    if RETRAINING.contains(&kind) || Metric::parse(kind).is_ok() || kind == "benchmark" {
+        super::refuse_unread(kind, &given)?;
+    }
+    if RETRAINING.contains(&kind) {
+        return super::evaluate_retrain::evaluate_retrain(args);
+    }
     let metrics: Vec<Metric> = match args.metric.as_str() {
         "benchmark" => Metric::ALL.to_vec(),
         m => vec![Metric::parse(m)?],
@@ -53,7 +89,7 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<()> {
     let (spec, split) = model_data(&model, &meta, args.io.data.as_deref());
     let data = load(&spec, &args.io.cache, split)?;
     let start = Instant::now();
-    let n = args.n.min(data.test.len());
+    let n = args.n.unwrap_or(100).min(data.test.len());
     eprintln!(
         "evaluating {} method(s) × {n} test examples on {} ({})",
         methods.len(),

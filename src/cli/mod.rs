@@ -5,6 +5,7 @@ mod commands;
 pub mod compare;
 pub mod data;
 pub mod evaluate;
+mod evaluate_retrain;
 pub mod explain;
 pub mod global;
 pub mod inside;
@@ -323,16 +324,18 @@ pub struct ExplainArgs {
 /// The options of `lamppost evaluate`.
 #[derive(Args, Debug)]
 pub struct EvaluateArgs {
-    /// deletion, insertion, aopc, road, sanity, infidelity, sensitivity, localization, or benchmark
+    /// deletion, insertion, aopc, road, sanity, infidelity, sensitivity, localization,
+    /// benchmark (all of these), or the two that retrain models: roar, data-randomization
     pub metric: String,
     #[arg(long)]
     pub model: PathBuf,
     /// Methods, comma-separated (default: every method that works on the model).
     #[arg(long, value_delimiter = ',')]
     pub methods: Option<Vec<String>>,
-    /// Test examples evaluated (the first N; sensitivity and sanity use at most 32).
-    #[arg(long, default_value_t = 100, allow_negative_numbers = true, value_parser = count)]
-    pub n: usize,
+    /// Test examples evaluated, the first N (default 100; roar 2000, the retrained
+    /// models' test set; sensitivity, sanity and data-randomization use at most 32).
+    #[arg(long, allow_negative_numbers = true, value_parser = count)]
+    pub n: Option<usize>,
     /// Seed of random orders, noise, perturbations and re-initialized weights.
     #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = seed)]
     pub seed: u64,
@@ -352,6 +355,18 @@ pub struct EvaluateArgs {
     /// AOPC: regions removed, one a step (default 20).
     #[arg(long, allow_negative_numbers = true, value_parser = count)]
     pub steps: Option<usize>,
+    /// roar, data-randomization: training examples, the first N (default: roar 10000,
+    /// data-randomization 1000).
+    #[arg(long, allow_negative_numbers = true, value_parser = count)]
+    pub train_n: Option<usize>,
+    /// roar, data-randomization: epochs of every training run (default: roar 2,
+    /// data-randomization 80, enough to memorize 1000 permuted labels).
+    #[arg(long, allow_negative_numbers = true, value_parser = count)]
+    pub epochs: Option<usize>,
+    /// roar: shares of every picture's pixels removed, comma-separated (default
+    /// 0.1,0.3,0.5,0.7,0.9).
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true, value_parser = number)]
+    pub fractions: Option<Vec<f64>>,
     #[command(flatten)]
     pub io: DataOutArgs,
 }

@@ -166,6 +166,17 @@ pub struct MethodInfo {
 
 use Opt::*;
 
+/// SmoothGrad of one kind, with the options given.
+fn smoothgrad_kind(o: &MethodOptions, kind: SmoothGradKind) -> Result<Box<dyn Method>> {
+    let d = SmoothGrad::default();
+    Ok(Box::new(SmoothGrad {
+        samples: positive(o.samples, d.samples, "--samples")?,
+        sigma: non_negative(o.sigma, d.sigma, "--sigma")?,
+        seed: o.seed.unwrap_or(d.seed),
+        kind,
+    }))
+}
+
 /// Every attribution method, in the order the help and the tour show them.
 pub const METHODS: &[MethodInfo] = &[
     MethodInfo {
@@ -187,16 +198,21 @@ pub const METHODS: &[MethodInfo] = &[
         family: Family::Gradient,
         about: "mean gradient over noisy copies (σ a fraction of the input's range)",
         options: &[Samples, Sigma, Seed],
-        build: |o, _| {
-            let d = SmoothGrad::default();
-            let m = SmoothGrad {
-                samples: positive(o.samples, d.samples, "--samples")?,
-                sigma: non_negative(o.sigma, d.sigma, "--sigma")?,
-                seed: o.seed.unwrap_or(d.seed),
-                kind: SmoothGradKind::Mean,
-            };
-            Ok(Box::new(m))
-        },
+        build: |o, _| smoothgrad_kind(o, SmoothGradKind::Mean),
+    },
+    MethodInfo {
+        name: "smoothgrad-squared",
+        family: Family::Gradient,
+        about: "mean squared gradient over noisy copies (Hooker et al.'s SG-SQ)",
+        options: &[Samples, Sigma, Seed],
+        build: |o, _| smoothgrad_kind(o, SmoothGradKind::Squared),
+    },
+    MethodInfo {
+        name: "vargrad",
+        family: Family::Gradient,
+        about: "variance of the gradient over noisy copies (Adebayo et al.'s VarGrad)",
+        options: &[Samples, Sigma, Seed],
+        build: |o, _| smoothgrad_kind(o, SmoothGradKind::VarGrad),
     },
     MethodInfo {
         name: "integrated-gradients",

@@ -5,7 +5,8 @@ use crate::data::Dataset;
 use crate::data::synth::{creature_mask, index_from_name};
 use crate::error::Result;
 use crate::explain::metrics::benchmark::{Bench, BenchOptions, Metric, benchmark};
-use crate::explain::metrics::sanity::{FAIL_AT, ink_support, mean};
+use crate::explain::metrics::roar::Roar;
+use crate::explain::metrics::sanity::{FAIL_AT, Stage, ink_support, mean};
 use crate::explain::registry::{Family, METHODS, usable};
 use crate::fit::progress_bar;
 use crate::nn::Model;
@@ -123,55 +124,13 @@ pub fn curves_svg(bench: &Bench, title: &str) -> String {
 /// Adebayo's Figure 2: a row per method, a column per stage of cascading randomization
 /// (|map| of the first example), and the Spearman curves beside it.
 pub fn sanity_svg(bench: &Bench, model: &Model<f32>, x: &Tensor<f32>) -> Result<(String, String)> {
-    let Some((_, first)) = bench.sanity.first() else {
+    if bench.sanity.is_empty() {
         return Ok((String::new(), String::new()));
-    };
-    let to_unit = Profile::of(&model.arch).to_unit();
-    let input = tensor_to_image(&x.select_rows(&[0])?, to_unit)?;
-    let (h, w) = (x.shape()[2], x.shape()[3]);
-    let cols: Vec<Column> = first
-        .iter()
-        .map(|s| Column {
-            lines: if s.name == "trained" {
-                vec!["trained".into()]
-            } else {
-                let newest = s.name.rsplit('+').next().unwrap_or(&s.name);
-                vec!["random down".into(), format!("to {newest}")]
-            },
-            wrong: false,
-            input: input.clone(),
-        })
-        .collect();
-    let rows: Vec<Row> = bench
-        .sanity
-        .iter()
-        .map(|(m, stages)| Row {
-            label: m.clone(),
-            maps: stages
-                .iter()
-                .map(|s| {
-                    // each map on its own scale, as Adebayo et al. show them
-                    let v = &s.maps.data()[..h * w];
-                    let top = v.iter().fold(0.0f64, |m, a| m.max(a.abs()));
-                    v.iter()
-                        .map(|a| {
-                            if top > 0.0 {
-                                (a.abs() / top) as f32
-                            } else {
-                                0.0
-                            }
-                        })
-                        .collect()
-                })
-                .collect(),
-        })
-        .collect();
-    let gallery = gallery_svg(
-        &cols,
-        &rows,
-        h,
-        w,
-        84.0,
+    }
+    let gallery = stages_gallery(
+        &bench.sanity,
+        model,
+        x,
         "sanity check: maps as layers are randomized",
     )?;
     let chart = |support: bool| Chart {
@@ -221,6 +180,91 @@ pub fn sanity_svg(bench: &Bench, model: &Model<f32>, x: &Tensor<f32>) -> Result<
         "Spearman rank correlation as layers are randomized",
     );
     Ok((gallery, charts))
+}
+
+/// A row per method, a column per stage (`trained`, layers randomized down to one, or a
+/// model trained on permuted labels): the first example's |map|, each on its own scale
+/// as Adebayo et al. show them.
+pub fn stages_gallery(
+    sanity: &[(String, Vec<Stage>)],
+    model: &Model<f32>,
+    x: &Tensor<f32>,
+    label: &str,
+) -> Result<String> {
+    let to_unit = Profile::of(&model.arch).to_unit();
+    let input = tensor_to_image(&x.select_rows(&[0])?, to_unit)?;
+    let (h, w) = (x.shape()[2], x.shape()[3]);
+    let cols: Vec<Column> = sanity[0]
+        .1
+        .iter()
+        .map(|s| Column {
+            lines: match s.name.as_str() {
+                "trained" => vec!["trained".into()],
+                PERMUTED => vec!["trained on".into(), "permuted labels".into()],
+                name => {
+                    let newest = name.rsplit('+').next().unwrap_or(name);
+                    vec!["random down".into(), format!("to {newest}")]
+                }
+            },
+            wrong: false,
+            input: input.clone(),
+        })
+        .collect();
+    let rows: Vec<Row> = sanity
+        .iter()
+        .map(|(m, stages)| Row {
+            label: m.clone(),
+            maps: stages
+                .iter()
+                .map(|s| {
+                    let v = &s.maps.data()[..h * w];
+                    let top = v.iter().fold(0.0f64, |m, a| m.max(a.abs()));
+                    v.iter()
+                        .map(|a| {
+                            if top > 0.0 {
+                                (a.abs() / top) as f32
+                            } else {
+                                0.0
+                            }
+                        })
+                        .collect()
+                })
+                .collect(),
+        })
+        .collect();
+    gallery_svg(&cols, &rows, h, w, 84.0, label)
+}
+
+/// The stage name of the data randomization test's model.
+pub const PERMUTED: &str = "permuted labels";
+
+/// ROAR-lite's curves: test accuracy of the retrained model against the share of pixels
+/// removed, a line per method, random dashed.
+pub fn roar_svg(r: &Roar, methods: &[&str]) -> String {
+    let mut names: Vec<&str> = methods.to_vec();
+    names.push("random");
+    let chart = Chart {
+        title: "ROAR-lite: retrained on pictures with the top pixels removed".into(),
+        x_label: "pixels removed from every picture (%)".into(),
+        y_label: "test accuracy of the retrained model".into(),
+        lines: names
+            .iter()
+            .enumerate()
+            .map(|(k, m)| Line {
+                label: m.to_string(),
+                color: COLORS[k % COLORS.len()],
+                points: r.curve(m).iter().map(|(f, a)| (100.0 * f, *a)).collect(),
+                markers: true,
+                connect: true,
+                dashed: *m == "random" || (k / COLORS.len()) % 2 == 1,
+                band: Vec::new(),
+            })
+            .collect(),
+        y_range: Some((0.0, 1.0)),
+        y_percent: true,
+        marker_radius: None,
+    };
+    charts_svg(&[chart], 640.0, 400.0, "ROAR-lite accuracy curves")
 }
 
 /// The table's cells: metric columns in first-seen order, a row per method.

@@ -4,11 +4,19 @@ weights, for tests/metrics.rs (run once; Python is never needed at test time).
     pip install torch captum quantus safetensors scikit-image scipy
     python3 tests/golden/make_metrics_golden.py            # metrics/{stem}.safetensors
     python3 tests/golden/make_metrics_golden.py --quantus  # metrics/{stem}_quantus.safetensors
+    python3 tests/golden/make_metrics_golden.py --yeh      # metrics/{stem}_yeh.safetensors
 
 `--quantus` writes Quantus 0.6's MPRT (cascading, top-down, Spearman of |maps| and of
 signed maps) with every stage's randomized weights, so lamppost recomputes the maps on the
 very same models (Quantus re-initializes with torch's generator, which lamppost does not
 reproduce), and RegionPerturbation (4×4 patches, most relevant first, baseline 0).
+
+`--yeh` writes the infidelity of Yeh et al.'s official MNIST protocol (their
+`infid_sen_utils.py`, pert="Square", exp="Grad"), written out here from its description
+(the repository is not a package): every square of side 1..10 at every position is set
+to 0; the explanation of a square is the sum of gradient × input over it; the score
+change is the target logit's drop; the explanation is rescaled by the optimal β before
+the mean squared difference.
 
 Perturbations are drawn here and saved, so both sides use the same ones: Captum's
 perturbation functions below ignore their input's randomness and return the saved
@@ -128,9 +136,43 @@ def quantus_goldens():
         print(" mprt |a|", out["mprt_abs_1"].tolist())
 
 
+def yeh_goldens():
+    """Yeh et al.'s optimally rescaled infidelity, every square of side 1..10."""
+    for stem, ctor, _ in REFERENCE:
+        model, x = load_reference(stem, ctor)
+        x = x[:3]
+        with torch.no_grad():
+            target = model(x).argmax(1)
+        grad = Saliency(model).attribute(x, target=target, abs=False)
+        scores = []
+        _, c, h, w = x.shape
+        for i in range(len(x)):
+            exp = (grad[i] * x[i]).reshape(-1)
+            images, sums = [], []
+            for k in range(1, 11):
+                for top in range(h - k + 1):
+                    for left in range(w - k + 1):
+                        mask = torch.zeros(c, h, w, dtype=torch.bool)
+                        mask[:, top:top + k, left:left + k] = True
+                        images.append(torch.where(mask, torch.zeros_like(x[i]), x[i]))
+                        sums.append(exp[mask.reshape(-1)].sum())
+            with torch.no_grad():
+                drop = model(x[i:i + 1])[0, target[i]] - model(torch.stack(images))[:, target[i]]
+            sums = torch.stack(sums)
+            beta = (drop * sums).mean() / (sums * sums).mean()
+            scores.append(((drop - beta * sums) ** 2).mean())
+            print(stem, i, len(images), "perturbations, infidelity", scores[-1].item())
+        out = {"x": x, "target": target.double(), "saliency": grad,
+               "yeh_square_infidelity": torch.stack(scores)}
+        save_file({k: v.contiguous() for k, v in out.items()}, os.path.join(HERE, "metrics", f"{stem}_yeh.safetensors"),
+                  metadata={"torch": torch.__version__, "protocol": "squares of side 1..10, every position"})
+
+
 if __name__ == "__main__":
     import sys
-    if "--quantus" in sys.argv:
+    if "--yeh" in sys.argv:
+        yeh_goldens()
+    elif "--quantus" in sys.argv:
         quantus_goldens()
     else:
         main()

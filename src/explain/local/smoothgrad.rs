@@ -48,7 +48,11 @@ impl Default for SmoothGrad {
 
 impl<T: Float> AttributionMethod<T> for SmoothGrad {
     fn name(&self) -> &'static str {
-        "smoothgrad"
+        match self.kind {
+            SmoothGradKind::Mean => "smoothgrad",
+            SmoothGradKind::Squared => "smoothgrad-squared",
+            SmoothGradKind::VarGrad => "vargrad",
+        }
     }
     fn attribute(
         &self,

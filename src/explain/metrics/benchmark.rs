@@ -64,7 +64,7 @@ impl Metric {
             .find(|m| m.name() == s)
             .ok_or_else(|| {
                 crate::error::Error::Invalid(format!(
-                    "unknown metric '{s}'; the metrics are {} (or benchmark for all of them)",
+                    "unknown metric '{s}'; the metrics are {} (or benchmark for all of them), and roar and data-randomization, which retrain models",
                     Metric::ALL.map(|m| m.name()).join(", ")
                 ))
             })
@@ -130,7 +130,8 @@ pub struct Row {
 }
 
 impl Row {
-    fn of(method: &str, metric: impl Into<String>, better: &'static str, v: &[f64]) -> Row {
+    /// The mean of `v` (finite values only) with its 95% normal interval.
+    pub fn of(method: &str, metric: impl Into<String>, better: &'static str, v: &[f64]) -> Row {
         let v: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
         let n = v.len();
         let mean = v.iter().sum::<f64>() / n.max(1) as f64;

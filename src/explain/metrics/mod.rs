@@ -6,6 +6,8 @@
 //! * [`curves`]: deletion and insertion, MoRF / LeRF and AOPC, with substrates and a
 //!   random-order baseline.
 //! * [`road`]: ROAD's noisy linear imputation (the `road` substrate).
+//! * [`roar`]: ROAR-lite, remove the top pixels by each method from training and test
+//!   images, retrain, and compare the accuracy with random removal.
 //! * [`sanity`]: cascading and independent model-parameter randomization, Spearman and SSIM.
 //! * [`robustness`]: infidelity (Captum's and Yeh's) and max-sensitivity.
 //! * [`mass`]: localization: the share of an attribution's mass outside a region (the
@@ -16,5 +18,6 @@ pub mod benchmark;
 pub mod curves;
 pub mod mass;
 pub mod road;
+pub mod roar;
 pub mod robustness;
 pub mod sanity;

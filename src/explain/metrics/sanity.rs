@@ -151,7 +151,14 @@ pub fn stages_test<T: Precision>(
     };
     let base = flat(&first)?;
     let mut out = Vec::with_capacity(stages.len() + 1);
-    out.push(compare_stage("trained".into(), &base, base.clone(), support, h, w));
+    out.push(compare_stage(
+        "trained".into(),
+        &base,
+        base.clone(),
+        support,
+        h,
+        w,
+    ));
     for (name, m) in stages {
         let maps = flat(&T::run(method, &m, x, targets)?.map)?;
         out.push(compare_stage(name, &base, maps, support, h, w));
@@ -204,6 +211,31 @@ fn compare_stage(
         ssim: each(&|a, b, _| ssim(&unit_max(&abs(a)), &unit_max(&abs(b)), h, w)),
         maps,
     }
+}
+
+/// A model for Adebayo et al.'s **data randomization test**: `arch` trained from
+/// `cfg.seed` on `train` with its labels permuted (a seeded shuffle, so the class counts
+/// stay), with `cfg`'s settings. Compare its maps with the true model's by
+/// [`stages_test`] (one stage, `permuted labels`): a method that still draws the digit
+/// for a model that learned nothing about digits shows the input, not the model.
+/// Returns the model and its accuracy on the permuted labels it was trained on (how far
+/// it memorized them; Adebayo et al. train until it reaches 100%).
+pub fn permuted_label_model(
+    arch: &crate::nn::Arch,
+    train: &crate::data::Dataset,
+    cfg: &crate::fit::TrainConfig,
+    seed: u64,
+) -> Result<(Model<f32>, f64)> {
+    use rand::SeedableRng;
+    use rand::seq::SliceRandom;
+    let mut shuffled = train.clone();
+    shuffled
+        .y
+        .shuffle(&mut rand::rngs::StdRng::seed_from_u64(seed ^ 0x5EED_DA7A));
+    let mut model = Model::<f32>::init(arch.clone(), cfg.seed);
+    crate::fit::fit(&mut model, &shuffled, None, cfg, &mut std::io::sink())?;
+    let fitted = crate::fit::evaluate(&model, &shuffled)?.accuracy;
+    Ok((model, fitted))
 }
 
 /// The mean of per-example values (NaN when there are none).
