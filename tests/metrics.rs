@@ -153,9 +153,8 @@ fn mprt_matches_quantus() {
         ] {
             let theirs = &g[key];
             for (k, stage) in ours.iter().enumerate() {
-                let v = pick(stage);
-                for i in 0..n {
-                    worst = worst.max((v[i] - theirs.data()[k * n + i]).abs());
+                for (i, v) in pick(stage).iter().enumerate() {
+                    worst = worst.max((v - theirs.data()[k * n + i]).abs());
                 }
             }
         }

@@ -220,6 +220,17 @@ fn invalid_options_are_refused_before_work() {
         join(&head, extra)
     };
     let train = |extra: &[&str]| join(&["train", "mnist-cnn", "--out", "m.safetensors"], extra);
+    let evaluate = |metric: &str, extra: &[&str]| {
+        let head = [
+            "evaluate",
+            metric,
+            "--model",
+            "g.safetensors",
+            "--out",
+            "out",
+        ];
+        join(&head, extra)
+    };
     let cases: Vec<(Vec<String>, &str)> = vec![
         (train(&["--lr", "-1"]), "not positive"),
         (train(&["--lr", "0"]), "not positive"),
@@ -257,6 +268,26 @@ fn invalid_options_are_refused_before_work() {
         ),
         (explain("saliency", &["--index", "-1"]), "negative"),
         (explain("saliency", &["--data", "somewhere"]), "--data"),
+        (evaluate("roar", &["--fractions", "0"]), "(0, 1]"),
+        (evaluate("roar", &["--fractions", "1.5"]), "(0, 1]"),
+        (
+            evaluate("roar", &["--step", "4"]),
+            "--step is not read by 'roar'",
+        ),
+        (
+            evaluate("deletion", &["--train-n", "10"]),
+            "--train-n is not read by 'deletion'",
+        ),
+        (
+            evaluate("data-randomization", &["--fractions", "0.5"]),
+            "only by roar",
+        ),
+        (
+            evaluate("roar", &["--methods", "gradient"]),
+            "unknown method",
+        ),
+        (evaluate("roar", &["--epochs", "0"]), "not a count"),
+        (evaluate("roars", &[]), "roar and data-randomization"),
     ];
     for (args, want) in cases {
         let o = bin().args(&args).current_dir(&d).output().unwrap();

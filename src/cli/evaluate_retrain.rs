@@ -200,13 +200,20 @@ fn hooker_verdict(r: &Roar, names: &[&str]) -> String {
             v.join(", ")
         }
     };
-    format!(
+    let mut s = format!(
         "Below random on average (the removed pixels mattered more than random ones): {}. Not below random: {}. \
          Hooker et al. found the plain gradient, Integrated Gradients and guided backprop no better than random on \
          ImageNet, and SmoothGrad² and VarGrad better.",
         list(&beat),
         list(&not)
-    )
+    );
+    if !not.is_empty() {
+        s += " A removal that leaves more accuracy than random removal does not mean the pixels were unimportant: \
+              the pixels a map ranks first trace the object, so the mean-filled holes draw its shape, and a retrained \
+              model reads the shape of the holes. Rong et al. (2022, ROAD) call this class information leakage through \
+              the mask; the more a map follows the object's outline, the more it leaks.";
+    }
+    s
 }
 
 fn data_randomization_page(

@@ -252,7 +252,11 @@ pub fn roar_svg(r: &Roar, methods: &[&str]) -> String {
             .enumerate()
             .map(|(k, m)| Line {
                 label: m.to_string(),
-                color: COLORS[k % COLORS.len()],
+                color: if *m == "random" {
+                    [110, 110, 110]
+                } else {
+                    COLORS[k % COLORS.len()]
+                },
                 points: r.curve(m).iter().map(|(f, a)| (100.0 * f, *a)).collect(),
                 markers: true,
                 connect: true,
@@ -260,7 +264,7 @@ pub fn roar_svg(r: &Roar, methods: &[&str]) -> String {
                 band: Vec::new(),
             })
             .collect(),
-        y_range: Some((0.0, 1.0)),
+        y_range: None,
         y_percent: true,
         marker_radius: None,
     };

@@ -74,6 +74,35 @@ pub fn impute(
     let kept = (0..hw).filter(|&p| !removed[p]).count();
     let mut index = vec![usize::MAX; hw];
     unknown.iter().enumerate().for_each(|(k, &p)| index[p] = k);
+    // A = D − W over the unknowns, shared by the channels: D the summed weights of each
+    // pixel's neighbours in the picture, W the weights between unknown neighbours (rows
+    // stored compactly, so a product is one pass over at most 8 entries a row)
+    let mut diag = Vec::with_capacity(unknown.len());
+    let mut row_start = Vec::with_capacity(unknown.len() + 1);
+    let (mut cols, mut wts) = (Vec::new(), Vec::new());
+    let mut known_of: Vec<(usize, usize, f64)> = Vec::new(); // (row, pixel, weight)
+    row_start.push(0);
+    for (k, &p) in unknown.iter().enumerate() {
+        let mut d = 0.0;
+        for (q, wt) in neighbours(p) {
+            d += wt;
+            match index[q] {
+                usize::MAX => known_of.push((k, q, wt)),
+                j => {
+                    cols.push(j);
+                    wts.push(wt);
+                }
+            }
+        }
+        diag.push(d);
+        row_start.push(cols.len());
+    }
+    let system = Sparse {
+        diag,
+        row_start,
+        cols,
+        wts,
+    };
     for ch in 0..c {
         let img = &x[ch * hw..(ch + 1) * hw];
         let mean = if kept == 0 {
@@ -93,34 +122,11 @@ pub fn impute(
             }
         }
         // A u = b over the reachable removed pixels
-        let b: Vec<f64> = unknown
-            .iter()
-            .map(|&p| {
-                neighbours(p)
-                    .filter(|&(q, _)| index[q] == usize::MAX)
-                    .map(|(q, wt)| wt * known[q])
-                    .sum()
-            })
-            .collect();
-        let apply = |u: &[f64]| -> Vec<f64> {
-            unknown
-                .iter()
-                .zip(u)
-                .map(|(&p, &up)| {
-                    neighbours(p)
-                        .map(|(q, wt)| {
-                            let k = index[q];
-                            if k == usize::MAX {
-                                wt * up
-                            } else {
-                                wt * (up - u[k])
-                            }
-                        })
-                        .sum()
-                })
-                .collect()
-        };
-        let u = conjugate_gradient(apply, &b, mean);
+        let mut b = vec![0.0; unknown.len()];
+        for &(k, q, wt) in &known_of {
+            b[k] += wt * known[q];
+        }
+        let u = system.solve(&b, mean);
         for (&p, v) in unknown.iter().zip(u) {
             out[ch * hw + p] = v;
         }
@@ -137,29 +143,61 @@ pub fn impute(
     out
 }
 
-/// Solves `A u = b` for symmetric positive definite `A` (given as a product), from `u = start`.
-fn conjugate_gradient(apply: impl Fn(&[f64]) -> Vec<f64>, b: &[f64], start: f64) -> Vec<f64> {
-    let n = b.len();
-    let mut u = vec![start; n];
-    let au = apply(&u);
-    let mut r: Vec<f64> = b.iter().zip(&au).map(|(b, a)| b - a).collect();
-    let mut d = r.clone();
-    let mut rr: f64 = r.iter().map(|v| v * v).sum();
-    let tol = 1e-20 * b.iter().map(|v| v * v).sum::<f64>().max(1e-300);
-    for _ in 0..4 * n + 10 {
-        if rr <= tol {
-            break;
+/// The imputation's system `A = D − W`, rows stored compactly.
+struct Sparse {
+    diag: Vec<f64>,
+    row_start: Vec<usize>,
+    cols: Vec<usize>,
+    wts: Vec<f64>,
+}
+
+impl Sparse {
+    /// `out = A u`.
+    fn apply(&self, u: &[f64], out: &mut [f64]) {
+        for (k, o) in out.iter_mut().enumerate() {
+            let (a, b) = (self.row_start[k], self.row_start[k + 1]);
+            let off: f64 = self.cols[a..b]
+                .iter()
+                .zip(&self.wts[a..b])
+                .map(|(&j, &wt)| wt * u[j])
+                .sum();
+            *o = self.diag[k] * u[k] - off;
         }
-        let ad = apply(&d);
-        let alpha = rr / d.iter().zip(&ad).map(|(a, b)| a * b).sum::<f64>();
-        u.iter_mut().zip(&d).for_each(|(u, d)| *u += alpha * d);
-        r.iter_mut().zip(&ad).for_each(|(r, a)| *r -= alpha * a);
-        let rr_new: f64 = r.iter().map(|v| v * v).sum();
-        let beta = rr_new / rr;
-        d.iter_mut().zip(&r).for_each(|(d, r)| *d = r + beta * *d);
-        rr = rr_new;
     }
-    u
+
+    /// Solves `A u = b` (symmetric positive definite) by conjugate gradients with the
+    /// diagonal as preconditioner, from `u = start`, to a residual of 1e-6 of `‖b‖`: far
+    /// below the N(0, 0.01²) noise ROAD adds to every imputed value (1e-10 took twice the
+    /// iterations and moved no AUC in the 6th decimal on pokedigi-gap).
+    fn solve(&self, b: &[f64], start: f64) -> Vec<f64> {
+        let n = b.len();
+        let mut u = vec![start; n];
+        let mut q = vec![0.0; n];
+        self.apply(&u, &mut q);
+        let mut r: Vec<f64> = b.iter().zip(&q).map(|(b, a)| b - a).collect();
+        let mut z: Vec<f64> = r.iter().zip(&self.diag).map(|(r, d)| r / d).collect();
+        let mut d = z.clone();
+        let mut rz: f64 = r.iter().zip(&z).map(|(a, b)| a * b).sum();
+        let tol = 1e-12 * b.iter().map(|v| v * v).sum::<f64>().max(1e-300);
+        for _ in 0..4 * n + 10 {
+            if r.iter().map(|v| v * v).sum::<f64>() <= tol {
+                break;
+            }
+            self.apply(&d, &mut q);
+            let alpha = rz / d.iter().zip(&q).map(|(a, b)| a * b).sum::<f64>();
+            u.iter_mut().zip(&d).for_each(|(u, d)| *u += alpha * d);
+            r.iter_mut().zip(&q).for_each(|(r, a)| *r -= alpha * a);
+            z.iter_mut()
+                .zip(&r)
+                .zip(&self.diag)
+                .for_each(|((z, r), dg)| *z = r / dg);
+            let rz_new: f64 = r.iter().zip(&z).map(|(a, b)| a * b).sum();
+            let beta = rz_new / rz;
+            d.iter_mut().zip(&z).for_each(|(d, z)| *d = z + beta * *d);
+            rz = rz_new;
+        }
+        u
+    }
 }
 
 #[cfg(test)]

@@ -130,12 +130,11 @@ pub fn pixel_orders<T: Precision>(
     for idx in all.chunks(CHUNK) {
         let (x, y) = data.batch(idx)?;
         let a = T::run(method, model, &x.cast(), &y)?.map;
-        for i in 0..idx.len() {
+        for (i, &example) in idx.iter().enumerate() {
             let m = pixel_map(&a, i, h, w)?;
             if m.iter().any(|v| !v.is_finite()) {
                 return invalid(format!(
-                    "the map of example {} holds NaN or infinity",
-                    idx[i]
+                    "the map of example {example} holds NaN or infinity"
                 ));
             }
             let mut order: Vec<u32> = (0..(h * w) as u32).collect();
@@ -249,7 +248,9 @@ pub fn roar<T: Precision>(
     trained += 1;
     progress("retraining", trained, runs);
     let mut points = Vec::new();
-    let mut orders: Vec<(String, Vec<Vec<u32>>, Vec<Vec<u32>>)> = Vec::new();
+    // (name, training orders, test orders)
+    type Orders = (String, Vec<Vec<u32>>, Vec<Vec<u32>>);
+    let mut orders: Vec<Orders> = Vec::new();
     for (name, method) in methods {
         let mut tick = |k: usize| {
             explained += k;
