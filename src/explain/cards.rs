@@ -43,6 +43,18 @@ pub const CARDS: &[Card] = &[
         "Averaging gradients over noisy copies removes the speckle of the plain gradient; σ is a fraction of the input's range."
     ),
     card!(
+        "smoothgrad-squared",
+        "<mfrac><mn>1</mn><mi>n</mi></mfrac><munderover><mo>∑</mo><mrow><mi>i</mi><mo>=</mo><mn>1</mn></mrow><mi>n</mi></munderover><msubsup><mi>g</mi><mi>i</mi><mn>2</mn></msubsup><mo>,</mo><mspace width='0.5em'/><msub><mi>g</mi><mi>i</mi></msub><mo>=</mo><mfrac><mrow><mo>∂</mo><msub><mi>y</mi><mi>c</mi></msub></mrow><mrow><mo>∂</mo><mi>x</mi></mrow></mfrac><mo>(</mo><mi>x</mi><mo>+</mo><msub><mi>ε</mi><mi>i</mi></msub><mo>)</mo>",
+        "Hooker et al. 2019, A Benchmark for Interpretability Methods in Deep Neural Networks (SG-SQ)",
+        "The mean of squared noisy gradients: never negative, so large gradients of either sign count; in Hooker et al.'s ROAR it beat random removal where the plain gradient did not."
+    ),
+    card!(
+        "vargrad",
+        "<mfrac><mn>1</mn><mi>n</mi></mfrac><munderover><mo>∑</mo><mrow><mi>i</mi><mo>=</mo><mn>1</mn></mrow><mi>n</mi></munderover><msup><mrow><mo>(</mo><msub><mi>g</mi><mi>i</mi></msub><mo>−</mo><mover><mi>g</mi><mo>¯</mo></mover><mo>)</mo></mrow><mn>2</mn></msup><mo>,</mo><mspace width='0.5em'/><msub><mi>g</mi><mi>i</mi></msub><mo>=</mo><mfrac><mrow><mo>∂</mo><msub><mi>y</mi><mi>c</mi></msub></mrow><mrow><mo>∂</mo><mi>x</mi></mrow></mfrac><mo>(</mo><mi>x</mi><mo>+</mo><msub><mi>ε</mi><mi>i</mi></msub><mo>)</mo>",
+        "Adebayo et al. 2018, Local Explanation Methods for Deep Neural Networks Lack Sensitivity to Parameter Values (VarGrad)",
+        "The variance of the noisy gradients: where the gradient changes most under noise, not where it is large; Hooker et al. found it one of the few methods that beat random removal."
+    ),
+    card!(
         "integrated-gradients",
         "<mo>(</mo><msub><mi>x</mi><mi>i</mi></msub><mo>−</mo><msubsup><mi>x</mi><mi>i</mi><mo>′</mo></msubsup><mo>)</mo><msubsup><mo>∫</mo><mn>0</mn><mn>1</mn></msubsup><mfrac><mrow><mo>∂</mo><msub><mi>y</mi><mi>c</mi></msub><mo>(</mo><msup><mi>x</mi><mo>′</mo></msup><mo>+</mo><mi>α</mi><mo>(</mo><mi>x</mi><mo>−</mo><msup><mi>x</mi><mo>′</mo></msup><mo>)</mo><mo>)</mo></mrow><mrow><mo>∂</mo><msub><mi>x</mi><mi>i</mi></msub></mrow></mfrac><mi>d</mi><mi>α</mi>",
         "Sundararajan, Taly & Yan 2017, Axiomatic Attribution for Deep Networks",

@@ -241,7 +241,8 @@ mod tests {
                     t += wt * u[a as usize * w + b as usize];
                 }
             }
-            assert!((u[p] - t / s).abs() < 1e-8, "pixel {p}");
+            // the solver stops at a residual of 1e-6 of ‖b‖ (values up to 10 here)
+            assert!((u[p] - t / s).abs() < 1e-5, "pixel {p}");
         }
         let a = impute(&x, &removed, 1, h, w, 0.01, 5);
         assert_eq!(a, impute(&x, &removed, 1, h, w, 0.01, 5));
