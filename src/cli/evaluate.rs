@@ -2,16 +2,58 @@
 
 use super::EvaluateArgs;
 use super::explain::model_data;
-use crate::data::source::load;
+use crate::data::source::{Loaded, load};
 use crate::error::Result;
 use crate::explain::metrics::benchmark::{BenchOptions, Metric};
 use crate::explain::metrics::curves::Substrate;
 use crate::explain::registry::{MethodOptions, build, find, usable};
 use crate::io::Outputs;
 use crate::io::safetensors_file::{model_from_bytes, read_bounded};
+use crate::nn::{Arch, Model};
 use crate::report::trust::{run, table, write_section};
 use crate::viz::report::Report;
 use std::time::Instant;
+
+/// What every `evaluate` run opens, in this order so that nothing is read or computed
+/// before a bad option is refused: the methods named, the `--out` folder, the model, the
+/// methods' fit to the model, then the data.
+pub(super) struct Opened {
+    pub outputs: Outputs,
+    pub model: Model<f32>,
+    pub data: Loaded,
+    /// `--methods`, or the run's default for the model.
+    pub methods: Vec<&'static str>,
+}
+
+pub(super) fn open(
+    args: &EvaluateArgs,
+    default: impl FnOnce(&Arch) -> Vec<&'static str>,
+) -> Result<Opened> {
+    let chosen: Option<Vec<&'static str>> = args
+        .methods
+        .as_ref()
+        .map(|m| m.iter().map(|s| find(s).map(|i| i.name)).collect())
+        .transpose()?;
+    let outputs = Outputs::folder(&args.io.out, args.io.force, "--out")?;
+    let bytes = read_bounded(&args.model)?;
+    let (model, meta) = model_from_bytes::<f32>(&bytes, &args.model)?;
+    let methods = match chosen {
+        Some(m) => m,
+        None => default(&model.arch),
+    };
+    // a method that cannot run on this model is refused before the data is read
+    for name in &methods {
+        build(name, &MethodOptions::default(), &model.arch)?;
+    }
+    let (spec, split) = model_data(&model, &meta, args.io.data.as_deref());
+    let data = load(&spec, &args.io.cache, split)?;
+    Ok(Opened {
+        outputs,
+        model,
+        data,
+        methods,
+    })
+}
 
 /// The metrics that train models, in `evaluate_retrain`.
 pub const RETRAINING: [&str; 2] = ["roar", "data-randomization"];
@@ -68,26 +110,12 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<()> {
     }
     opts.region = args.region.unwrap_or(opts.region);
     opts.aopc_steps = args.steps.unwrap_or(opts.aopc_steps);
-    let chosen: Option<Vec<&str>> = args
-        .methods
-        .as_ref()
-        .map(|m| m.iter().map(|s| find(s).map(|i| i.name)).collect())
-        .transpose()?;
-    let outputs = Outputs::folder(&args.io.out, args.io.force, "--out")?;
-    let bytes = read_bounded(&args.model)?;
-    let (model, meta) = model_from_bytes::<f32>(&bytes, &args.model)?;
-    let methods = match chosen {
-        Some(m) => {
-            // a method that cannot run on this model is refused before the data is read
-            for name in &m {
-                build(name, &MethodOptions::default(), &model.arch)?;
-            }
-            m
-        }
-        None => usable(&model.arch),
-    };
-    let (spec, split) = model_data(&model, &meta, args.io.data.as_deref());
-    let data = load(&spec, &args.io.cache, split)?;
+    let Opened {
+        outputs,
+        model,
+        data,
+        methods,
+    } = open(args, usable)?;
     let start = Instant::now();
     let n = args.n.unwrap_or(100).min(data.test.len());
     eprintln!(

@@ -6,18 +6,14 @@
 //!   permuted labels until it memorizes them, and compare its maps with the model's.
 
 use super::EvaluateArgs;
-use super::explain::model_data;
 use crate::data::Dataset;
-use crate::data::source::load;
 use crate::error::{Error, Result};
 use crate::explain::attribution::Method;
 use crate::explain::metrics::benchmark::{Bench, Row};
 use crate::explain::metrics::roar::{FRACTIONS, Roar, RoarOptions, roar};
 use crate::explain::metrics::sanity::{FAIL_AT, mean, permuted_label_model, stages_test};
-use crate::explain::registry::{MethodOptions, build, find, usable};
+use crate::explain::registry::{MethodOptions, build, usable};
 use crate::fit::progress_bar;
-use crate::io::Outputs;
-use crate::io::safetensors_file::{model_from_bytes, read_bounded};
 use crate::nn::Model;
 use crate::profile::Profile;
 use crate::report::trust::{PERMUTED, roar_svg, stages_gallery, supports, table};
@@ -46,23 +42,21 @@ pub fn evaluate_retrain(args: &EvaluateArgs) -> Result<()> {
             "--fractions {f}: each share of pixels removed must lie in (0, 1]"
         )));
     }
-    let chosen: Option<Vec<&str>> = args
-        .methods
-        .as_ref()
-        .map(|m| m.iter().map(|s| find(s).map(|i| i.name)).collect())
-        .transpose()?;
-    let outputs = Outputs::folder(&args.io.out, args.io.force, "--out")?;
-    let bytes = read_bounded(&args.model)?;
-    let (model, meta) = model_from_bytes::<f32>(&bytes, &args.model)?;
-    let names: Vec<&str> = match chosen {
-        Some(m) => m,
-        None if kind == "roar" => HOOKER
-            .into_iter()
-            .filter(|m| build(m, &MethodOptions::default(), &model.arch).is_ok())
-            .collect(),
-        None => usable(&model.arch),
-    };
-    // a method that cannot run on this model is refused before the data is read
+    let super::evaluate::Opened {
+        outputs,
+        model,
+        data,
+        methods: names,
+    } = super::evaluate::open(args, |arch| {
+        if kind == "roar" {
+            HOOKER
+                .into_iter()
+                .filter(|m| build(m, &MethodOptions::default(), arch).is_ok())
+                .collect()
+        } else {
+            usable(arch)
+        }
+    })?;
     let built = names
         .iter()
         .map(|m| build(m, &MethodOptions::default(), &model.arch))
@@ -72,8 +66,6 @@ pub fn evaluate_retrain(args: &EvaluateArgs) -> Result<()> {
         .copied()
         .zip(built.iter().map(|b| b.as_ref()))
         .collect();
-    let (spec, split) = model_data(&model, &meta, args.io.data.as_deref());
-    let data = load(&spec, &args.io.cache, split)?;
     let start = Instant::now();
     let (page, csv) = if kind == "roar" {
         roar_page(args, &model, &methods, &data.train, &data.test)?

@@ -1,4 +1,5 @@
-//! Sanity checks for saliency maps (Adebayo et al. 2018): model-parameter randomization.
+//! Sanity checks for saliency maps (Adebayo et al. 2018): model-parameter randomization
+//! and data randomization.
 //!
 //! *Question:* does the map depend on what the model learned? If re-initializing the
 //! weights leaves the map unchanged, the method shows the input (edges, ink), not the
@@ -7,7 +8,9 @@
 //! *Formula.* Cascading randomization re-initializes the layers with parameters from the
 //! logits down, cumulatively (stage `k` = the top `k` layers random), with the
 //! architecture's own initializer (PyTorch's fan-in uniform, [`Model::init`]);
-//! independent randomization re-initializes one layer at a time. At each stage the maps
+//! independent randomization re-initializes one layer at a time. The data randomization
+//! test compares with a model of the same architecture trained on permuted labels
+//! ([`permuted_label_model`]) instead. At each stage the maps
 //! for the same inputs and targets (the class the trained model predicts) are compared
 //! with the trained model's maps by
 //!
@@ -34,12 +37,17 @@
 //! on mnist-cnn; an explainer that returns |x| scores 1.0 at every stage and fails).
 
 use super::curves::check_maps;
+use crate::data::Dataset;
 use crate::error::Result;
 use crate::explain::attribution::{Method, Precision};
+use crate::fit::{TrainConfig, evaluate, fit};
 use crate::float::Float;
-use crate::nn::Model;
+use crate::nn::{Arch, Model};
 use crate::tensor::Tensor;
 use crate::tensor::image::pixel_map;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
 
 /// Mean Spearman of `|map|` at or above which, after full randomization, a method fails.
 pub const FAIL_AT: f64 = 0.5;
@@ -221,20 +229,18 @@ fn compare_stage(
 /// Returns the model and its accuracy on the permuted labels it was trained on (how far
 /// it memorized them; Adebayo et al. train until it reaches 100%).
 pub fn permuted_label_model(
-    arch: &crate::nn::Arch,
-    train: &crate::data::Dataset,
-    cfg: &crate::fit::TrainConfig,
+    arch: &Arch,
+    train: &Dataset,
+    cfg: &TrainConfig,
     seed: u64,
 ) -> Result<(Model<f32>, f64)> {
-    use rand::SeedableRng;
-    use rand::seq::SliceRandom;
     let mut shuffled = train.clone();
     shuffled
         .y
-        .shuffle(&mut rand::rngs::StdRng::seed_from_u64(seed ^ 0x5EED_DA7A));
+        .shuffle(&mut StdRng::seed_from_u64(seed ^ 0x5EED_DA7A));
     let mut model = Model::<f32>::init(arch.clone(), cfg.seed);
-    crate::fit::fit(&mut model, &shuffled, None, cfg, &mut std::io::sink())?;
-    let fitted = crate::fit::evaluate(&model, &shuffled)?.accuracy;
+    fit(&mut model, &shuffled, None, cfg, &mut std::io::sink())?;
+    let fitted = evaluate(&model, &shuffled)?.accuracy;
     Ok((model, fitted))
 }
 
