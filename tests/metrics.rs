@@ -21,11 +21,24 @@ use lamppost::tensor::Tensor;
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-fn golden(stem: &str) -> (Model<f64>, HashMap<String, Tensor<f64>>) {
+/// The golden weights of `stem` and the tensors and metadata of
+/// `tests/golden/metrics/{stem}{suffix}.safetensors`.
+type GoldenFile = (
+    Model<f64>,
+    HashMap<String, Tensor<f64>>,
+    HashMap<String, String>,
+);
+fn golden_file(stem: &str, suffix: &str) -> GoldenFile {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
     let model = load_model::<f64>(&dir.join(format!("models/{stem}.safetensors"))).unwrap();
-    let (t, _) = read_tensors::<f64>(&dir.join(format!("metrics/{stem}.safetensors"))).unwrap();
-    (model, t.into_iter().collect())
+    let path = dir.join(format!("metrics/{stem}{suffix}.safetensors"));
+    let (t, meta) = read_tensors::<f64>(&path).unwrap();
+    (model, t.into_iter().collect(), meta)
+}
+
+fn golden(stem: &str) -> (Model<f64>, HashMap<String, Tensor<f64>>) {
+    let (m, g, _) = golden_file(stem, "");
+    (m, g)
 }
 
 fn max_rel(ours: &[f64], theirs: &[f64]) -> f64 {
@@ -93,11 +106,7 @@ fn pixel_flipping_matches_quantus() {
 fn yeh_square_infidelity_matches_the_official_protocol() {
     use lamppost::explain::metrics::robustness::every_square;
     for stem in ["mnist-cnn", "mnist-gap"] {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
-        let model = load_model::<f64>(&dir.join(format!("models/{stem}.safetensors"))).unwrap();
-        let (t, _) =
-            read_tensors::<f64>(&dir.join(format!("metrics/{stem}_yeh.safetensors"))).unwrap();
-        let g: HashMap<String, Tensor<f64>> = t.into_iter().collect();
+        let (model, g, _) = golden_file(stem, "_yeh");
         let targets: Vec<usize> = g["target"].data().iter().map(|&v| v as usize).collect();
         let squares = every_square(&g["x"], 10).unwrap();
         assert_eq!(squares.shape()[0], 3 * 5605);
@@ -112,12 +121,9 @@ fn yeh_square_infidelity_matches_the_official_protocol() {
 /// Quantus' goldens of `make_metrics_golden.py --quantus`: inputs, targets, saliency,
 /// MPRT scores and the weights of every MPRT stage.
 fn quantus_golden(stem: &str) -> (Model<f64>, HashMap<String, Tensor<f64>>, Vec<String>) {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
-    let model = load_model::<f64>(&dir.join(format!("models/{stem}.safetensors"))).unwrap();
-    let (t, meta) =
-        read_tensors::<f64>(&dir.join(format!("metrics/{stem}_quantus.safetensors"))).unwrap();
+    let (model, g, meta) = golden_file(stem, "_quantus");
     let stages = meta["stages"].split(',').map(String::from).collect();
-    (model, t.into_iter().collect(), stages)
+    (model, g, stages)
 }
 
 /// Quantus 0.6's MPRT (cascading from the top, Spearman of |maps| and of signed maps) on
