@@ -3,6 +3,7 @@
 
 mod common;
 
+use lamppost::data::source::Loaded;
 use lamppost::error::Result;
 use lamppost::explain::attribution::{Attribution, AttributionMethod, Precision};
 use lamppost::explain::local::saliency::Saliency;
@@ -198,13 +199,13 @@ fn region_perturbation_matches_quantus() {
     }
 }
 
-/// mnist-cnn trained on the first 20 000 training digits for 2 epochs, and the first
-/// `n` test digits with their ink.
-fn trained(n: usize) -> (Model<f32>, Tensor<f32>, Vec<Vec<bool>>) {
+/// mnist-cnn trained on the first 20 000 training digits for 2 epochs, the first `n`
+/// test digits with their ink, and the whole MNIST data.
+fn trained(n: usize) -> (Model<f32>, Tensor<f32>, Vec<Vec<bool>>, Loaded) {
     let (model, data) = common::mnist_cnn_2_epochs();
     let (x, _) = data.test.batch(&(0..n).collect::<Vec<_>>()).unwrap();
     let support = (0..n).map(|i| ink_support(&x, i)).collect();
-    (model, x, support)
+    (model, x, support, data)
 }
 
 /// An "explainer" that ignores the model: |x|.
@@ -220,7 +221,7 @@ impl<T: Float> AttributionMethod<T> for AbsInput {
 
 #[test]
 fn papers_claims_on_a_trained_mnist_cnn() {
-    let (model, x, support) = trained(32);
+    let (model, x, support, data) = trained(32);
     let targets = model.predict(&x).unwrap().argmax_rows().unwrap();
     // Adebayo et al.: the gradient decorrelates after full randomization, guided backprop less
     let stage = |name: &str| {
@@ -265,7 +266,6 @@ fn papers_claims_on_a_trained_mnist_cnn() {
 
     // Adebayo et al.'s data randomization: a model that memorized permuted labels has
     // gradient maps unlike the trained model's on the digit; a blind explainer's do not change
-    let data = common::mnist();
     let mut cfg = lamppost::profile::Profile::of(&model.arch).train;
     cfg.epochs = 80;
     let (permuted, fitted) =

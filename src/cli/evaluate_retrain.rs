@@ -13,7 +13,7 @@ use crate::explain::metrics::benchmark::{Bench, Row};
 use crate::explain::metrics::roar::{FRACTIONS, Roar, RoarOptions, roar};
 use crate::explain::metrics::sanity::{FAIL_AT, mean, permuted_label_model, stages_test};
 use crate::explain::registry::{MethodOptions, build, usable};
-use crate::fit::progress_bar;
+use crate::fit::{TrainConfig, progress_bar};
 use crate::nn::Model;
 use crate::profile::Profile;
 use crate::report::trust::{PERMUTED, roar_svg, stages_gallery, supports, table};
@@ -83,6 +83,13 @@ pub fn evaluate_retrain(args: &EvaluateArgs) -> Result<()> {
     Ok(())
 }
 
+/// The architecture's reference training settings with `--epochs` (default `epochs`).
+fn training(args: &EvaluateArgs, model: &Model<f32>, epochs: usize) -> TrainConfig {
+    let mut cfg = Profile::of(&model.arch).train;
+    cfg.epochs = args.epochs.unwrap_or(epochs);
+    cfg
+}
+
 fn roar_page(
     args: &EvaluateArgs,
     model: &Model<f32>,
@@ -93,8 +100,7 @@ fn roar_page(
     let arch = model.arch.name.clone();
     let train = train.first(args.train_n.unwrap_or(10_000))?;
     let test = test.first(args.n.unwrap_or(2000))?;
-    let mut cfg = Profile::of(&model.arch).train;
-    cfg.epochs = args.epochs.unwrap_or(2);
+    let cfg = training(args, model, 2);
     let opts = RoarOptions {
         fractions: args.fractions.clone().unwrap_or_else(|| FRACTIONS.to_vec()),
         train: cfg,
@@ -217,8 +223,7 @@ fn data_randomization_page(
 ) -> Result<(Report, String)> {
     let arch = model.arch.name.clone();
     let train = train.first(args.train_n.unwrap_or(1000))?;
-    let mut cfg = Profile::of(&model.arch).train;
-    cfg.epochs = args.epochs.unwrap_or(80);
+    let cfg = training(args, model, 80);
     let n = args.n.unwrap_or(32).min(32).min(test.len());
     eprintln!(
         "data randomization: training {arch} on {} pictures with permuted labels ({})",

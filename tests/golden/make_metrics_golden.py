@@ -37,14 +37,20 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 N_PERTURB = 6
 
 
+def reference_batch(stem, ctor, n):
+    """The reference model, its first n golden inputs, their predicted classes and signed
+    saliency maps."""
+    model, x = load_reference(stem, ctor)
+    x = x[:n]
+    with torch.no_grad():
+        target = model(x).argmax(1)
+    return model, x, target, Saliency(model).attribute(x, target=target, abs=False)
+
+
 def main():
     torch.manual_seed(0)
     for stem, ctor, _ in REFERENCE:
-        model, x = load_reference(stem, ctor)
-        x = x[:4]
-        with torch.no_grad():
-            target = model(x).argmax(1)
-        attr = Saliency(model).attribute(x, target=target, abs=False)
+        model, x, target, attr = reference_batch(stem, ctor, 4)
         noise = 0.1 * torch.randn((x.shape[0] * N_PERTURB,) + tuple(x.shape[1:]), dtype=x.dtype)
         delta = (torch.rand_like(noise) * 2 - 1) * 0.02
 
@@ -100,11 +106,8 @@ def quantus_goldens():
         return Saliency(model).attribute(x, target=t, abs=False).detach().numpy()
 
     for stem, ctor, _ in REFERENCE:
-        model, x = load_reference(stem, ctor)
-        x = x[:4]
-        with torch.no_grad():
-            target = model(x).argmax(1)
-        a = explain(model, x, target)
+        model, x, target, attr = reference_batch(stem, ctor, 4)
+        a = attr.detach().numpy()
         out = {"x": x, "target": target.double(), "saliency": torch.from_numpy(a)}
         # the stages' weights, as Quantus' generator makes them (it seeds torch before
         # each layer's reset_parameters, so a second pass gives the same models)
@@ -139,11 +142,7 @@ def quantus_goldens():
 def yeh_goldens():
     """Yeh et al.'s optimally rescaled infidelity, every square of side 1..10."""
     for stem, ctor, _ in REFERENCE:
-        model, x = load_reference(stem, ctor)
-        x = x[:3]
-        with torch.no_grad():
-            target = model(x).argmax(1)
-        grad = Saliency(model).attribute(x, target=target, abs=False)
+        model, x, target, grad = reference_batch(stem, ctor, 3)
         scores = []
         _, c, h, w = x.shape
         for i in range(len(x)):

@@ -95,7 +95,8 @@ pub fn perturbations<T: Float>(
 /// Σ_k (H−k+1)(W−k+1)` (5605 on 28×28). Deterministic: with the rescaled infidelity it
 /// gives their number (`tests/metrics.rs::yeh_square_infidelity_matches_the_official_protocol`).
 /// Their explanation is the gradient times the input summed over the square, which is
-/// `Σ a⊙I` for `a` the gradient.
+/// `Σ a⊙I` for `a` the gradient. The tensor holds `N·n·C·H·W` values (17.6 MB per MNIST
+/// digit in float32): pass a few examples at a time.
 pub fn every_square<T: Float>(x: &Tensor<T>, max_side: usize) -> Result<Tensor<T>> {
     let &[b, c, h, w] = x.shape() else {
         return invalid("square perturbations need pictures [N, C, H, W]");
