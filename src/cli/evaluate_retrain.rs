@@ -31,6 +31,10 @@ pub const HOOKER: [&str; 6] = [
     "vargrad",
 ];
 
+/// Share of the permuted labels below which the data randomization page warns that the
+/// model did not memorize them.
+const MEMORIZED: f64 = 0.95;
+
 pub fn evaluate_retrain(args: &EvaluateArgs) -> Result<()> {
     let kind = args.metric.as_str();
     if let Some(f) = args
@@ -235,6 +239,17 @@ fn data_randomization_page(
         "permuted labels fitted to {:.1}% of the training pictures",
         100.0 * fitted
     );
+    // Adebayo et al. compare with a model that memorized its random labels
+    let unfit = (fitted < MEMORIZED).then(|| {
+        format!(
+            "The model fitted only {:.1}% of its permuted labels (Adebayo et al. train until 100%): it is closer to an \
+             untrained network than to one that memorized noise. Raise --epochs or lower --train-n.",
+            100.0 * fitted
+        )
+    });
+    if let Some(w) = &unfit {
+        eprintln!("warning: {w}");
+    }
     let idx: Vec<usize> = (0..n).collect();
     let (x, _) = test.batch(&idx)?;
     let support = supports(test, &idx, &x);
@@ -284,6 +299,9 @@ fn data_randomization_page(
         cfg.describe(),
         100.0 * fitted
     ));
+    if let Some(w) = &unfit {
+        page.paragraph(w);
+    }
     page.svg_figure(
         "data-randomization.svg",
         stages_gallery(
