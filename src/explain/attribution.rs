@@ -62,8 +62,70 @@ pub fn check_batch<T: Float>(model: &Model<T>, x: &Tensor<T>, targets: &[usize])
     Ok(())
 }
 
-/// Logits and `∂ logit[target] / ∂ x` for each example, with ReLU following `rule`.
+/// Input values in one pass that also runs backward ([`input_gradient`], [`super::batched::gradient_rows`], the CAM base's layer pass): such a pass
+/// keeps every layer's output and its gradient until it ends, so it gets an eighth of
+/// [`crate::nn::model::PASS_VALUES`] (83 digits, 5 Pokémon pictures). Measured with whole `lamppost explain`
+/// processes on 64 digits (benches/compare_explain.py): integrated gradients on mnist-cnn
+/// 257 → 223 ms and on mnist-gap 951 → 753 ms against 2¹⁹, mostly fewer fresh pages for
+/// the kernel to clear; 2¹⁵ was no better.
+pub const GRADIENT_ROW_BUDGET: usize = crate::nn::model::PASS_VALUES / 8;
+
+/// `f` on consecutive slices of `x`'s first axis of at most `GRADIENT_ROW_BUDGET` input
+/// values (at least one row), with the targets alike, and each of its outputs joined
+/// back along the first axis. For work that is per example (each row's outputs depend
+/// only on that row), so the result is the one pass's; the memory is one slice's. A
+/// method given a whole benchmark's perturbed copies at once (max-sensitivity: 160
+/// Pokémon pictures) had held all their activations and gradients together: 490 MB.
+pub fn in_gradient_passes<T: Float, const K: usize>(
+    x: &Tensor<T>,
+    targets: &[usize],
+    mut f: impl FnMut(&Tensor<T>, &[usize]) -> Result<[Tensor<T>; K]>,
+) -> Result<[Tensor<T>; K]> {
+    let n = x.shape().first().copied().unwrap_or(0);
+    if targets.len() != n {
+        return invalid(format!("{} targets for {n} inputs", targets.len()));
+    }
+    let step = (GRADIENT_ROW_BUDGET / (x.len() / n.max(1)).max(1)).max(1);
+    if n <= step {
+        return f(x, targets);
+    }
+    let mut parts: Vec<[Tensor<T>; K]> = Vec::new();
+    for start in (0..n).step_by(step) {
+        let end = (start + step).min(n);
+        parts.push(f(&x.slice_rows(start, end)?, &targets[start..end])?);
+    }
+    let joined: Vec<Tensor<T>> = (0..K)
+        .map(|k| {
+            let mut shape = parts[0][k].shape().to_vec();
+            shape[0] = n;
+            let data = parts
+                .iter()
+                .flat_map(|p| p[k].data().iter().copied())
+                .collect();
+            Tensor::new(&shape, data)
+        })
+        .collect::<Result<_>>()?;
+    Ok(joined
+        .try_into()
+        .unwrap_or_else(|_| unreachable!("K outputs were joined")))
+}
+
+/// Logits and `∂ logit[target] / ∂ x` for each example, with ReLU following `rule`, in
+/// passes of [`GRADIENT_ROW_BUDGET`] input values.
 pub fn input_gradient<T: Float>(
+    model: &Model<T>,
+    x: &Tensor<T>,
+    targets: &[usize],
+    rule: BackwardRule,
+) -> Result<(Tensor<T>, Tensor<T>)> {
+    let [logits, g] = in_gradient_passes(x, targets, |x, t| {
+        let (l, g) = input_gradient_pass(model, x, t, rule)?;
+        Ok([l, g])
+    })?;
+    Ok((logits, g))
+}
+
+fn input_gradient_pass<T: Float>(
     model: &Model<T>,
     x: &Tensor<T>,
     targets: &[usize],

@@ -7,7 +7,7 @@
 //! [`gradient_rows`]; the evaluation metrics use the same two. Rows are built in
 //! parallel but always in the same order, so results do not depend on the thread count.
 
-use super::attribution::softmax_prob;
+use super::attribution::{in_gradient_passes, softmax_prob};
 use crate::autodiff::{BackwardRule, Tape};
 use crate::error::Result;
 use crate::float::Float;
@@ -19,13 +19,7 @@ use rayon::prelude::*;
 /// [`Model::predict`]'s passes (see [`crate::nn::model::PASS_VALUES`]).
 pub use crate::nn::model::{PASS_VALUES as ROW_BUDGET, rows_per_pass};
 
-/// Input values in one pass that also runs backward ([`gradient_rows`]): such a pass
-/// keeps every layer's output and its gradient until it ends, so it gets an eighth of
-/// [`ROW_BUDGET`] (83 digits, 5 Pokémon pictures). Measured with whole `lamppost explain`
-/// processes on 64 digits (benches/compare_explain.py): integrated gradients on mnist-cnn
-/// 257 → 223 ms and on mnist-gap 951 → 753 ms against 2¹⁹, mostly fewer fresh pages for
-/// the kernel to clear; 2¹⁵ was no better.
-pub const GRADIENT_ROW_BUDGET: usize = ROW_BUDGET / 8;
+pub use super::attribution::GRADIENT_ROW_BUDGET;
 
 /// `[count, row_shape…]`, row `r` filled by `fill(r, row)` (in parallel).
 fn build_rows<T: Float>(
@@ -134,8 +128,45 @@ pub struct LayerPass<T> {
     pub gradient: Option<Tensor<T>>,
 }
 
-/// Runs `x` through `model`, keeping the output of `layer` (and its gradient for `targets`).
+/// Runs `x` through `model`, keeping the output of `layer` (and its gradient for
+/// `targets`), in passes of [`GRADIENT_ROW_BUDGET`] input values.
 pub fn layer_pass<T: Float>(
+    model: &Model<T>,
+    x: &Tensor<T>,
+    layer: &str,
+    targets: Option<&[usize]>,
+) -> Result<LayerPass<T>> {
+    let n = x.shape().first().copied().unwrap_or(0);
+    match targets {
+        Some(t) => {
+            let [logits, activation, gradient] = in_gradient_passes(x, t, |x, t| {
+                let p = layer_pass_once(model, x, layer, Some(t))?;
+                let g = p
+                    .gradient
+                    .unwrap_or_else(|| unreachable!("targets were given"));
+                Ok([p.logits, p.activation, g])
+            })?;
+            Ok(LayerPass {
+                logits,
+                activation,
+                gradient: Some(gradient),
+            })
+        }
+        None => {
+            let [logits, activation] = in_gradient_passes(x, &vec![0; n], |x, _| {
+                let p = layer_pass_once(model, x, layer, None)?;
+                Ok([p.logits, p.activation])
+            })?;
+            Ok(LayerPass {
+                logits,
+                activation,
+                gradient: None,
+            })
+        }
+    }
+}
+
+fn layer_pass_once<T: Float>(
     model: &Model<T>,
     x: &Tensor<T>,
     layer: &str,
@@ -232,14 +263,67 @@ mod tests {
             .for_each(|(r, row)| fill(r, row));
         let x = Tensor::new(&[n, 1, 28, 28], all).unwrap();
         let t: Vec<usize> = (0..n).map(target).collect();
-        let (_, want) =
+        // the reference: one tape over every row
+        let mut tape = Tape::new();
+        let xv = tape.leaf(x.clone());
+        let params = model.bind(&mut tape, false);
+        let f = model.forward(&mut tape, xv, &params).unwrap();
+        let seed = Tensor::one_hot(&t, 10).unwrap();
+        let want = tape
+            .backward_with(f.logits, seed, BackwardRule::Standard)
+            .unwrap()
+            .get(xv);
+        // input_gradient splits the same rows into passes too
+        let (_, split) =
             crate::explain::attribution::input_gradient(&model, &x, &t, BackwardRule::Standard)
                 .unwrap();
+        assert_eq!(split.shape(), want.shape());
+        let err_split = split
+            .data()
+            .iter()
+            .zip(want.data())
+            .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+        assert!(
+            err_split < 1e-12,
+            "input_gradient: max difference {err_split}"
+        );
         let err = got
             .iter()
             .zip(want.data())
             .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
         assert!(err < 1e-12, "max difference {err}");
         assert!(want.data().iter().any(|&v| v != 0.0));
+    }
+
+    /// The layer pass, split over several passes, keeps what one pass over every row
+    /// keeps: logits, the layer's output and its gradient.
+    #[test]
+    fn layer_passes_equal_one_pass() {
+        let model = Model::<f64>::init(Arch::from_name("mnist-gap").unwrap(), 5);
+        let n = GRADIENT_ROW_BUDGET / 784 + 2;
+        let data: Vec<f64> = (0..n * 784).map(|i| ((i * 7) % 19) as f64 / 19.0).collect();
+        let x = Tensor::new(&[n, 1, 28, 28], data).unwrap();
+        let t: Vec<usize> = (0..n).map(|r| (r * 3) % 10).collect();
+        let layer = "conv3.relu".to_string();
+        let split = layer_pass(&model, &x, &layer, Some(&t)).unwrap();
+        let whole = layer_pass_once(&model, &x, &layer, Some(&t)).unwrap();
+        let no_grad = layer_pass(&model, &x, &layer, None).unwrap();
+        let diff = |a: &Tensor<f64>, b: &Tensor<f64>| {
+            assert_eq!(a.shape(), b.shape());
+            a.data()
+                .iter()
+                .zip(b.data())
+                .fold(0.0f64, |m, (p, q)| m.max((p - q).abs()))
+        };
+        assert!(diff(&split.logits, &whole.logits) < 1e-12);
+        assert!(diff(&split.activation, &whole.activation) < 1e-12);
+        assert!(
+            diff(
+                split.gradient.as_ref().unwrap(),
+                whole.gradient.as_ref().unwrap()
+            ) < 1e-12
+        );
+        assert!(diff(&no_grad.activation, &whole.activation) < 1e-12);
+        assert!(no_grad.gradient.is_none());
     }
 }
