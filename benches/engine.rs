@@ -93,7 +93,13 @@ fn input_for(arch: &Arch, n: usize) -> Tensor<f32> {
 }
 
 fn model_bench(c: &mut Criterion) {
-    for name in ["mnist-cnn", "mnist-gap", "mnist-gru", "pokedigi-gap"] {
+    for name in [
+        "mnist-cnn",
+        "mnist-gap",
+        "mnist-gru",
+        "pokedigi-gap",
+        "mnist-attn-gru",
+    ] {
         let arch = Arch::from_name(name).unwrap();
         let mut g = c.benchmark_group(name);
         g.measurement_time(Duration::from_secs(6));
