@@ -62,10 +62,12 @@ pub fn check_batch<T: Float>(model: &Model<T>, x: &Tensor<T>, targets: &[usize])
     Ok(())
 }
 
-/// Input values in one pass that also runs backward ([`input_gradient`], [`super::batched::gradient_rows`], the CAM base's layer pass): such a pass
-/// keeps every layer's output and its gradient until it ends, so it gets an eighth of
-/// [`crate::nn::model::PASS_VALUES`] (83 digits, 5 Pokémon pictures). Measured with whole `lamppost explain`
-/// processes on 64 digits (benches/compare_explain.py): integrated gradients on mnist-cnn
+/// Input values in one pass that also runs backward ([`input_gradient`],
+/// [`super::batched::gradient_rows`], the CAM base's layer pass): such a pass keeps every
+/// layer's output and its gradient until it ends, so it gets an eighth of
+/// [`crate::nn::model::PASS_VALUES`] (83 digits, 5 Pokémon pictures). Measured with whole
+/// `lamppost explain` processes on 64 digits (benches/compare_explain.py): integrated
+/// gradients on mnist-cnn
 /// 257 → 223 ms and on mnist-gap 951 → 753 ms against 2¹⁹, mostly fewer fresh pages for
 /// the kernel to clear; 2¹⁵ was no better.
 pub const GRADIENT_ROW_BUDGET: usize = crate::nn::model::PASS_VALUES / 8;
