@@ -7,7 +7,7 @@ use crate::autodiff::{Op, Tape, Var};
 use crate::error::{Result, invalid, shape_err};
 use crate::float::Float;
 use crate::tensor::pool::{maxpool2d, pooled};
-use crate::tensor::{PAR_ELEMS, Tensor, fmt_shape};
+use crate::tensor::{PAR_ELEMS, Tensor, fmt_shape, zeroed};
 use rayon::prelude::*;
 use std::mem::MaybeUninit;
 
@@ -47,11 +47,7 @@ pub(crate) fn backward<T: Float>(c: &Ctx<T>, x: Var, argmax: &[usize]) -> Contri
     // zeroed and then given its windows' gradients (added: windows may overlap).
     let mut dx: Vec<T> = Vec::with_capacity(nc * plane);
     let fill = |(p, d): (usize, &mut [MaybeUninit<T>])| {
-        d.iter_mut().for_each(|v| {
-            v.write(T::zero());
-        });
-        // SAFETY: every value of `d` was just written.
-        let d = unsafe { &mut *(d as *mut [MaybeUninit<T>] as *mut [T]) };
+        let d = zeroed(d);
         let rows = p * out_plane..(p + 1) * out_plane;
         for (&i, &g) in argmax[rows.clone()].iter().zip(&c.g.data()[rows]) {
             d[i - p * plane] += g;

@@ -4,7 +4,7 @@
 //! added in order, so the result does not depend on how many threads ran.
 
 use super::kernel::gemm_wide;
-use super::sum_lanes;
+use super::{sum_lanes, zeroed};
 use crate::float::Float;
 use rayon::prelude::*;
 
@@ -132,11 +132,10 @@ pub fn im2col<T: Float>(g: &ConvGeom, x: &[T], cols: &mut [T], ld: usize) {
     }
 }
 
-/// Folds one sample's columns (rows `ld` long) back, adding overlapping contributions:
-/// the adjoint of [`im2col`].
+/// Folds one sample's columns (rows `ld` long) back, adding every contribution into
+/// `dx` (which the caller zeroes): the adjoint of [`im2col`].
 pub fn col2im<T: Float>(g: &ConvGeom, cols: &[T], ld: usize, dx: &mut [T]) {
     let (ho, wo) = (g.ho(), g.wo());
-    dx.iter_mut().for_each(|v| *v = T::zero());
     for c in 0..g.c {
         for ki in 0..g.kh {
             for kj in 0..g.kw {
@@ -282,7 +281,9 @@ pub fn conv2d_backward<T: Float>(
             db,
         );
     }
-    let mut dx = vec![T::zero(); if want_dx { g.n * g.in_len() } else { 0 }];
+    // zeroed block by block below, by the thread that folds the block into it
+    let dx_len = if want_dx { g.n * g.in_len() } else { 0 };
+    let mut dx: Vec<T> = Vec::with_capacity(dx_len);
     let blocks = g.n.div_ceil(bs);
     // Wᵀ: [ck, O]
     let mut wt = vec![T::zero(); if want_dx { ck * g.o } else { 0 }];
@@ -330,10 +331,14 @@ pub fn conv2d_backward<T: Float>(
             part
         };
     let parts: Vec<Vec<T>> = if want_dx {
-        dx.par_chunks_mut(bs * g.in_len())
+        let parts = dx.spare_capacity_mut()[..dx_len]
+            .par_chunks_mut(bs * g.in_len())
             .enumerate()
-            .map_init(scratch, |sc, (bi, dxb)| block(sc, bi, dxb))
-            .collect()
+            .map_init(scratch, |sc, (bi, dxb)| block(sc, bi, zeroed(dxb)))
+            .collect();
+        // SAFETY: the blocks cover 0..dx_len exactly once, and `zeroed` wrote each.
+        unsafe { dx.set_len(dx_len) };
+        parts
     } else {
         (0..blocks)
             .into_par_iter()
