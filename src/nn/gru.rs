@@ -178,10 +178,24 @@ fn gates_avx2<T: Float>(gi: &[T], gh: &[T], b_ih: &[T], b_hh: &[T], h: &mut [T])
     gates_body(gi, gh, b_ih, b_hh, h)
 }
 
+/// [`gates_body`] compiled for AVX-512: the same IEEE operations (no FMA, no
+/// contraction), eight f64 lanes per register. 1.5× the AVX2 build's speed on
+/// mnist-gru's 64 units (8.2–8.8 against 12.4–13.8 ns a unit, alternated in one run).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn gates_avx512<T: Float>(gi: &[T], gh: &[T], b_ih: &[T], b_hh: &[T], h: &mut [T]) {
+    gates_body(gi, gh, b_ih, b_hh, h)
+}
+
 /// Dispatches once per row: moving the loop over rows into the AVX2 function measured
 /// 15–20% slower (benches/engine.rs, mnist-gru/inference_b256, old and new binaries
 /// interleaved).
 fn gates<T: Float>(gi: &[T], gh: &[T], b_ih: &[T], b_hh: &[T], h: &mut [T]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU was just checked to support AVX-512F.
+        return unsafe { gates_avx512(gi, gh, b_ih, b_hh, h) };
+    }
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU was just checked to support AVX2.
@@ -230,6 +244,39 @@ mod tests {
         let (taped, fused) = (run(Tape::new()), run(Tape::no_grad()));
         assert_eq!(taped.len(), steps);
         assert_eq!(taped, fused);
+    }
+
+    /// The portable, AVX2 and AVX-512 builds of the gate loop give the same bits, on
+    /// values across the sigmoid's and tanh's ranges (with tanh's series region) and
+    /// on hidden sizes with and without a vector tail.
+    #[test]
+    fn gate_builds_agree_to_the_bit() {
+        for hid in [7, 64] {
+            let wave =
+                |s: f32| -> Vec<f32> { (0..3 * hid).map(|i| 6.0 * (i as f32 * s).sin()).collect() };
+            let (gi, gh, bi) = (wave(0.37), wave(0.11), wave(0.05));
+            let bh: Vec<f32> = bi.iter().map(|b| -b * 0.999).collect();
+            let h0: Vec<f32> = (0..hid).map(|j| (j as f32 * 0.3).cos()).collect();
+            let run = |f: &dyn Fn(&mut [f32])| {
+                let mut h = h0.clone();
+                f(&mut h);
+                h.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+            };
+            let want = run(&|h| gates_body(&gi, &gh, &bi, &bh, h));
+            #[cfg(target_arch = "x86_64")]
+            {
+                if std::is_x86_feature_detected!("avx2") {
+                    // SAFETY: AVX2 was just detected.
+                    let got = run(&|h| unsafe { gates_avx2(&gi, &gh, &bi, &bh, h) });
+                    assert_eq!(got, want, "AVX2, hidden {hid}");
+                }
+                if std::is_x86_feature_detected!("avx512f") {
+                    // SAFETY: AVX-512F was just detected.
+                    let got = run(&|h| unsafe { gates_avx512(&gi, &gh, &bi, &bh, h) });
+                    assert_eq!(got, want, "AVX-512, hidden {hid}");
+                }
+            }
+        }
     }
 
     #[test]
