@@ -99,6 +99,7 @@ fn model_bench(c: &mut Criterion) {
         "mnist-gru",
         "pokedigi-gap",
         "mnist-attn-gru",
+        "mnist-linear",
     ] {
         let arch = Arch::from_name(name).unwrap();
         let mut g = c.benchmark_group(name);
@@ -120,5 +121,37 @@ fn model_bench(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, gemm_bench, conv_bench, model_bench);
+/// mnist-vae: a training step on `−ELBO` (batch 64, pictures in [0, 1], fixed noise) and,
+/// as its inference, reconstruction of 256 pictures (encoder → μ → decoder → sigmoid), as
+/// `benches/pytorch_bench.py` times them.
+fn vae_bench(c: &mut Criterion) {
+    use lamppost::nn::vae::{Vae, noise, vae_step};
+    let arch = Arch::from_name("mnist-vae").unwrap();
+    let mut g = c.benchmark_group("mnist-vae");
+    g.measurement_time(Duration::from_secs(6));
+    let unit = |n: usize| {
+        let x = Tensor::<f32>::uniform(&[n, 784], 0.0, 1.0, &mut StdRng::seed_from_u64(1));
+        (x.clone(), x.reshape(&[n, 1, 28, 28]).unwrap())
+    };
+    let mut model = Model::<f32>::init(arch, 0);
+    let mut opt = Sgd::new(0.01).momentum(0.9, false);
+    let (x, _) = unit(64);
+    let eps = noise::<f32>(64, 16, 2);
+    g.throughput(Throughput::Elements(64));
+    g.bench_function("train_step_b64", |bn| {
+        bn.iter(|| vae_step(&mut model, &mut opt, &x, &eps).unwrap())
+    });
+    let vae = Vae::from_model(&model).unwrap();
+    let (_, pictures) = unit(256);
+    g.throughput(Throughput::Elements(256));
+    g.bench_function("inference_b256", |bn| {
+        bn.iter(|| {
+            let (mu, _) = vae.encode(&pictures).unwrap();
+            black_box(vae.decode(&mu).unwrap())
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, gemm_bench, conv_bench, model_bench, vae_bench);
 criterion_main!(benches);

@@ -20,7 +20,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "golden"))
-from lamppost_torch import ARCHS  # noqa: E402
+from lamppost_torch import ARCHS, MnistLinear, MnistVae  # noqa: E402
 
 torch.set_num_threads(2)
 
@@ -87,9 +87,9 @@ def run():
             F.conv2d(xg, wg, bg, padding=1).sum().backward()
 
         rows.append((f"conv2d/{name}/forward_backward", timeit(fb), 3 * flops))
-    for arch, (ctor, shape) in ARCHS.items():
-        if arch.startswith("seq:"):
-            continue
+    archs = {k: v for k, v in ARCHS.items() if not k.startswith("seq:")}
+    archs["mnist-linear"] = (MnistLinear, (1, 28, 28))
+    for arch, (ctor, shape) in archs.items():
         torch.manual_seed(0)
         m = ctor()
         opt = torch.optim.SGD(m.parameters(), lr=0.01, momentum=0.9)
@@ -109,7 +109,38 @@ def run():
                 m(xi)
 
         rows.append((f"{arch}/inference_b256", timeit(infer), forward_flops(m, xi)))
+    rows += vae_rows()
     return rows
+
+
+def vae_rows():
+    """mnist-vae as benches/engine.rs times it: a step on −ELBO (per-example summed BCE
+    plus KL, each a batch mean; SGD + momentum; batch 64, fixed noise) and reconstruction
+    of 256 pictures (encoder → μ → decoder → sigmoid)."""
+    torch.manual_seed(0)
+    m = MnistVae()
+    opt = torch.optim.SGD(m.parameters(), lr=0.01, momentum=0.9)
+    x, eps = torch.rand(64, 784), torch.randn(64, m.latent)
+
+    def step():
+        opt.zero_grad()
+        logits, mu, logvar = m(x, eps)
+        recon = F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / x.shape[0]
+        kl = -0.5 * (1 + logvar - mu * mu - logvar.exp()).sum() / x.shape[0]
+        (recon + kl).backward()
+        opt.step()
+
+    xi = torch.rand(256, 784)
+
+    def infer():
+        with torch.no_grad():
+            mu = m.encoder.fc2(F.relu(m.encoder.fc1(xi)))[:, : m.latent]
+            torch.sigmoid(m.decode(mu))
+
+    flops = lambda n: forward_flops(m, torch.rand(n, 784))  # noqa: E731
+    # reconstruction runs the same four linear layers as the forward pass
+    return [("mnist-vae/train_step_b64", timeit(step), 3 * flops(64)),
+            ("mnist-vae/inference_b256", timeit(infer), flops(256))]
 
 
 def main():

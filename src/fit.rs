@@ -300,8 +300,7 @@ pub fn train_vae(
     cfg: &TrainConfig,
     log: &mut dyn Write,
 ) -> Result<TrainedVae> {
-    use crate::autodiff::Tape;
-    use crate::nn::vae::{Vae, elbo_terms, evaluate_elbo, noise};
+    use crate::nn::vae::{Vae, evaluate_elbo, noise, vae_step};
     if !arch.is_vae() {
         return invalid(format!("'{}' is not a VAE", arch.name));
     }
@@ -319,19 +318,10 @@ pub fn train_vae(
                 _: usize,
                 idx: &[usize],
                 _: &mut dyn Observer| {
-        let mut tape = Tape::new();
-        let xv = tape.constant(x.select_rows(idx)?);
         let seed = cfg.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ step_no;
         step_no += 1;
-        let ev = tape.constant(noise(idx.len(), latent, seed));
-        let params = model.bind(&mut tape, true);
-        let (r, k) = elbo_terms(&mut tape, &params, xv, ev)?;
-        let loss = tape.add(r, k)?;
-        let value = tape.value(loss).item()? as f64;
-        let mut grads = tape.backward(loss)?;
-        let grads: Vec<Tensor<f32>> = params.iter().map(|&p| grads.take(p)).collect();
-        opt.step(&mut model.param_tensors_mut(), &grads)?;
-        Ok(value)
+        let eps = noise(idx.len(), latent, seed);
+        vae_step(model, opt, &x.select_rows(idx)?, &eps)
     };
     let history = run_epochs(
         &mut model,

@@ -224,6 +224,29 @@ pub fn elbo_terms<T: Float>(
     Ok((recon, kl))
 }
 
+/// One optimizer step on `−ELBO` (reconstruction + KL, each averaged over the batch) for
+/// pictures `x` `[N, pixels]` in [0, 1] and the reparameterization's noise `eps`
+/// `[N, latent]`; returns the loss before the update. `lamppost train mnist-vae` runs
+/// it every step; `benches/engine.rs` times it.
+pub fn vae_step<T: Float>(
+    model: &mut Model<T>,
+    opt: &mut (impl crate::optim::Optimizer<T> + ?Sized),
+    x: &Tensor<T>,
+    eps: &Tensor<T>,
+) -> Result<f64> {
+    let mut tape = Tape::new();
+    let xv = tape.constant(x.clone());
+    let ev = tape.constant(eps.clone());
+    let params = model.bind(&mut tape, true);
+    let (r, k) = elbo_terms(&mut tape, &params, xv, ev)?;
+    let loss = tape.add(r, k)?;
+    let value = tape.value(loss).item()?.to_f64();
+    let mut grads = tape.backward(loss)?;
+    let grads: Vec<Tensor<T>> = params.iter().map(|&p| grads.take(p)).collect();
+    opt.step(&mut model.param_tensors_mut(), &grads)?;
+    Ok(value)
+}
+
 /// `−ELBO` of a VAE model on pictures `x` `[N, …]` in [0, 1] with noise from `seed`, and
 /// its two terms, without gradients: `(total, reconstruction, kl)` per example.
 pub fn evaluate_elbo<T: Float>(model: &Model<T>, x: &Tensor<T>, seed: u64) -> Result<[f64; 3]> {

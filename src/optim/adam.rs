@@ -4,7 +4,7 @@
 //! Adam adds the weight decay to the gradient (`g ← ∇ + λw`); AdamW decays the weight
 //! directly (`w ← w(1 − lr·λ)`) before the update.
 
-use super::{Optimizer, check_grads, state_like};
+use super::{Optimizer, check_grads, state_like, update_each};
 use crate::error::Result;
 use crate::float::Float;
 use crate::tensor::Tensor;
@@ -62,25 +62,24 @@ impl<T: Float> Optimizer<T> for Adam<T> {
         let (b1t, b2t, step, eps) = (f(b1), f(b2), f(self.lr / bc1), f(self.eps));
         let (wd, decay) = (f(self.weight_decay), f(1.0 - self.lr * self.weight_decay));
         let bc2t = f(bc2_sqrt);
+        let (coupled, decoupled) = (
+            self.weight_decay != 0.0 && !self.decoupled,
+            self.weight_decay != 0.0 && self.decoupled,
+        );
         for (i, (p, g)) in params.iter_mut().zip(grads).enumerate() {
-            for j in 0..p.len() {
-                let mut w = p.data()[j];
-                let mut d = g.data()[j];
-                if self.weight_decay != 0.0 {
-                    if self.decoupled {
-                        w *= decay;
-                    } else {
-                        d += wd * w;
-                    }
+            let state = [self.m[i].data_mut(), self.v[i].data_mut()];
+            update_each(p.data_mut(), g.data(), state, move |w, g, [m, v]| {
+                let (mut wv, mut d) = (*w, g);
+                if decoupled {
+                    wv *= decay;
+                } else if coupled {
+                    d += wd * wv;
                 }
-                let m = &mut self.m[i].data_mut()[j];
                 *m = b1t * *m + (T::one() - b1t) * d;
-                let m = *m;
-                let v = &mut self.v[i].data_mut()[j];
                 *v = b2t * *v + (T::one() - b2t) * d * d;
                 let denom = v.sqrt() / bc2t + eps;
-                p.data_mut()[j] = w - step * m / denom;
-            }
+                *w = wv - step * *m / denom;
+            });
         }
         Ok(())
     }

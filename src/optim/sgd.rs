@@ -2,7 +2,7 @@
 //! `g ← ∇ + λw`; with momentum `b ← μb + g` (b = g on the first step) and
 //! `g ← g + μb` (Nesterov) or `g ← b`; then `w ← w − lr·g`.
 
-use super::{Optimizer, check_grads, state_like};
+use super::{Optimizer, check_grads, state_like, update_each};
 use crate::error::Result;
 use crate::float::Float;
 use crate::tensor::Tensor;
@@ -49,20 +49,27 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
             T::from_f64_lossy(self.momentum),
             T::from_f64_lossy(self.weight_decay),
         );
+        let decay = self.weight_decay != 0.0;
+        let nesterov = self.nesterov;
         for (i, (p, g)) in params.iter_mut().zip(grads).enumerate() {
-            for j in 0..p.len() {
-                let w = p.data()[j];
-                let mut d = g.data()[j];
-                if self.weight_decay != 0.0 {
-                    d += wd * w;
-                }
-                if self.momentum != 0.0 {
-                    let b = &mut self.buf[i].data_mut()[j];
-                    *b = if first { d } else { mu * *b + d };
-                    d = if self.nesterov { d + mu * *b } else { *b };
-                }
-                p.data_mut()[j] = w - lr * d;
+            let grad = move |w: T, g: T| if decay { g + wd * w } else { g };
+            if self.momentum == 0.0 {
+                update_each(p.data_mut(), g.data(), [], move |w, g, []| {
+                    *w -= lr * grad(*w, g);
+                });
+                continue;
             }
+            update_each(
+                p.data_mut(),
+                g.data(),
+                [self.buf[i].data_mut()],
+                move |w, g, [b]| {
+                    let d = grad(*w, g);
+                    *b = if first { d } else { mu * *b + d };
+                    let d = if nesterov { d + mu * *b } else { *b };
+                    *w -= lr * d;
+                },
+            );
         }
         Ok(())
     }

@@ -227,6 +227,12 @@ impl<T: Float> Tensor<T> {
 
     /// An error naming the first NaN or infinity, if any.
     pub fn check_finite(&self, what: &str) -> Result<()> {
+        // `0 · v` is ±0 for a finite value and NaN for ±∞ or NaN: a sum of them in eight
+        // lanes vectorizes, where a search stops to branch on every value (a fifth of
+        // mnist-linear's inference). The search runs only to name the bad value.
+        if sum_lanes_of(&self.data, |v| v * T::zero()) == T::zero() {
+            return Ok(());
+        }
         match self.data.iter().position(|v| !v.is_finite()) {
             None => Ok(()),
             Some(i) => invalid(format!(
@@ -421,15 +427,21 @@ pub fn map3_into<T: Float>(
 /// (about 4 cycles); eight chains keep the adder busy and vectorize. The order is fixed,
 /// so the result does not depend on threads or on the CPU.
 pub fn sum_lanes<T: Float>(xs: &[T]) -> T {
+    sum_lanes_of(xs, |v| v)
+}
+
+/// [`sum_lanes`] of `f(x)` over `xs`, in the same order.
+#[inline(always)]
+pub fn sum_lanes_of<T: Float>(xs: &[T], f: impl Fn(T) -> T) -> T {
     let mut acc = [T::zero(); 8];
     let mut chunks = xs.chunks_exact(8);
     for c in &mut chunks {
         for (a, &v) in acc.iter_mut().zip(c) {
-            *a += v;
+            *a += f(v);
         }
     }
     for (a, &v) in acc.iter_mut().zip(chunks.remainder()) {
-        *a += v;
+        *a += f(v);
     }
     ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]))
 }
