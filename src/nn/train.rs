@@ -2,7 +2,7 @@
 //! backward, optimizer step.
 
 use super::model::Model;
-use crate::autodiff::Tape;
+use crate::autodiff::{Tape, Var};
 use crate::error::Result;
 use crate::float::Float;
 use crate::optim::Optimizer;
@@ -31,12 +31,8 @@ pub fn train_step_logits<T: Float>(
     let params = model.bind(&mut tape, true);
     let f = model.forward(&mut tape, xv, &params)?;
     let loss = tape.cross_entropy(f.logits, y)?;
-    let value = tape.value(loss).item()?.to_f64();
     let logits = tape.value(f.logits).clone();
-    let mut grads = tape.backward(loss)?;
-    let grads: Vec<Tensor<T>> = params.iter().map(|&p| grads.take(p)).collect();
-    opt.step(&mut model.param_tensors_mut(), &grads)?;
-    Ok((value, logits))
+    Ok((descend(model, opt, tape, &params, loss)?, logits))
 }
 
 /// One step under the mean squared error between the model's output and `target`
@@ -53,6 +49,19 @@ pub fn train_step_mse<T: Float>(
     let params = model.bind(&mut tape, true);
     let f = model.forward(&mut tape, xv, &params)?;
     let loss = tape.mse(f.logits, tv)?;
+    descend(model, opt, tape, &params, loss)
+}
+
+/// The end of every training step: back-propagates the scalar `loss` from the tape on
+/// which `params` (the model's parameters, bound in order) were used, applies one
+/// optimizer step, and returns the loss's value before the update.
+pub fn descend<T: Float>(
+    model: &mut Model<T>,
+    opt: &mut (impl Optimizer<T> + ?Sized),
+    tape: Tape<T>,
+    params: &[Var],
+    loss: Var,
+) -> Result<f64> {
     let value = tape.value(loss).item()?.to_f64();
     let mut grads = tape.backward(loss)?;
     let grads: Vec<Tensor<T>> = params.iter().map(|&p| grads.take(p)).collect();

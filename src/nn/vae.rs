@@ -240,11 +240,7 @@ pub fn vae_step<T: Float>(
     let params = model.bind(&mut tape, true);
     let (r, k) = elbo_terms(&mut tape, &params, xv, ev)?;
     let loss = tape.add(r, k)?;
-    let value = tape.value(loss).item()?.to_f64();
-    let mut grads = tape.backward(loss)?;
-    let grads: Vec<Tensor<T>> = params.iter().map(|&p| grads.take(p)).collect();
-    opt.step(&mut model.param_tensors_mut(), &grads)?;
-    Ok(value)
+    super::train::descend(model, opt, tape, &params, loss)
 }
 
 /// `−ELBO` of a VAE model on pictures `x` `[N, …]` in [0, 1] with noise from `seed`, and
