@@ -30,7 +30,6 @@ pub fn gemm<T: Float>(
     c: &mut [T],
     acc: bool,
 ) {
-    let (rsb, csb) = if tb { (1, k as isize) } else { (n as isize, 1) };
     let beta = if acc { T::one() } else { T::zero() };
     if k == 0 {
         if !acc {
@@ -38,26 +37,32 @@ pub fn gemm<T: Float>(
         }
         return;
     }
-    let run = |r0: usize, rows: usize, c: &mut [T]| {
+    // rows r0.. and columns j0.. of the product into `c`, whose rows are `ldc` apart
+    let block = |r0: usize, rows: usize, j0: usize, cols: usize, c: &mut [T], ldc: usize| {
         let (a_off, rsa, csa) = if ta {
             (r0, 1, m as isize)
         } else {
             (r0 * k, k as isize, 1)
         };
+        let (b_off, rsb, csb) = if tb {
+            (j0 * k, 1, k as isize)
+        } else {
+            (j0, n as isize, 1)
+        };
         T::gemm(
             rows,
             k,
-            n,
+            cols,
             T::one(),
             &a[a_off..],
             rsa,
             csa,
-            b,
+            &b[b_off..],
             rsb,
             csb,
             beta,
             c,
-            n as isize,
+            ldc as isize,
             1,
         );
     };
@@ -70,72 +75,37 @@ pub fn gemm<T: Float>(
     let (row_blocks, col_blocks) = (m.div_ceil(ROW_BLOCK), n.div_ceil(COL_BLOCK));
     let by_columns = col_blocks > 1 && col_blocks * m < row_blocks * n;
     if m * k * n < PAR_WORK || (m <= ROW_BLOCK && !by_columns) {
-        run(0, m, &mut c[..m * n]);
+        block(0, m, 0, n, &mut c[..m * n], n);
     } else if by_columns {
-        gemm_by_columns(m, k, n, a, ta, b, tb, c, beta);
+        // each column block into its own buffer (holding the block of `c` first when
+        // accumulating), copied back after: no two threads write the same slice
+        let c_in: &[T] = &c[..m * n];
+        let blocks: Vec<Vec<T>> = (0..col_blocks)
+            .into_par_iter()
+            .map(|j| {
+                let (j0, cols) = (j * COL_BLOCK, COL_BLOCK.min(n - j * COL_BLOCK));
+                let mut cb = Vec::with_capacity(m * cols);
+                if acc {
+                    c_in.chunks(n)
+                        .for_each(|row| cb.extend_from_slice(&row[j0..j0 + cols]));
+                } else {
+                    cb.resize(m * cols, T::zero());
+                }
+                block(0, m, j0, cols, &mut cb, cols);
+                cb
+            })
+            .collect();
+        for (j, cb) in blocks.iter().enumerate() {
+            let (j0, cols) = (j * COL_BLOCK, COL_BLOCK.min(n - j * COL_BLOCK));
+            for (row, src) in c[..m * n].chunks_mut(n).zip(cb.chunks(cols)) {
+                row[j0..j0 + cols].copy_from_slice(src);
+            }
+        }
     } else {
         c[..m * n]
             .par_chunks_mut(ROW_BLOCK * n)
             .enumerate()
-            .for_each(|(i, cb)| run(i * ROW_BLOCK, cb.len() / n, cb));
-    }
-}
-
-/// [`gemm`] split into blocks of [`COL_BLOCK`] columns of `c`, over threads: each block is
-/// computed into its own buffer (with the block of `c` first when `beta` is 1) and copied
-/// back, so no two threads write the same slice.
-#[allow(clippy::too_many_arguments)]
-fn gemm_by_columns<T: Float>(
-    m: usize,
-    k: usize,
-    n: usize,
-    a: &[T],
-    ta: bool,
-    b: &[T],
-    tb: bool,
-    c: &mut [T],
-    beta: T,
-) {
-    let (rsa, csa) = if ta { (1, m as isize) } else { (k as isize, 1) };
-    let (rsb, csb) = if tb { (1, k as isize) } else { (n as isize, 1) };
-    let c_ro: &[T] = c;
-    let blocks: Vec<Vec<T>> = (0..n.div_ceil(COL_BLOCK))
-        .into_par_iter()
-        .map(|j| {
-            let (j0, cols) = (j * COL_BLOCK, COL_BLOCK.min(n - j * COL_BLOCK));
-            let mut cb = Vec::with_capacity(m * cols);
-            if beta == T::zero() {
-                cb.resize(m * cols, T::zero());
-            } else {
-                for row in c_ro[..m * n].chunks(n) {
-                    cb.extend_from_slice(&row[j0..j0 + cols]);
-                }
-            }
-            let b_off = if tb { j0 * k } else { j0 };
-            T::gemm(
-                m,
-                k,
-                cols,
-                T::one(),
-                a,
-                rsa,
-                csa,
-                &b[b_off..],
-                rsb,
-                csb,
-                beta,
-                &mut cb,
-                cols as isize,
-                1,
-            );
-            cb
-        })
-        .collect();
-    for (j, cb) in blocks.iter().enumerate() {
-        let (j0, cols) = (j * COL_BLOCK, COL_BLOCK.min(n - j * COL_BLOCK));
-        for (row, src) in c[..m * n].chunks_mut(n).zip(cb.chunks(cols)) {
-            row[j0..j0 + cols].copy_from_slice(src);
-        }
+            .for_each(|(i, cb)| block(i * ROW_BLOCK, cb.len() / n, 0, n, cb, n));
     }
 }
 
