@@ -1,16 +1,12 @@
 //! Matrix-multiply kernels on raw row-major slices, split over both cores.
 //!
-//! Work is split into fixed blocks of output rows that do not depend on the number of
-//! threads, and each output element is summed over k inside one block, so results are
-//! bit-identical whatever the thread count.
+//! A large product is split into one part of the rows or of the columns per thread.
+//! Each output element is summed over k inside one part by the same kernel whatever the
+//! split, so results are bit-identical whatever the thread count.
 
 use crate::float::Float;
 use rayon::prelude::*;
 
-/// Rows of C per parallel block.
-const ROW_BLOCK: usize = 32;
-/// Columns of C per parallel block when the product is split by columns.
-const COL_BLOCK: usize = 128;
 /// Below this many multiply-adds a GEMM runs on the calling thread.
 const PAR_WORK: usize = 1 << 20;
 
@@ -66,24 +62,37 @@ pub fn gemm<T: Float>(
             1,
         );
     };
-    // Each block's matrixmultiply call packs the whole of the other operand: a row block
-    // repacks op(b) (k×n), a column block repacks op(a) (m×k). Split the way that packs
-    // less. Linear layers on a batch (m = 64 rows against n = 400–784 columns) and their
-    // weight gradients (k = 64) pack 3–7× less by columns: mnist-vae's training step
-    // spent a sixth of its time packing. Either split computes each element with the same
-    // k-loop, and the split depends only on the shapes, never on the thread count.
-    let (row_blocks, col_blocks) = (m.div_ceil(ROW_BLOCK), n.div_ceil(COL_BLOCK));
-    let by_columns = col_blocks > 1 && col_blocks * m < row_blocks * n;
-    if m * k * n < PAR_WORK || (m <= ROW_BLOCK && !by_columns) {
+    // One part per thread, each at least half of PAR_WORK. Each part's matrixmultiply
+    // call packs the whole of the other operand: a part of the rows repacks op(b) (k×n),
+    // a part of the columns repacks op(a) (m×k) and is computed in a buffer of its own
+    // (no two threads write one slice) that is copied back, about two passes over its
+    // share of C. Split the way that costs less: linear layers on a batch (m = 64 rows
+    // against n = 400–784 columns, k = 400–784) by columns, their weight gradients
+    // (k = 64) and the GRU's gate products (k = 64, n = 192) by rows. The split changes
+    // which thread computes an element, never how: every element is the same k-loop of
+    // the same kernel, so the bits do not depend on the thread count (the test
+    // `any_split_gives_the_bits_of_one_call` checks it). The earlier fixed blocks of 32
+    // rows or 128 columns ran the GRU's 256×64×192 at 59 GFLOP/s on 2 threads, less
+    // than half of one thread's 121–141 (three column blocks of unequal width, and
+    // copies); one part per thread ran it at 65–129 in later runs, and 400×64×784 at
+    // 113–167 against 89 (this machine's noise is that wide; the model benches moved
+    // within it).
+    let parts = rayon::current_num_threads()
+        .min(m * k * n / (PAR_WORK / 2))
+        .max(1);
+    let row_part = m.div_ceil(parts).next_multiple_of(8);
+    let col_part = n.div_ceil(parts).next_multiple_of(16);
+    let (can_rows, can_cols) = (m > row_part, n > col_part);
+    let by_columns = can_cols && (!can_rows || parts * m * k + 2 * m * n < parts * k * n);
+    if parts == 1 || !(can_rows || can_cols) {
         block(0, m, 0, n, &mut c[..m * n], n);
     } else if by_columns {
-        // each column block into its own buffer (holding the block of `c` first when
-        // accumulating), copied back after: no two threads write the same slice
+        let col_blocks = n.div_ceil(col_part);
         let c_in: &[T] = &c[..m * n];
         let blocks: Vec<Vec<T>> = (0..col_blocks)
             .into_par_iter()
             .map(|j| {
-                let (j0, cols) = (j * COL_BLOCK, COL_BLOCK.min(n - j * COL_BLOCK));
+                let (j0, cols) = (j * col_part, col_part.min(n - j * col_part));
                 let mut cb = Vec::with_capacity(m * cols);
                 if acc {
                     c_in.chunks(n)
@@ -96,16 +105,16 @@ pub fn gemm<T: Float>(
             })
             .collect();
         for (j, cb) in blocks.iter().enumerate() {
-            let (j0, cols) = (j * COL_BLOCK, COL_BLOCK.min(n - j * COL_BLOCK));
+            let (j0, cols) = (j * col_part, col_part.min(n - j * col_part));
             for (row, src) in c[..m * n].chunks_mut(n).zip(cb.chunks(cols)) {
                 row[j0..j0 + cols].copy_from_slice(src);
             }
         }
     } else {
         c[..m * n]
-            .par_chunks_mut(ROW_BLOCK * n)
+            .par_chunks_mut(row_part * n)
             .enumerate()
-            .for_each(|(i, cb)| block(i * ROW_BLOCK, cb.len() / n, 0, n, cb, n));
+            .for_each(|(i, cb)| block(i * row_part, cb.len() / n, 0, n, cb, n));
     }
 }
 
@@ -199,37 +208,48 @@ mod tests {
         }
     }
 
-    /// A product large enough to be split by columns gives the bits of one unsplit
-    /// matrixmultiply call, for every transpose flag, overwriting and accumulating.
+    /// Products split by rows and by columns, over 1–4 threads, give the bits of one
+    /// unsplit matrixmultiply call, for every transpose flag, overwriting and
+    /// accumulating; the parts are ragged.
     #[test]
-    fn column_split_gives_the_bits_of_one_call() {
-        // parallel (m·k·n ≥ PAR_WORK), and 4 column blocks of 40 rows pack less than 2
-        // row blocks of 401 columns; the last column block is ragged
-        let (m, k, n) = (40, 140, 3 * COL_BLOCK + 17);
-        assert!(m * k * n >= PAR_WORK);
-        let a: Vec<f32> = (0..m * k)
-            .map(|i| ((i * 7 % 13) as f32) * 0.37 - 2.0)
-            .collect();
-        let b: Vec<f32> = (0..k * n)
-            .map(|i| ((i * 5 % 11) as f32) * 0.29 - 1.0)
-            .collect();
-        let c0: Vec<f32> = (0..m * n).map(|i| (i % 17) as f32 * 0.1).collect();
-        for (ta, tb, acc) in [
-            (false, false, false),
-            (true, false, true),
-            (false, true, false),
-            (true, true, true),
-        ] {
-            let mut got = c0.clone();
-            gemm(m, k, n, &a, ta, &b, tb, &mut got, acc);
-            let mut want = c0.clone();
-            let (rsa, csa) = if ta { (1, m as isize) } else { (k as isize, 1) };
-            let (rsb, csb) = if tb { (1, k as isize) } else { (n as isize, 1) };
-            let beta = if acc { 1.0 } else { 0.0 };
-            f32::gemm(
-                m, k, n, 1.0, &a, rsa, csa, &b, rsb, csb, beta, &mut want, n as isize, 1,
-            );
-            assert_eq!(got, want, "ta={ta} tb={tb} acc={acc}");
+    fn any_split_gives_the_bits_of_one_call() {
+        // (40, 140, 401): few rows against many columns, split by columns;
+        // (203, 64, 150): k small, split by rows
+        for (m, k, n) in [(40, 140, 401), (203, 64, 150)] {
+            assert!(m * k * n >= PAR_WORK);
+            let a: Vec<f32> = (0..m * k)
+                .map(|i| ((i * 7 % 13) as f32) * 0.37 - 2.0)
+                .collect();
+            let b: Vec<f32> = (0..k * n)
+                .map(|i| ((i * 5 % 11) as f32) * 0.29 - 1.0)
+                .collect();
+            let c0: Vec<f32> = (0..m * n).map(|i| (i % 17) as f32 * 0.1).collect();
+            for (ta, tb, acc) in [
+                (false, false, false),
+                (true, false, true),
+                (false, true, false),
+                (true, true, true),
+            ] {
+                let mut want = c0.clone();
+                let (rsa, csa) = if ta { (1, m as isize) } else { (k as isize, 1) };
+                let (rsb, csb) = if tb { (1, k as isize) } else { (n as isize, 1) };
+                let beta = if acc { 1.0 } else { 0.0 };
+                f32::gemm(
+                    m, k, n, 1.0, &a, rsa, csa, &b, rsb, csb, beta, &mut want, n as isize, 1,
+                );
+                for threads in 1..=4 {
+                    let pool = rayon::ThreadPoolBuilder::new()
+                        .num_threads(threads)
+                        .build()
+                        .unwrap();
+                    let mut got = c0.clone();
+                    pool.install(|| gemm(m, k, n, &a, ta, &b, tb, &mut got, acc));
+                    assert_eq!(
+                        got, want,
+                        "{m}×{k}×{n} ta={ta} tb={tb} acc={acc} {threads} threads"
+                    );
+                }
+            }
         }
     }
 
