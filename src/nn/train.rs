@@ -65,6 +65,9 @@ pub fn descend<T: Float>(
     let value = tape.value(loss).item()?.to_f64();
     let mut grads = tape.backward(loss)?;
     let grads: Vec<Tensor<T>> = params.iter().map(|&p| grads.take(p)).collect();
+    // the tape shares the parameters' values (bound without copying): drop it first,
+    // or the update would copy every parameter before writing it
+    drop(tape);
     opt.step(&mut model.param_tensors_mut(), &grads)?;
     Ok(value)
 }

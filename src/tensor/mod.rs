@@ -14,6 +14,7 @@ use crate::float::Float;
 use rand::Rng;
 use rayon::prelude::*;
 use std::mem::MaybeUninit;
+use std::sync::Arc;
 
 /// Elementwise work on at least this many elements is split over threads.
 pub const PAR_ELEMS: usize = 1 << 16;
@@ -21,10 +22,15 @@ pub const PAR_ELEMS: usize = 1 << 16;
 const PAR_CHUNK: usize = 1 << 14;
 
 /// A dense row-major array. The last axis varies fastest.
+///
+/// The values are shared between clones and copied on the first write to a shared
+/// tensor ([`Tensor::data_mut`]), so a clone costs nothing until then. The tape clones a
+/// value for every reshape, every bound parameter and every input: those copies were a
+/// third of mnist-linear's inference (perf) and 2.6 MB per step for mnist-vae.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Tensor<T> {
     shape: Vec<usize>,
-    data: Vec<T>,
+    data: Arc<Vec<T>>,
 }
 
 /// Formats a shape the way error messages show it: `[2, 3, 4]`.
@@ -45,7 +51,7 @@ impl<T: Float> Tensor<T> {
         }
         Ok(Tensor {
             shape: shape.to_vec(),
-            data,
+            data: data.into(),
         })
     }
 
@@ -64,14 +70,14 @@ impl<T: Float> Tensor<T> {
     pub fn full(shape: &[usize], v: T) -> Self {
         Tensor {
             shape: shape.to_vec(),
-            data: vec![v; shape.iter().product()],
+            data: vec![v; shape.iter().product()].into(),
         }
     }
 
     pub fn scalar(v: T) -> Self {
         Tensor {
             shape: vec![],
-            data: vec![v],
+            data: vec![v].into(),
         }
     }
 
@@ -80,7 +86,8 @@ impl<T: Float> Tensor<T> {
         let n = shape.iter().product();
         let data = (0..n)
             .map(|_| T::from_f64_lossy(rng.gen_range(lo..hi)))
-            .collect();
+            .collect::<Vec<T>>()
+            .into();
         Tensor {
             shape: shape.to_vec(),
             data,
@@ -93,7 +100,8 @@ impl<T: Float> Tensor<T> {
         let normal = rand_distr::StandardNormal;
         let data = (0..n)
             .map(|_| T::from_f64_lossy(std * rng.sample::<f64, _>(normal)))
-            .collect();
+            .collect::<Vec<T>>()
+            .into();
         Tensor {
             shape: shape.to_vec(),
             data,
@@ -107,7 +115,7 @@ impl<T: Float> Tensor<T> {
             if c >= classes {
                 return invalid(format!("class {c} out of range for {classes} classes"));
             }
-            t.data[i * classes + c] = T::one();
+            t.data_mut()[i * classes + c] = T::one();
         }
         Ok(t)
     }
@@ -120,12 +128,14 @@ impl<T: Float> Tensor<T> {
         &self.data
     }
 
+    /// The values, for writing: copied first if another clone shares them.
     pub fn data_mut(&mut self) -> &mut [T] {
-        &mut self.data
+        Arc::make_mut(&mut self.data).as_mut_slice()
     }
 
+    /// The values, copied only if another clone shares them.
     pub fn into_data(self) -> Vec<T> {
-        self.data
+        Arc::try_unwrap(self.data).unwrap_or_else(|shared| (*shared).clone())
     }
 
     pub fn len(&self) -> usize {
@@ -171,7 +181,7 @@ impl<T: Float> Tensor<T> {
         let data = par_map2(&self.data, &self.data, |x, _| f(x));
         Tensor {
             shape: self.shape.clone(),
-            data,
+            data: data.into(),
         }
     }
 
@@ -186,7 +196,7 @@ impl<T: Float> Tensor<T> {
         }
         Ok(Tensor {
             shape: self.shape.clone(),
-            data: par_map2(&self.data, &other.data, f),
+            data: par_map2(&self.data, &other.data, f).into(),
         })
     }
 
@@ -199,7 +209,7 @@ impl<T: Float> Tensor<T> {
                 fmt_shape(&self.shape)
             ));
         }
-        for (a, &b) in self.data.iter_mut().zip(&other.data) {
+        for (a, &b) in self.data_mut().iter_mut().zip(other.data.iter()) {
             *a += b;
         }
         Ok(())
@@ -217,7 +227,8 @@ impl<T: Float> Tensor<T> {
                 .data
                 .iter()
                 .map(|v| U::from_f64_lossy(v.to_f64()))
-                .collect(),
+                .collect::<Vec<U>>()
+                .into(),
         }
     }
 
@@ -263,12 +274,15 @@ impl<T: Float> Tensor<T> {
                 fmt_shape(&self.shape)
             ));
         }
+        if start == 0 && end == self.shape[0] {
+            return Ok(self.clone());
+        }
         let row: usize = self.shape[1..].iter().product();
         let mut shape = self.shape.clone();
         shape[0] = end - start;
         Ok(Tensor {
             shape,
-            data: self.data[start * row..end * row].to_vec(),
+            data: self.data[start * row..end * row].to_vec().into(),
         })
     }
 
@@ -290,7 +304,10 @@ impl<T: Float> Tensor<T> {
         }
         let mut shape = self.shape.clone();
         shape[0] = idx.len();
-        Ok(Tensor { shape, data })
+        Ok(Tensor {
+            shape,
+            data: data.into(),
+        })
     }
 
     /// Index of the largest value in each row of a `[n, c]` tensor (first one on ties).
