@@ -73,7 +73,7 @@ pub fn gemm<T: Float>(
     // the same kernel, so the bits do not depend on the thread count (the test
     // `any_split_gives_the_bits_of_one_call` checks it). The earlier fixed blocks of 32
     // rows or 128 columns ran the GRU's 256×64×192 at 59 GFLOP/s on 2 threads, less
-    // than half of one thread's 121–141 (three column blocks of unequal width, and
+    // than half of one thread's 121–141 (two column blocks of 128 and 64, and
     // copies); one part per thread ran it at 65–129 in later runs, and 400×64×784 at
     // 113–167 against 89 (this machine's noise is that wide; the model benches moved
     // within it).
