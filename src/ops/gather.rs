@@ -44,8 +44,9 @@ impl<T: Float> Tape<T> {
 pub(crate) fn backward<T: Float>(c: &Ctx<T>, x: Var, idx: &[usize]) -> Contribs<T> {
     let k = c.val(x).shape()[1];
     let mut dx = Tensor::zeros(c.val(x).shape());
+    let d = dx.data_mut();
     for (i, (&j, &g)) in idx.iter().zip(c.g.data()).enumerate() {
-        dx.data_mut()[i * k + j] += g;
+        d[i * k + j] += g;
     }
     Ok(vec![(x, dx)])
 }

@@ -46,13 +46,11 @@ pub(crate) fn backward<T: Float>(
     let (outer, len, inner) = super::split_at_axis(c.val(x).shape(), axis)?;
     let mut dx = Tensor::zeros(c.val(x).shape());
     let g = c.g.data();
+    let dd = dx.data_mut();
     for o in 0..outer {
         for (k, &i) in indices.iter().enumerate() {
             let src = &g[(o * indices.len() + k) * inner..][..inner];
-            for (d, &s) in dx.data_mut()[(o * len + i) * inner..][..inner]
-                .iter_mut()
-                .zip(src)
-            {
+            for (d, &s) in dd[(o * len + i) * inner..][..inner].iter_mut().zip(src) {
                 *d += s;
             }
         }

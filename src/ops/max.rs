@@ -40,8 +40,9 @@ pub(crate) fn backward<T: Float>(
     argmax: &[usize],
 ) -> Contribs<T> {
     let mut dx = Tensor::zeros(c.val(x).shape());
+    let d = dx.data_mut();
     for (&j, &g) in argmax.iter().zip(c.g.data()) {
-        dx.data_mut()[j] += g;
+        d[j] += g;
     }
     Ok(vec![(x, dx)])
 }

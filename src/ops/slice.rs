@@ -31,9 +31,9 @@ pub(crate) fn backward<T: Float>(c: &Ctx<T>, x: Var, axis: usize, start: usize) 
     let (outer, len, inner) = super::split_at_axis(c.val(x).shape(), axis)?;
     let w = c.g.shape()[axis] * inner;
     let mut dx = Tensor::zeros(c.val(x).shape());
+    let d = dx.data_mut();
     for o in 0..outer {
-        dx.data_mut()[(o * len + start) * inner..][..w]
-            .copy_from_slice(&c.g.data()[o * w..(o + 1) * w]);
+        d[(o * len + start) * inner..][..w].copy_from_slice(&c.g.data()[o * w..(o + 1) * w]);
     }
     Ok(vec![(x, dx)])
 }

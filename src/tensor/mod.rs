@@ -111,11 +111,12 @@ impl<T: Float> Tensor<T> {
     /// One-hot rows: `[n, classes]` with a 1 at `(i, idx[i])`.
     pub fn one_hot(idx: &[usize], classes: usize) -> Result<Self> {
         let mut t = Self::zeros(&[idx.len(), classes]);
+        let d = t.data_mut();
         for (i, &c) in idx.iter().enumerate() {
             if c >= classes {
                 return invalid(format!("class {c} out of range for {classes} classes"));
             }
-            t.data_mut()[i * classes + c] = T::one();
+            d[i * classes + c] = T::one();
         }
         Ok(t)
     }
