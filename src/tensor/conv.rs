@@ -3,7 +3,7 @@
 //! Weight gradients are summed over fixed chunks of samples and the chunk partials are
 //! added in order, so the result does not depend on how many threads ran.
 
-use super::kernel::gemm_wide;
+use super::kernel::{gemm_wide, gemm_wide_bias, gemm_wide_into};
 use super::{sum_lanes, zeroed};
 use crate::float::Float;
 use rayon::prelude::*;
@@ -213,10 +213,9 @@ pub fn conv2d_forward<T: Float>(g: &ConvGeom, x: &[T], w: &[T], b: Option<&[T]>)
         .zip(x.par_chunks(bs * g.in_len()))
         .for_each_init(
             || {
-                (
-                    vec![T::zero(); g.ck() * bs * hw],
-                    vec![T::zero(); g.o * bs * hw],
-                )
+                // one sample per block: the product is the output, no staging buffer
+                let staged = if bs > 1 { g.o * bs * hw } else { 0 };
+                (vec![T::zero(); g.ck() * bs * hw], vec![T::zero(); staged])
             },
             |(cols, prod), (y, xs)| {
                 let nb = xs.len() / g.in_len();
@@ -224,19 +223,21 @@ pub fn conv2d_forward<T: Float>(g: &ConvGeom, x: &[T], w: &[T], b: Option<&[T]>)
                 for (s, xs) in xs.chunks(g.in_len()).enumerate() {
                     im2col(g, xs, &mut cols[s * hw..], ld);
                 }
-                gemm_wide(g.o, g.ck(), ld, w, cols, ld, prod);
-                // [O, nb·hw] → [nb, O, hw], adding the bias on the way
+                // the bias is added in the kernel's store, and one sample's product
+                // [O, hw] is written straight into the output (on pokedigi-gap's 64×64
+                // maps, a separate pass adding the bias and copying the product had
+                // been a tenth of LIME's forward passes)
+                if nb == 1 {
+                    return gemm_wide_into(g.o, g.ck(), hw, w, cols, hw, y, b);
+                }
+                gemm_wide_bias(g.o, g.ck(), ld, w, cols, ld, prod, b);
+                // [O, nb·hw] → [nb, O, hw]
                 for (s, ys) in y.chunks_mut(g.out_len()).enumerate() {
                     for (o, row) in ys.chunks_mut(hw).enumerate() {
                         let src = &prod[o * ld + s * hw..o * ld + (s + 1) * hw];
-                        match b {
-                            Some(b) => row.iter_mut().zip(src).for_each(|(v, &p)| {
-                                v.write(p + b[o]);
-                            }),
-                            None => row.iter_mut().zip(src).for_each(|(v, &p)| {
-                                v.write(p);
-                            }),
-                        }
+                        row.iter_mut().zip(src).for_each(|(v, &p)| {
+                            v.write(p);
+                        });
                     }
                 }
             },

@@ -21,6 +21,7 @@
 
 use crate::float::Float;
 use std::any::TypeId;
+use std::mem::MaybeUninit;
 
 /// `c[m×n] = a[m×k] · b[k×n]` with `b`'s rows `ldb` apart and `c` contiguous.
 pub fn gemm_wide<T: Float>(
@@ -32,23 +33,75 @@ pub fn gemm_wide<T: Float>(
     ldb: usize,
     c: &mut [T],
 ) {
+    gemm_wide_bias(m, k, n, a, b, ldb, c, None)
+}
+
+/// As [`gemm_wide`], plus `bias[i]` on every value of row `i`: `c[i][j] = (a·b)[i][j] +
+/// bias[i]`, the sum of the finished FMA chain and the bias, so the same bits as adding
+/// the bias afterwards, without another pass over `c` (convolution's forward product).
+#[allow(clippy::too_many_arguments)]
+pub fn gemm_wide_bias<T: Float>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[T],
+    b: &[T],
+    ldb: usize,
+    c: &mut [T],
+    bias: Option<&[T]>,
+) {
+    // SAFETY: `MaybeUninit<T>` has `T`'s layout, and `gemm_wide_into` only ever writes
+    // initialised values through it.
+    let c = unsafe { &mut *(c as *mut [T] as *mut [MaybeUninit<T>]) };
+    gemm_wide_into(m, k, n, a, b, ldb, c, bias);
+}
+
+/// As [`gemm_wide_bias`], into memory not yet written: all of `c[..m·n]` is written on
+/// return. Lets convolution's forward product land in the output tensor directly (for a
+/// 64×64 map, copying the product there had cost a tenth of LIME's forward passes).
+#[allow(clippy::too_many_arguments)]
+pub fn gemm_wide_into<T: Float>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[T],
+    b: &[T],
+    ldb: usize,
+    c: &mut [MaybeUninit<T>],
+    bias: Option<&[T]>,
+) {
+    if let Some(bias) = bias {
+        assert!(
+            bias.len() >= m,
+            "gemm_wide: {} bias values for {m} rows",
+            bias.len()
+        );
+    }
+    assert!(
+        a.len() >= m * k && c.len() >= m * n && (n == 0 || k == 0 || b.len() >= (k - 1) * ldb + n),
+        "gemm_wide: extents too short for {m}×{k}×{n}"
+    );
     #[cfg(target_arch = "x86_64")]
     if TypeId::of::<T>() == TypeId::of::<f32>() && k > 0 {
         let isa = Isa::detect();
         if isa != Isa::Portable {
-            assert!(
-                a.len() >= m * k && c.len() >= m * n && (n == 0 || b.len() >= (k - 1) * ldb + n)
-            );
             // SAFETY: T is f32 (checked above), so the slices can be viewed as f32; the
-            // CPU supports the instruction set `isa` names; the extents were asserted.
+            // CPU supports the instruction set `isa` names; the extents were asserted;
+            // the kernels write every value of c's m×n and read none.
             unsafe {
                 let a = std::slice::from_raw_parts(a.as_ptr() as *const f32, a.len());
                 let b = std::slice::from_raw_parts(b.as_ptr() as *const f32, b.len());
-                let c = std::slice::from_raw_parts_mut(c.as_mut_ptr() as *mut f32, c.len());
-                return wide_f32(isa, m, k, n, a, b, ldb, c);
+                let bias = bias.map_or(std::ptr::null(), |b| b.as_ptr() as *const f32);
+                return wide_f32(isa, m, k, n, a, b, ldb, c.as_mut_ptr() as *mut f32, bias);
             }
         }
     }
+    let c = &mut c[..m * n];
+    c.iter_mut().for_each(|v| {
+        v.write(T::zero());
+    });
+    // SAFETY: every value was just written.
+    let c = unsafe { &mut *(c as *mut [MaybeUninit<T>] as *mut [T]) };
     // the general kernel reads a strided B directly (no parallel split: callers already
     // run one block per thread)
     T::gemm(
@@ -67,6 +120,11 @@ pub fn gemm_wide<T: Float>(
         n as isize,
         1,
     );
+    if let Some(bias) = bias {
+        for (row, &bi) in c.chunks_mut(n.max(1)).zip(bias) {
+            row.iter_mut().for_each(|v| *v = *v + bi);
+        }
+    }
 }
 
 /// Which register block [`gemm_wide`] runs for f32.
@@ -94,7 +152,7 @@ impl Isa {
 
 /// # Safety
 /// The CPU must support `isa` (not `Portable`), and the extents be as [`gemm_wide`]
-/// asserts.
+/// asserts; `bias` is null or holds `m` values.
 #[cfg(target_arch = "x86_64")]
 #[allow(clippy::too_many_arguments)]
 unsafe fn wide_f32(
@@ -105,29 +163,52 @@ unsafe fn wide_f32(
     a: &[f32],
     b: &[f32],
     ldb: usize,
-    c: &mut [f32],
+    c: *mut f32,
+    bias: *const f32,
 ) {
     // SAFETY: forwarded from the caller.
     unsafe {
         match isa {
-            Isa::Avx512 => avx512::gemm(m, k, n, a, b, ldb, c),
-            Isa::Avx2 => avx2::gemm(m, k, n, a, b, ldb, c),
+            Isa::Avx512 => avx512::gemm(m, k, n, a, b, ldb, c, bias),
+            Isa::Avx2 => avx2::gemm(m, k, n, a, b, ldb, c, bias),
             Isa::Portable => unreachable!("wide_f32 is only called with a SIMD set"),
         }
     }
 }
 
+/// The bias of row `i` on: `bias + i`, or null when there is none.
+#[cfg(target_arch = "x86_64")]
+fn from_row(bias: *const f32, i: usize) -> *const f32 {
+    if bias.is_null() {
+        bias
+    } else {
+        bias.wrapping_add(i)
+    }
+}
+
 #[cfg(target_arch = "x86_64")]
 mod avx512 {
+    use super::from_row;
     use std::arch::x86_64::*;
 
     const MR: usize = 8;
     const NR: usize = 32;
+    /// One block's view: `A` rows `lda` apart, `B` rows `ldb` apart, `C` rows `ldc`
+    /// apart, the lanes of its two column vectors that are inside `C`.
+    #[derive(Clone, Copy)]
+    struct Tile {
+        lda: usize,
+        ldb: usize,
+        ldc: usize,
+        m0: __mmask16,
+        m1: __mmask16,
+    }
 
     /// # Safety
     /// The CPU must support AVX-512F; `a` holds m×k, `b` k rows of at least n values
-    /// `ldb` apart, `c` m×n.
+    /// `ldb` apart, `c` m×n; `bias` is null or holds m values.
     #[target_feature(enable = "avx512f")]
+    #[allow(clippy::too_many_arguments)]
     pub unsafe fn gemm(
         m: usize,
         k: usize,
@@ -135,7 +216,8 @@ mod avx512 {
         a: &[f32],
         b: &[f32],
         ldb: usize,
-        c: &mut [f32],
+        c: *mut f32,
+        bias: *const f32,
     ) {
         let mut j = 0;
         while j < n {
@@ -149,21 +231,25 @@ mod avx512 {
             } else {
                 0
             };
+            let t = Tile {
+                lda: k,
+                ldb,
+                ldc: n,
+                m0,
+                m1,
+            };
             let mut i = 0;
             while i < m {
                 let rows = (m - i).min(MR);
                 // SAFETY: rows i..i+rows and the w columns from j are inside a, b and c;
                 // lanes past w are masked off in every load and store.
                 unsafe {
-                    let (ap, bp, cp) = (
-                        a.as_ptr().add(i * k),
-                        b.as_ptr().add(j),
-                        c.as_mut_ptr().add(i * n + j),
-                    );
+                    let (ap, bp, cp) = (a.as_ptr().add(i * k), b.as_ptr().add(j), c.add(i * n + j));
+                    let bi = from_row(bias, i);
                     if w > 16 {
-                        rows_of::<2>(rows, k, ap, bp, ldb, cp, n, m0, m1)
+                        rows_of::<2>(rows, k, ap, bp, cp, bi, t)
                     } else {
-                        rows_of::<1>(rows, k, ap, bp, ldb, cp, n, m0, m1)
+                        rows_of::<1>(rows, k, ap, bp, cp, bi, t)
                     }
                 }
                 i += rows;
@@ -179,65 +265,69 @@ mod avx512 {
         k: usize,
         a: *const f32,
         b: *const f32,
-        ldb: usize,
         c: *mut f32,
-        ldc: usize,
-        m0: __mmask16,
-        m1: __mmask16,
+        bias: *const f32,
+        t: Tile,
     ) {
         // SAFETY: forwarded from the caller.
         unsafe {
             match rows {
-                1 => block::<1, V>(k, a, b, ldb, c, ldc, m0, m1),
-                2 => block::<2, V>(k, a, b, ldb, c, ldc, m0, m1),
-                3 => block::<3, V>(k, a, b, ldb, c, ldc, m0, m1),
-                4 => block::<4, V>(k, a, b, ldb, c, ldc, m0, m1),
-                5 => block::<5, V>(k, a, b, ldb, c, ldc, m0, m1),
-                6 => block::<6, V>(k, a, b, ldb, c, ldc, m0, m1),
-                7 => block::<7, V>(k, a, b, ldb, c, ldc, m0, m1),
-                _ => block::<MR, V>(k, a, b, ldb, c, ldc, m0, m1),
+                1 => block::<1, V>(k, a, b, c, bias, t),
+                2 => block::<2, V>(k, a, b, c, bias, t),
+                3 => block::<3, V>(k, a, b, c, bias, t),
+                4 => block::<4, V>(k, a, b, c, bias, t),
+                5 => block::<5, V>(k, a, b, c, bias, t),
+                6 => block::<6, V>(k, a, b, c, bias, t),
+                7 => block::<7, V>(k, a, b, c, bias, t),
+                _ => block::<MR, V>(k, a, b, c, bias, t),
             }
         }
     }
 
     /// `R` rows × `16·V` columns of C (lanes outside the masks untouched) from R rows of
-    /// A (`k` apart) and the same columns of B.
+    /// A and `k` rows of the same columns of B, plus row `r`'s bias `bias[r]` unless
+    /// `bias` is null.
     #[target_feature(enable = "avx512f")]
     #[inline]
-    #[allow(clippy::too_many_arguments)]
     unsafe fn block<const R: usize, const V: usize>(
         k: usize,
         a: *const f32,
         b: *const f32,
-        ldb: usize,
         c: *mut f32,
-        ldc: usize,
-        m0: __mmask16,
-        m1: __mmask16,
+        bias: *const f32,
+        t: Tile,
     ) {
         // SAFETY: the caller guarantees R rows of k values of A, k rows of B and R rows
         // of C at the given strides, for the lanes the masks select.
         unsafe {
             let mut acc = [[_mm512_setzero_ps(); V]; R];
             for p in 0..k {
-                let b0 = _mm512_maskz_loadu_ps(m0, b.add(p * ldb));
+                let b0 = _mm512_maskz_loadu_ps(t.m0, b.add(p * t.ldb));
                 let b1 = if V == 2 {
-                    _mm512_maskz_loadu_ps(m1, b.add(p * ldb + 16))
+                    _mm512_maskz_loadu_ps(t.m1, b.add(p * t.ldb + 16))
                 } else {
                     b0
                 };
                 for (r, acc) in acc.iter_mut().enumerate() {
-                    let av = _mm512_set1_ps(*a.add(r * k + p));
+                    let av = _mm512_set1_ps(*a.add(r * t.lda + p));
                     acc[0] = _mm512_fmadd_ps(av, b0, acc[0]);
                     if V == 2 {
                         acc[V - 1] = _mm512_fmadd_ps(av, b1, acc[V - 1]);
                     }
                 }
             }
+            if !bias.is_null() {
+                for (r, acc) in acc.iter_mut().enumerate() {
+                    let bv = _mm512_set1_ps(*bias.add(r));
+                    for v in acc.iter_mut() {
+                        *v = _mm512_add_ps(*v, bv);
+                    }
+                }
+            }
             for (r, acc) in acc.iter().enumerate() {
-                _mm512_mask_storeu_ps(c.add(r * ldc), m0, acc[0]);
+                _mm512_mask_storeu_ps(c.add(r * t.ldc), t.m0, acc[0]);
                 if V == 2 {
-                    _mm512_mask_storeu_ps(c.add(r * ldc + 16), m1, acc[V - 1]);
+                    _mm512_mask_storeu_ps(c.add(r * t.ldc + 16), t.m1, acc[V - 1]);
                 }
             }
         }
@@ -246,14 +336,16 @@ mod avx512 {
 
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
+    use super::from_row;
     const MR: usize = 6;
     const NR: usize = 16;
     use std::arch::x86_64::*;
 
     /// # Safety
     /// The CPU must support AVX2 and FMA; `a` holds m×k, `b` k rows of at least n values
-    /// `ldb` apart, `c` m×n.
+    /// `ldb` apart, `c` m×n; `bias` is null or holds m values.
     #[target_feature(enable = "avx2,fma")]
+    #[allow(clippy::too_many_arguments)]
     pub unsafe fn gemm(
         m: usize,
         k: usize,
@@ -261,7 +353,8 @@ mod avx2 {
         a: &[f32],
         b: &[f32],
         ldb: usize,
-        c: &mut [f32],
+        c: *mut f32,
+        bias: *const f32,
     ) {
         let mut j = 0;
         while j + NR <= n {
@@ -275,8 +368,9 @@ mod avx2 {
                         k,
                         b.as_ptr().add(j),
                         ldb,
-                        c.as_mut_ptr().add(i * n + j),
+                        c.add(i * n + j),
                         n,
+                        from_row(bias, i),
                     )
                 };
                 i += MR;
@@ -289,8 +383,9 @@ mod avx2 {
                     a.as_ptr().add(i * k),
                     b.as_ptr().add(j),
                     ldb,
-                    c.as_mut_ptr().add(i * n + j),
+                    c.add(i * n + j),
                     n,
+                    from_row(bias, i),
                 )
             };
             j += NR;
@@ -315,6 +410,7 @@ mod avx2 {
                         NR,
                         cp.as_mut_ptr().add(i * NR),
                         NR,
+                        from_row(bias, i),
                     )
                 };
                 i += MR;
@@ -329,15 +425,20 @@ mod avx2 {
                     NR,
                     cp.as_mut_ptr().add(i * NR),
                     NR,
+                    from_row(bias, i),
                 )
             };
             for r in 0..m {
-                c[r * n + j..r * n + n].copy_from_slice(&cp[r * NR..r * NR + w]);
+                // SAFETY: row r's last w columns are inside c; cp holds m×NR values.
+                unsafe {
+                    std::ptr::copy_nonoverlapping(cp.as_ptr().add(r * NR), c.add(r * n + j), w)
+                };
             }
         }
     }
 
     #[target_feature(enable = "avx2,fma")]
+    #[allow(clippy::too_many_arguments)]
     unsafe fn rest_rows(
         rows: usize,
         k: usize,
@@ -346,23 +447,26 @@ mod avx2 {
         ldb: usize,
         c: *mut f32,
         ldc: usize,
+        bias: *const f32,
     ) {
         // SAFETY: forwarded from the caller.
         unsafe {
             match rows {
-                1 => block::<1>(k, a, k, b, ldb, c, ldc),
-                2 => block::<2>(k, a, k, b, ldb, c, ldc),
-                3 => block::<3>(k, a, k, b, ldb, c, ldc),
-                4 => block::<4>(k, a, k, b, ldb, c, ldc),
-                5 => block::<5>(k, a, k, b, ldb, c, ldc),
+                1 => block::<1>(k, a, k, b, ldb, c, ldc, bias),
+                2 => block::<2>(k, a, k, b, ldb, c, ldc, bias),
+                3 => block::<3>(k, a, k, b, ldb, c, ldc, bias),
+                4 => block::<4>(k, a, k, b, ldb, c, ldc, bias),
+                5 => block::<5>(k, a, k, b, ldb, c, ldc, bias),
                 _ => {}
             }
         }
     }
 
-    /// `R` rows × 16 columns of C from R rows of A (`lda` apart) and 16 columns of B.
+    /// `R` rows × 16 columns of C from R rows of A (`lda` apart) and 16 columns of B,
+    /// plus row `r`'s bias `bias[r]` unless `bias` is null.
     #[target_feature(enable = "avx2,fma")]
     #[inline]
+    #[allow(clippy::too_many_arguments)]
     unsafe fn block<const R: usize>(
         k: usize,
         a: *const f32,
@@ -371,6 +475,7 @@ mod avx2 {
         ldb: usize,
         c: *mut f32,
         ldc: usize,
+        bias: *const f32,
     ) {
         // SAFETY: the caller guarantees R rows of k values of A, k rows of 16 values of B
         // and R rows of 16 values of C at the given strides.
@@ -383,6 +488,13 @@ mod avx2 {
                     let av = _mm256_broadcast_ss(&*a.add(r * lda + p));
                     acc[0] = _mm256_fmadd_ps(av, b0, acc[0]);
                     acc[1] = _mm256_fmadd_ps(av, b1, acc[1]);
+                }
+            }
+            if !bias.is_null() {
+                for (r, acc) in acc.iter_mut().enumerate() {
+                    let bv = _mm256_set1_ps(*bias.add(r));
+                    acc[0] = _mm256_add_ps(acc[0], bv);
+                    acc[1] = _mm256_add_ps(acc[1], bv);
                 }
             }
             for (r, acc) in acc.iter().enumerate() {
@@ -433,6 +545,26 @@ mod tests {
                     );
                 }
             }
+            // the bias in the kernel's store: the bits of adding it afterwards
+            let bias: Vec<f32> = (0..m).map(|i| (i as f32 * 0.37).sin()).collect();
+            let mut cb = vec![f32::NAN; m * n];
+            gemm_wide_bias(m, k, n, &a, &b, ldb, &mut cb, Some(&bias));
+            for (idx, (&got, &plain)) in cb.iter().zip(&c).enumerate() {
+                let want = plain + bias[idx / n];
+                assert_eq!(got.to_bits(), want.to_bits(), "{m}×{k}×{n} bias at {idx}");
+            }
+            // and in f64, the general kernel's path
+            let (a64, b64): (Vec<f64>, Vec<f64>) = (
+                a.iter().map(|&v| v as f64).collect(),
+                b.iter().map(|&v| v as f64).collect(),
+            );
+            let bias64: Vec<f64> = bias.iter().map(|&v| v as f64).collect();
+            let (mut p64, mut b64c) = (vec![0.0; m * n], vec![0.0; m * n]);
+            gemm_wide(m, k, n, &a64, &b64, ldb, &mut p64);
+            gemm_wide_bias(m, k, n, &a64, &b64, ldb, &mut b64c, Some(&bias64));
+            for (idx, (&got, &plain)) in b64c.iter().zip(&p64).enumerate() {
+                assert_eq!(got.to_bits(), (plain + bias64[idx / n]).to_bits());
+            }
         }
     }
 
@@ -455,17 +587,21 @@ mod tests {
             let ldb = n + 5;
             let a: Vec<f32> = (0..m * k).map(|i| ((i * 37 % 101) as f32).sin()).collect();
             let b: Vec<f32> = (0..k * ldb).map(|i| ((i * 53 % 97) as f32).cos()).collect();
-            let (mut c512, mut c256) = (vec![0.0f32; m * n], vec![0.0f32; m * n]);
-            // SAFETY: both instruction sets were checked above; the extents are exact.
-            unsafe {
-                wide_f32(Isa::Avx512, m, k, n, &a, &b, ldb, &mut c512);
-                wide_f32(Isa::Avx2, m, k, n, &a, &b, ldb, &mut c256);
+            let bias: Vec<f32> = (0..m).map(|i| (i as f32).cos()).collect();
+            for bias in [std::ptr::null(), bias.as_ptr()] {
+                let (mut c512, mut c256) = (vec![0.0f32; m * n], vec![0.0f32; m * n]);
+                // SAFETY: both instruction sets were checked above; the extents are
+                // exact; the bias is null or holds m values.
+                unsafe {
+                    wide_f32(Isa::Avx512, m, k, n, &a, &b, ldb, c512.as_mut_ptr(), bias);
+                    wide_f32(Isa::Avx2, m, k, n, &a, &b, ldb, c256.as_mut_ptr(), bias);
+                }
+                let same = c512
+                    .iter()
+                    .zip(&c256)
+                    .all(|(x, y)| x.to_bits() == y.to_bits());
+                assert!(same, "{m}×{k}×{n}: the two register blocks differ");
             }
-            let same = c512
-                .iter()
-                .zip(&c256)
-                .all(|(x, y)| x.to_bits() == y.to_bits());
-            assert!(same, "{m}×{k}×{n}: the two register blocks differ");
         }
     }
 }
