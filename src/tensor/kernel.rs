@@ -122,7 +122,7 @@ pub fn gemm_wide_into<T: Float>(
     );
     if let Some(bias) = bias {
         for (row, &bi) in c.chunks_mut(n.max(1)).zip(bias) {
-            row.iter_mut().for_each(|v| *v = *v + bi);
+            row.iter_mut().for_each(|v| *v += bi);
         }
     }
 }
