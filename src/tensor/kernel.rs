@@ -245,6 +245,40 @@ impl SameConv {
     }
 }
 
+impl SameConv {
+    /// The input gradient of [`SameConv::run`] for one sample: `dx[c][q] = Σ_{ki,kj}
+    /// Σ_o wt[o][c][ki][kj] · dy[o][q − shift(ki, kj)]`, `dy` `[O,H,W]`, `dx` `[C,H,W]`
+    /// (all written). The unfolded path computes `Wᵀ · dy` (one FMA chain over `o` per
+    /// tap and position, from zero) and folds the taps into `dx` in order, skipping the
+    /// taps whose output position lies outside; this kernel keeps one chain per tap in
+    /// registers and adds it in the same order with the same lanes masked, so the bits
+    /// are the same.
+    pub fn run_transposed<T: Float>(&self, dy: &[T], wt: &[T], dx: &mut [MaybeUninit<T>]) {
+        let hw = self.h * self.w;
+        assert!(
+            dy.len() >= self.o * hw
+                && wt.len() >= self.o * self.c * self.k * self.k
+                && dx.len() >= self.c * hw,
+            "SameConv: extents too short"
+        );
+        assert_eq!(
+            TypeId::of::<T>(),
+            TypeId::of::<f32>(),
+            "SameConv is built for f32 only"
+        );
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: as in `run`.
+        unsafe {
+            avx512::same_conv_transposed(
+                self,
+                dy.as_ptr() as *const f32,
+                wt.as_ptr() as *const f32,
+                dx.as_mut_ptr() as *mut f32,
+            )
+        }
+    }
+}
+
 /// Which register block [`gemm_wide`] runs for f32.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Isa {
@@ -561,6 +595,110 @@ mod avx512 {
                 }
                 _mm512_mask_storeu_ps(c.add(r * t.ldc), t.m0, acc[0]);
                 _mm512_mask_storeu_ps(c.add(r * t.ldc + 16), t.m1, acc[1]);
+            }
+        }
+    }
+
+    /// Rows (input channels) per block of the transposed kernel: each row holds the
+    /// running sum and the current tap's chain, four registers, so six rows use 24 of the
+    /// 32 registers.
+    const MR_T: usize = 6;
+
+    /// # Safety
+    /// The CPU must support AVX-512F; `dy` holds `O·H·W` values, `wt` `O·C·k·k`, `dx`
+    /// `C·H·W`.
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn same_conv_transposed(
+        p: &super::SameConv,
+        dy: *const f32,
+        wt: *const f32,
+        dx: *mut f32,
+    ) {
+        let hw = p.h * p.w;
+        let taps = p.k * p.k;
+        for (s, masks) in p.masks.chunks(taps).enumerate() {
+            let j = s * 32;
+            let w = (hw - j).min(NR);
+            let e0 = if w >= 16 { 0xFFFF } else { (1u16 << w) - 1 };
+            let e1 = if w >= NR {
+                0xFFFF
+            } else if w > 16 {
+                (1u16 << (w - 16)) - 1
+            } else {
+                0
+            };
+            let t = Tile {
+                lda: p.c * taps,
+                ldb: hw,
+                ldc: hw,
+                m0: e0,
+                m1: e1,
+            };
+            let strip = Strip {
+                x: dy.wrapping_add(j),
+                planes: p.o,
+                masks,
+                offsets: &p.offsets,
+            };
+            let mut i = 0;
+            while i < p.c {
+                let rows = (p.c - i).min(MR_T);
+                // SAFETY: rows i..i+rows of dx and the strip's columns are inside (masked
+                // past hw); the weights of channels i.. are inside wt; every dy load is
+                // masked to the lanes inside the plane.
+                unsafe {
+                    let (a, c) = (wt.add(i * taps), dx.add(i * hw + j));
+                    match rows {
+                        1 => transposed_block::<1>(&strip, a, c, t),
+                        2 => transposed_block::<2>(&strip, a, c, t),
+                        3 => transposed_block::<3>(&strip, a, c, t),
+                        4 => transposed_block::<4>(&strip, a, c, t),
+                        5 => transposed_block::<5>(&strip, a, c, t),
+                        _ => transposed_block::<MR_T>(&strip, a, c, t),
+                    }
+                }
+                i += rows;
+            }
+        }
+    }
+
+    /// `R` input channels × 32 positions of `dx`: for each tap in order, the chain over
+    /// the output channels (`s.planes` planes of `dy`, read at the flipped tap's shift and
+    /// lanes), added to the running sum in the lanes where the tap reaches an output.
+    /// `a` points at `wt[0][first channel][0]`: channel rows `taps` apart, output channels
+    /// `t.lda` apart.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    unsafe fn transposed_block<const R: usize>(s: &Strip, a: *const f32, c: *mut f32, t: Tile) {
+        // SAFETY: the caller guarantees R channels of weights, R rows of dx, and that
+        // every lane a mask selects is inside dy.
+        unsafe {
+            let taps = s.offsets.len();
+            let mut sum = [[_mm512_setzero_ps(); 2]; R];
+            for tap in 0..taps {
+                let flipped = taps - 1 - tap;
+                let [m0, m1] = s.masks[flipped];
+                let off = s.offsets[flipped];
+                let mut acc = [[_mm512_setzero_ps(); 2]; R];
+                for o in 0..s.planes {
+                    let src = s.x.wrapping_add(o * t.ldb).wrapping_offset(off);
+                    let b0 = _mm512_maskz_loadu_ps(m0, src);
+                    let b1 = _mm512_maskz_loadu_ps(m1, src.wrapping_add(16));
+                    let wo = a.add(o * t.lda + tap);
+                    for (r, acc) in acc.iter_mut().enumerate() {
+                        let av = _mm512_set1_ps(*wo.add(r * taps));
+                        acc[0] = _mm512_fmadd_ps(av, b0, acc[0]);
+                        acc[1] = _mm512_fmadd_ps(av, b1, acc[1]);
+                    }
+                }
+                for (sum, acc) in sum.iter_mut().zip(&acc) {
+                    sum[0] = _mm512_mask_add_ps(sum[0], m0, sum[0], acc[0]);
+                    sum[1] = _mm512_mask_add_ps(sum[1], m1, sum[1], acc[1]);
+                }
+            }
+            for (r, sum) in sum.iter().enumerate() {
+                _mm512_mask_storeu_ps(c.add(r * t.ldc), t.m0, sum[0]);
+                _mm512_mask_storeu_ps(c.add(r * t.ldc + 16), t.m1, sum[1]);
             }
         }
     }
