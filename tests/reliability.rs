@@ -1,6 +1,7 @@
 //! A user's files are sacred, and bad input is refused before any work: the newcomer
 //! trial's findings (issue 11, items 1–6), one test each.
 
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -162,26 +163,40 @@ fn interrupted_training_leaves_nothing_and_the_retry_works() {
         "m.safetensors",
     ];
     for signal in ["-KILL", "-INT"] {
-        let child = bin()
+        let mut child = bin()
             .args(args)
             .current_dir(&d)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        // about 0.4 s an epoch on this machine: 1.5 s is mid-training
-        let start = Instant::now();
-        std::thread::sleep(Duration::from_millis(1500));
+        // interrupt once the second of the twelve epochs is reported: mid-training on any
+        // machine (a fixed sleep of 1.5 s, mid-training when an epoch took 0.4 s, came
+        // after the end once an epoch took 0.08 s)
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let mut seen = Vec::new();
+        for line in lines.by_ref() {
+            let line = line.unwrap();
+            let second = line.contains("epoch 2/");
+            seen.push(line);
+            if second {
+                break;
+            }
+        }
+        assert!(
+            seen.last().is_some_and(|l| l.contains("epoch 2/")),
+            "the run ended before its second epoch: {seen:?}"
+        );
         let status = Command::new("kill")
             .args([signal, &child.id().to_string()])
             .status()
             .unwrap();
         assert!(status.success());
-        let out = child.wait_with_output().unwrap();
+        let rest: Vec<String> = lines.map_while(|l| l.ok()).collect();
+        let exit = child.wait().unwrap();
         assert!(
-            !out.status.success(),
-            "the run finished before it was interrupted ({:?}); make it longer",
-            start.elapsed()
+            !exit.success(),
+            "the run finished before it was interrupted; after epoch 2 it printed {rest:?}"
         );
         let left: Vec<String> = listing(&d)
             .into_iter()
