@@ -258,15 +258,30 @@ pub fn evaluate_elbo<T: Float>(model: &Model<T>, x: &Tensor<T>, seed: u64) -> Re
     }
     let pixels = x.len() / n;
     let latent = model.param("decoder.fc1.weight")?.shape()[1];
-    let mut tape = Tape::no_grad();
-    let params = model.bind(&mut tape, false);
-    let xv = tape.constant(x.clone().reshape(&[n, pixels])?);
-    let ev = tape.constant(noise(n, latent, seed));
-    let (r, k) = elbo_terms(&mut tape, &params, xv, ev)?;
-    let (r, k) = (
-        tape.value(r).item()?.to_f64(),
-        tape.value(k).item()?.to_f64(),
+    let (x, eps) = (
+        x.clone().reshape(&[n, pixels])?,
+        noise::<T>(n, latent, seed),
     );
+    // in passes of EVAL_ROWS pictures, each pass's means weighted by its rows and summed
+    // in f64. One pass over MNIST's 10 000 test pictures had summed 7.8 million f32 BCE
+    // terms in eight lanes and come out 0.9% low (reconstruction 124.55 against 125.69
+    // nats on a one-epoch model; passes of 1000, 100 and 10 rows gave 125.54, 125.68,
+    // 125.69), and held about 160 MB of activations, the largest part of training
+    // mnist-vae's peak memory.
+    const EVAL_ROWS: usize = 16;
+    let (mut r, mut k) = (0.0, 0.0);
+    for start in (0..n).step_by(EVAL_ROWS) {
+        let end = (start + EVAL_ROWS).min(n);
+        let mut tape = Tape::no_grad();
+        let params = model.bind(&mut tape, false);
+        let xv = tape.constant(x.slice_rows(start, end)?);
+        let ev = tape.constant(eps.slice_rows(start, end)?);
+        let (rv, kv) = elbo_terms(&mut tape, &params, xv, ev)?;
+        let m = (end - start) as f64;
+        r += tape.value(rv).item()?.to_f64() * m;
+        k += tape.value(kv).item()?.to_f64() * m;
+    }
+    let (r, k) = (r / n as f64, k / n as f64);
     Ok([r + k, r, k])
 }
 
