@@ -297,7 +297,9 @@ fn unfolded_forward<T: Float>(
 /// partial, computed transposed as `cols · dyᵀ`; the partials are added in block order.
 /// Both products run on [`gemm_wide`] with `A` the narrow factor (`Wᵀ`, `cols`) and `B`
 /// read in place, as the forward product does: through a packing GEMM they had cost a
-/// tenth of a pokedigi-gap training step in packing alone.
+/// tenth of a pokedigi-gap training step in packing alone. A "same" convolution with 8 or
+/// more input channels takes `dx` straight from `dy` instead
+/// ([`SameConv::run_transposed`], the same bits).
 pub fn conv2d_backward<T: Float>(
     g: &ConvGeom,
     x: &[T],

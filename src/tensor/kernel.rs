@@ -225,11 +225,7 @@ impl SameConv {
                 && bias.is_none_or(|b| b.len() >= self.o),
             "SameConv: extents too short"
         );
-        assert_eq!(
-            TypeId::of::<T>(),
-            TypeId::of::<f32>(),
-            "SameConv is built for f32 only"
-        );
+        f32_only::<T>();
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `new` only builds a plan for f32 on a CPU with AVX-512F; the extents
         // were asserted above; the kernel writes every value of y's O·H·W.
@@ -243,6 +239,16 @@ impl SameConv {
             )
         }
     }
+}
+
+/// A [`SameConv`] is only built for f32 (see [`SameConv::new`]); running it on another
+/// type is a caller's bug.
+fn f32_only<T: Float>() {
+    assert_eq!(
+        TypeId::of::<T>(),
+        TypeId::of::<f32>(),
+        "SameConv is built for f32 only"
+    );
 }
 
 impl SameConv {
@@ -261,11 +267,7 @@ impl SameConv {
                 && dx.len() >= self.c * hw,
             "SameConv: extents too short"
         );
-        assert_eq!(
-            TypeId::of::<T>(),
-            TypeId::of::<f32>(),
-            "SameConv is built for f32 only"
-        );
+        f32_only::<T>();
         #[cfg(target_arch = "x86_64")]
         // SAFETY: as in `run`.
         unsafe {
@@ -485,6 +487,27 @@ mod avx512 {
         }
     }
 
+    /// The tile of the 32 positions from `j` of `[rows, hw]` planes: planes and output rows
+    /// `hw` apart, weight rows `lda` apart, the lanes inside `hw`.
+    fn strip_tile(hw: usize, j: usize, lda: usize) -> Tile {
+        let w = (hw - j).min(NR);
+        let m0 = if w >= 16 { 0xFFFF } else { (1u16 << w) - 1 };
+        let m1 = if w >= NR {
+            0xFFFF
+        } else if w > 16 {
+            (1u16 << (w - 16)) - 1
+        } else {
+            0
+        };
+        Tile {
+            lda,
+            ldb: hw,
+            ldc: hw,
+            m0,
+            m1,
+        }
+    }
+
     /// # Safety
     /// The CPU must support AVX-512F; `x` holds `C·H·W` values, `wt` `O·C·k·k`, `y`
     /// `O·H·W`, `bias` null or `O`.
@@ -501,22 +524,7 @@ mod avx512 {
         let kdim = p.c * taps;
         for (s, masks) in p.masks.chunks(taps).enumerate() {
             let j = s * 32;
-            let w = (hw - j).min(NR);
-            let e0 = if w >= 16 { 0xFFFF } else { (1u16 << w) - 1 };
-            let e1 = if w >= NR {
-                0xFFFF
-            } else if w > 16 {
-                (1u16 << (w - 16)) - 1
-            } else {
-                0
-            };
-            let t = Tile {
-                lda: kdim,
-                ldb: hw,
-                ldc: hw,
-                m0: e0,
-                m1: e1,
-            };
+            let t = strip_tile(hw, j, kdim);
             let mut i = 0;
             while i < p.o {
                 let rows = (p.o - i).min(MR);
@@ -618,22 +626,7 @@ mod avx512 {
         let taps = p.k * p.k;
         for (s, masks) in p.masks.chunks(taps).enumerate() {
             let j = s * 32;
-            let w = (hw - j).min(NR);
-            let e0 = if w >= 16 { 0xFFFF } else { (1u16 << w) - 1 };
-            let e1 = if w >= NR {
-                0xFFFF
-            } else if w > 16 {
-                (1u16 << (w - 16)) - 1
-            } else {
-                0
-            };
-            let t = Tile {
-                lda: p.c * taps,
-                ldb: hw,
-                ldc: hw,
-                m0: e0,
-                m1: e1,
-            };
+            let t = strip_tile(hw, j, p.c * taps);
             let strip = Strip {
                 x: dy.wrapping_add(j),
                 planes: p.o,
