@@ -314,6 +314,22 @@ mod tests {
         );
     }
 
+    /// The test ELBO of 5000 pictures in f32 agrees with the same model's in f64: summed
+    /// in one f32 pass, its 3.9 million BCE terms came out 1.2% high (556.7 against 550.0).
+    #[test]
+    fn elbo_of_many_pictures_in_f32_agrees_with_f64() {
+        let m = Model::<f32>::init(vae_arch("mnist-vae", &[1, 28, 28], HIDDEN, LATENT), 0);
+        let x = Tensor::<f32>::uniform(&[5000, 1, 28, 28], 0.0, 1.0, &mut StdRng::seed_from_u64(2));
+        let single = evaluate_elbo(&m, &x, 4).unwrap();
+        let double = evaluate_elbo(&m.cast::<f64>(), &x.cast::<f64>(), 4).unwrap();
+        for (s, d) in single.iter().zip(&double) {
+            assert!(
+                (s - d).abs() <= 1e-5 * d.abs(),
+                "f32 {single:?} against f64 {double:?}"
+            );
+        }
+    }
+
     #[test]
     fn reparameterized_sample_is_deterministic_for_a_seed() {
         let a: Tensor<f32> = noise(3, 16, 9);
