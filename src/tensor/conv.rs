@@ -23,6 +23,23 @@ pub struct ConvGeom {
 }
 
 impl ConvGeom {
+    /// The direct kernel's plan when this is a "same" convolution it can run (square
+    /// kernel, see [`SameConv::new`]), for the forward pass and the input gradient.
+    fn same_plan<T: Float>(&self) -> Option<SameConv> {
+        if self.kh != self.kw {
+            return None;
+        }
+        SameConv::new::<T>(
+            self.o,
+            self.c,
+            self.h,
+            self.w,
+            self.kh,
+            self.stride,
+            self.pad,
+        )
+    }
+
     pub fn ho(&self) -> usize {
         (self.h + 2 * self.pad - self.kh) / self.stride + 1
     }
@@ -219,14 +236,12 @@ impl ConvGeom {
 /// values depend neither on the path nor on the block size.
 pub fn conv2d_forward<T: Float>(g: &ConvGeom, x: &[T], w: &[T], b: Option<&[T]>) -> Vec<T> {
     let len = g.n * g.out_len();
-    // written once, below, without being zero-filled first
-    let mut out: Vec<T> = Vec::with_capacity(len);
     if len == 0 {
-        return out;
+        return Vec::new();
     }
-    if g.kh == g.kw
-        && let Some(plan) = SameConv::new::<T>(g.o, g.c, g.h, g.w, g.kh, g.stride, g.pad)
-    {
+    if let Some(plan) = g.same_plan::<T>() {
+        // written once, by `run`, without being zero-filled first
+        let mut out: Vec<T> = Vec::with_capacity(len);
         // "same" convolution on AVX-512: read from the input, no unfolded matrix; one
         // sample per task
         out.spare_capacity_mut()[..len]
@@ -237,20 +252,16 @@ pub fn conv2d_forward<T: Float>(g: &ConvGeom, x: &[T], w: &[T], b: Option<&[T]>)
         unsafe { out.set_len(len) };
         return out;
     }
-    unfolded_forward(g, x, w, b, out)
+    unfolded_forward(g, x, w, b)
 }
 
-/// [`conv2d_forward`] by im2col + GEMM, into `out` (empty, with capacity for the output).
-fn unfolded_forward<T: Float>(
-    g: &ConvGeom,
-    x: &[T],
-    w: &[T],
-    b: Option<&[T]>,
-    mut out: Vec<T>,
-) -> Vec<T> {
+/// [`conv2d_forward`] by im2col + GEMM (for a non-empty output).
+fn unfolded_forward<T: Float>(g: &ConvGeom, x: &[T], w: &[T], b: Option<&[T]>) -> Vec<T> {
     let hw = g.ho() * g.wo();
     let bs = block_samples(g);
     let len = g.n * g.out_len();
+    // written once, below, without being zero-filled first
+    let mut out: Vec<T> = Vec::with_capacity(len);
     out.spare_capacity_mut()[..len]
         .par_chunks_mut(bs * g.out_len())
         .zip(x.par_chunks(bs * g.in_len()))
@@ -346,8 +357,8 @@ fn backward<T: Float>(
     // blocks are rows of input channels, and on pokedigi-gap's first layer (3 channels)
     // it was slower than the unfolded product (conv bench, forward + backward, 8.5 against
     // 6.4–8.4 ms), where the 16–64-channel layers gained 3–15%.
-    let same = if direct && want_dx && g.kh == g.kw && g.c >= 8 {
-        SameConv::new::<T>(g.o, g.c, g.h, g.w, g.kh, g.stride, g.pad)
+    let same = if direct && want_dx && g.c >= 8 {
+        g.same_plan::<T>()
     } else {
         None
     };
@@ -578,7 +589,7 @@ mod tests {
             }
             for b in [None, Some(&bias[..])] {
                 let direct = conv2d_forward(&g, &x, &wt, b);
-                let unfolded = unfolded_forward(&g, &x, &wt, b, Vec::with_capacity(direct.len()));
+                let unfolded = unfolded_forward(&g, &x, &wt, b);
                 assert_eq!(direct.len(), unfolded.len());
                 for (i, (p, q)) in direct.iter().zip(&unfolded).enumerate() {
                     assert_eq!(

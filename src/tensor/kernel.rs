@@ -239,19 +239,7 @@ impl SameConv {
             )
         }
     }
-}
 
-/// A [`SameConv`] is only built for f32 (see [`SameConv::new`]); running it on another
-/// type is a caller's bug.
-fn f32_only<T: Float>() {
-    assert_eq!(
-        TypeId::of::<T>(),
-        TypeId::of::<f32>(),
-        "SameConv is built for f32 only"
-    );
-}
-
-impl SameConv {
     /// The input gradient of [`SameConv::run`] for one sample: `dx[c][q] = Σ_{ki,kj}
     /// Σ_o wt[o][c][ki][kj] · dy[o][q − shift(ki, kj)]`, `dy` `[O,H,W]`, `dx` `[C,H,W]`
     /// (all written). The unfolded path computes `Wᵀ · dy` (one FMA chain over `o` per
@@ -279,6 +267,16 @@ impl SameConv {
             )
         }
     }
+}
+
+/// A [`SameConv`] is only built for f32 (see [`SameConv::new`]); running it on another
+/// type is a caller's bug.
+fn f32_only<T: Float>() {
+    assert_eq!(
+        TypeId::of::<T>(),
+        TypeId::of::<f32>(),
+        "SameConv is built for f32 only"
+    );
 }
 
 /// Which register block [`gemm_wide`] runs for f32.
