@@ -1,4 +1,5 @@
 fn main() {
     lamppost::runtime::tune_allocator();
-    std::process::exit(lamppost::cli::main());
+    lamppost::runtime::init_pool();
+    std::process::exit(lamppost::runtime::on_pool(lamppost::cli::main));
 }

@@ -15,6 +15,7 @@ use crate::autodiff::{Tape, Var};
 use crate::error::{Result, shape_err};
 use crate::float::Float;
 use crate::tensor::matmul::gemm;
+use crate::tensor::transposed;
 use crate::tensor::{Tensor, fmt_shape};
 use rayon::prelude::*;
 
@@ -107,6 +108,9 @@ fn gru_inference<T: Float>(
     [w_ih, w_hh, b_ih, b_hh]: [&[T]; 4],
 ) -> Vec<Vec<T>> {
     let h3 = 3 * hid;
+    // The weights as k×n matrices, made once: each block's products then read them
+    // where they are instead of transposing (or packing) them per step (same bits).
+    let (w_ih, w_hh) = (transposed(h3, input, w_ih), transposed(h3, hid, w_hh));
     // per block: the states of its rows, step-major [T, rows, H]
     let blocks: Vec<Vec<T>> = (0..n.div_ceil(GRU_ROWS))
         .into_par_iter()
@@ -121,8 +125,8 @@ fn gru_inference<T: Float>(
                 h3,
                 xs,
                 false,
-                w_ih,
-                true,
+                &w_ih,
+                false,
                 &mut gi,
                 false,
             );
@@ -130,7 +134,7 @@ fn gru_inference<T: Float>(
             let mut h = vec![T::zero(); rows * hid];
             let mut gh = vec![T::zero(); rows * h3];
             for t in 0..steps {
-                gemm(rows, hid, h3, &h, false, w_hh, true, &mut gh, false);
+                gemm(rows, hid, h3, &h, false, &w_hh, false, &mut gh, false);
                 for i in 0..rows {
                     let gi = &gi[(i * steps + t) * h3..(i * steps + t + 1) * h3];
                     let gh = &gh[i * h3..(i + 1) * h3];

@@ -346,6 +346,13 @@ impl<T: Float> Model<T> {
     /// Logits for a batch, without recording gradients, in chunks of at most 256 examples
     /// and [`PASS_VALUES`] input values.
     pub fn predict(&self, x: &Tensor<T>) -> Result<Tensor<T>> {
+        let rows = x.shape().first().copied().unwrap_or(0);
+        crate::runtime::on_pool_for(rows.saturating_mul(self.num_params()), || {
+            self.predict_here(x)
+        })
+    }
+
+    fn predict_here(&self, x: &Tensor<T>) -> Result<Tensor<T>> {
         self.check_input(x.shape())?;
         x.check_finite("input")?;
         let n = x.shape()[0];

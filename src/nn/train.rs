@@ -26,13 +26,16 @@ pub fn train_step_logits<T: Float>(
     x: &Tensor<T>,
     y: &[usize],
 ) -> Result<(f64, Tensor<T>)> {
-    let mut tape = Tape::new();
-    let xv = tape.constant(x.clone());
-    let params = model.bind(&mut tape, true);
-    let f = model.forward(&mut tape, xv, &params)?;
-    let loss = tape.cross_entropy(f.logits, y)?;
-    let logits = tape.value(f.logits).clone();
-    Ok((descend(model, opt, tape, &params, loss)?, logits))
+    let work = x.shape()[0].saturating_mul(model.num_params());
+    crate::runtime::on_pool_for(work, || {
+        let mut tape = Tape::new();
+        let xv = tape.constant(x.clone());
+        let params = model.bind(&mut tape, true);
+        let f = model.forward(&mut tape, xv, &params)?;
+        let loss = tape.cross_entropy(f.logits, y)?;
+        let logits = tape.value(f.logits).clone();
+        Ok((descend(model, opt, tape, &params, loss)?, logits))
+    })
 }
 
 /// One step under the mean squared error between the model's output and `target`
@@ -43,13 +46,16 @@ pub fn train_step_mse<T: Float>(
     x: &Tensor<T>,
     target: &Tensor<T>,
 ) -> Result<f64> {
-    let mut tape = Tape::new();
-    let xv = tape.constant(x.clone());
-    let tv = tape.constant(target.clone());
-    let params = model.bind(&mut tape, true);
-    let f = model.forward(&mut tape, xv, &params)?;
-    let loss = tape.mse(f.logits, tv)?;
-    descend(model, opt, tape, &params, loss)
+    let work = x.shape()[0].saturating_mul(model.num_params());
+    crate::runtime::on_pool_for(work, || {
+        let mut tape = Tape::new();
+        let xv = tape.constant(x.clone());
+        let tv = tape.constant(target.clone());
+        let params = model.bind(&mut tape, true);
+        let f = model.forward(&mut tape, xv, &params)?;
+        let loss = tape.mse(f.logits, tv)?;
+        descend(model, opt, tape, &params, loss)
+    })
 }
 
 /// The end of every training step: back-propagates the scalar `loss` from the tape on

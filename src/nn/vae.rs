@@ -234,13 +234,16 @@ pub fn vae_step<T: Float>(
     x: &Tensor<T>,
     eps: &Tensor<T>,
 ) -> Result<f64> {
-    let mut tape = Tape::new();
-    let xv = tape.constant(x.clone());
-    let ev = tape.constant(eps.clone());
-    let params = model.bind(&mut tape, true);
-    let (r, k) = elbo_terms(&mut tape, &params, xv, ev)?;
-    let loss = tape.add(r, k)?;
-    super::train::descend(model, opt, tape, &params, loss)
+    let work = x.shape()[0].saturating_mul(model.num_params());
+    crate::runtime::on_pool_for(work, || {
+        let mut tape = Tape::new();
+        let xv = tape.constant(x.clone());
+        let ev = tape.constant(eps.clone());
+        let params = model.bind(&mut tape, true);
+        let (r, k) = elbo_terms(&mut tape, &params, xv, ev)?;
+        let loss = tape.add(r, k)?;
+        super::train::descend(model, opt, tape, &params, loss)
+    })
 }
 
 /// `−ELBO` of a VAE model on pictures `x` `[N, …]` in [0, 1] with noise from `seed`, and

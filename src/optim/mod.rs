@@ -15,7 +15,7 @@ use crate::tensor::{Tensor, fmt_shape};
 use rayon::prelude::*;
 
 /// Updates parameters in place from their gradients (same order, same shapes).
-pub trait Optimizer<T: Float> {
+pub trait Optimizer<T: Float>: Send {
     fn step(&mut self, params: &mut [&mut Tensor<T>], grads: &[Tensor<T>]) -> Result<()>;
     fn lr(&self) -> f64;
     fn set_lr(&mut self, lr: f64);

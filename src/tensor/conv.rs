@@ -4,7 +4,7 @@
 //! added in order, so the result does not depend on how many threads ran.
 
 use super::kernel::{SameConv, gemm_wide, gemm_wide_bias, gemm_wide_into};
-use super::{sum_lanes, zeroed};
+use super::{sum_lanes, transpose_into, zeroed};
 use crate::float::Float;
 use rayon::prelude::*;
 
@@ -71,24 +71,6 @@ const BLOCK_COLS: usize = 256;
 /// Samples per block for a geometry: depends on the shapes only, never on the number of
 /// threads, so the weight-gradient partial sums (one per block, added in block order)
 /// are the same for any thread count.
-/// `dst[c·rows + r] = src[r·lds + c]` for the `rows × cols` matrix `src` (row stride
-/// `lds`): its transpose, contiguous. Walks 8×8 tiles so that both sides stay within a
-/// few cache lines (a row-by-row scatter had cost as much as a tenth of conv backward).
-fn transpose_into<T: Copy>(rows: usize, cols: usize, src: &[T], lds: usize, dst: &mut [T]) {
-    const TILE: usize = 8;
-    for r0 in (0..rows).step_by(TILE) {
-        let r1 = (r0 + TILE).min(rows);
-        for c0 in (0..cols).step_by(TILE) {
-            for c in c0..(c0 + TILE).min(cols) {
-                let d = &mut dst[c * rows + r0..c * rows + r1];
-                for (r, v) in (r0..r1).zip(d) {
-                    *v = src[r * lds + c];
-                }
-            }
-        }
-    }
-}
-
 pub fn block_samples(g: &ConvGeom) -> usize {
     BLOCK_COLS.div_ceil(g.ho() * g.wo()).clamp(1, 16)
 }

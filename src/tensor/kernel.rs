@@ -135,6 +135,76 @@ pub fn gemm_wide_into<T: Float>(
     }
 }
 
+/// The depth of one of matrixmultiply's packed blocks (its sgemm's `S_KC`, 256 unless
+/// `MATMUL_SGEMM_KC` is set when it is built): it sums each value of `C` in chains over
+/// this many steps of `k`, each from zero, added to `C` one after the other.
+const MATRIXMULTIPLY_KC: usize = 256;
+
+/// Whether [`gemm_unpacked`] runs here: f32 on a CPU with AVX-512F.
+pub fn gemm_unpacked_applies<T: Float>() -> bool {
+    TypeId::of::<T>() == TypeId::of::<f32>() && Isa::detect() == Isa::Avx512
+}
+
+/// `c[m×n] = a · b`, or `c += a · b` with `acc` (`a` m rows of k values `lda` apart,
+/// `b` k×n contiguous), **with the bits of one matrixmultiply sgemm call** (the same
+/// chains over blocks of [`MATRIXMULTIPLY_KC`], added in the same order; the test
+/// `unpacked_products_have_the_bits_of_matrixmultiply` checks it), reading both where
+/// they are. matrixmultiply copies all of `a` and `b` into its packed layout first,
+/// which pays off when each packed value is used many times; for a classifier head's
+/// `x · Wᵀ` (n = 10) it cost about a third of the product, and for the GRU's per-step
+/// `h · W_hhᵀ` (32×64 by 64×192) as much as the arithmetic. Only where
+/// [`gemm_unpacked_applies`] (the caller checks).
+#[allow(clippy::too_many_arguments)]
+pub fn gemm_unpacked<T: Float>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[T],
+    lda: usize,
+    b: &[T],
+    c: &mut [T],
+    acc: bool,
+) {
+    assert!(
+        gemm_unpacked_applies::<T>(),
+        "gemm_unpacked: needs f32 and AVX-512F"
+    );
+    assert!(
+        k <= lda
+            && (m == 0 || a.len() >= (m - 1) * lda + k)
+            && b.len() >= k * n
+            && c.len() >= m * n,
+        "gemm_unpacked: extents too short for {m}×{k}×{n}"
+    );
+    if k == 0 {
+        if !acc {
+            c[..m * n].iter_mut().for_each(|v| *v = T::zero());
+        }
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
+    for (block, p0) in (0..k).step_by(MATRIXMULTIPLY_KC).enumerate() {
+        let depth = (k - p0).min(MATRIXMULTIPLY_KC);
+        // SAFETY: T is f32 and the CPU has AVX-512F (asserted); rows of `a` from column
+        // p0 hold `depth` values `lda` apart, `b`'s rows from p0 hold n values each, `c`
+        // holds m×n (asserted above).
+        unsafe {
+            avx512::gemm(
+                m,
+                depth,
+                n,
+                (a.as_ptr() as *const f32).add(p0),
+                lda,
+                (b.as_ptr() as *const f32).add(p0 * n),
+                n,
+                c.as_mut_ptr() as *mut f32,
+                std::ptr::null(),
+                acc || block > 0,
+            )
+        }
+    }
+}
+
 /// A forward convolution `y = W ⊛ x + b` of one sample with stride 1 and "same" padding
 /// (odd square kernel `k`, `pad = (k − 1)/2`, output `H × W`), read straight from the
 /// input (see the module's notes). Built once per layer call: it holds, per 32-position
@@ -321,7 +391,7 @@ unsafe fn wide_f32(
     // SAFETY: forwarded from the caller.
     unsafe {
         match isa {
-            Isa::Avx512 => avx512::gemm(m, k, n, a, b, ldb, c, bias),
+            Isa::Avx512 => avx512::gemm(m, k, n, a.as_ptr(), k, b.as_ptr(), ldb, c, bias, false),
             Isa::Avx2 => avx2::gemm(m, k, n, a, b, ldb, c, bias),
             Isa::Portable => unreachable!("wide_f32 is only called with a SIMD set"),
         }
@@ -354,22 +424,27 @@ mod avx512 {
         ldc: usize,
         m0: __mmask16,
         m1: __mmask16,
+        /// add the product to what `C` holds (`block` only)
+        add: bool,
     }
 
     /// # Safety
-    /// The CPU must support AVX-512F; `a` holds m×k, `b` k rows of at least n values
-    /// `ldb` apart, `c` m×n; `bias` is null or holds m values.
+    /// The CPU must support AVX-512F; `a` holds m rows of k values `lda` apart, `b` k
+    /// rows of at least n values `ldb` apart, `c` m×n (read too with `add`); `bias` is
+    /// null or holds m values.
     #[target_feature(enable = "avx512f")]
     #[allow(clippy::too_many_arguments)]
     pub unsafe fn gemm(
         m: usize,
         k: usize,
         n: usize,
-        a: &[f32],
-        b: &[f32],
+        a: *const f32,
+        lda: usize,
+        b: *const f32,
         ldb: usize,
         c: *mut f32,
         bias: *const f32,
+        add: bool,
     ) {
         let mut j = 0;
         while j < n {
@@ -384,11 +459,12 @@ mod avx512 {
                 0
             };
             let t = Tile {
-                lda: k,
+                lda,
                 ldb,
                 ldc: n,
                 m0,
                 m1,
+                add,
             };
             let mut i = 0;
             while i < m {
@@ -396,7 +472,7 @@ mod avx512 {
                 // SAFETY: rows i..i+rows and the w columns from j are inside a, b and c;
                 // lanes past w are masked off in every load and store.
                 unsafe {
-                    let (ap, bp, cp) = (a.as_ptr().add(i * k), b.as_ptr().add(j), c.add(i * n + j));
+                    let (ap, bp, cp) = (a.add(i * lda), b.add(j), c.add(i * n + j));
                     let bi = from_row(bias, i);
                     if w > 16 {
                         rows_of::<2>(rows, k, ap, bp, cp, bi, t)
@@ -468,6 +544,16 @@ mod avx512 {
                     }
                 }
             }
+            if t.add {
+                for (r, acc) in acc.iter_mut().enumerate() {
+                    let cr = c.add(r * t.ldc);
+                    acc[0] = _mm512_add_ps(_mm512_maskz_loadu_ps(t.m0, cr), acc[0]);
+                    if V == 2 {
+                        let c1 = _mm512_maskz_loadu_ps(t.m1, cr.add(16));
+                        acc[V - 1] = _mm512_add_ps(c1, acc[V - 1]);
+                    }
+                }
+            }
             if !bias.is_null() {
                 for (r, acc) in acc.iter_mut().enumerate() {
                     let bv = _mm512_set1_ps(*bias.add(r));
@@ -503,6 +589,7 @@ mod avx512 {
             ldc: hw,
             m0,
             m1,
+            add: false,
         }
     }
 

@@ -4,6 +4,7 @@
 //! Each output element is summed over k inside one part by the same kernel whatever the
 //! split, so results are bit-identical whatever the thread count.
 
+use super::kernel::{gemm_unpacked, gemm_unpacked_applies};
 use crate::float::Float;
 use rayon::prelude::*;
 
@@ -32,6 +33,9 @@ pub fn gemm<T: Float>(
             c[..m * n].iter_mut().for_each(|v| *v = T::zero());
         }
         return;
+    }
+    if n > 0 && (n <= NARROW || k * n <= UNPACKED_B) && !ta && gemm_unpacked_applies::<T>() {
+        return unpacked(m, k, n, a, b, tb, c, acc);
     }
     // rows r0.. and columns j0.. of the product into `c`, whose rows are `ldc` apart
     let block = |r0: usize, rows: usize, j0: usize, cols: usize, c: &mut [T], ldc: usize| {
@@ -115,6 +119,52 @@ pub fn gemm<T: Float>(
             .par_chunks_mut(row_part * n)
             .enumerate()
             .for_each(|(i, cb)| block(i * row_part, cb.len() / n, 0, n, cb, n));
+    }
+}
+
+/// Products with at most this many columns, or with `op(b)` of at most
+/// [`UNPACKED_B`] values, run on [`gemm_unpacked`] (same bits, no packing).
+const NARROW: usize = 32;
+/// 128 KiB of f32: `op(b)` stays in L2 while every block of 8 rows of `a` reads it.
+/// Larger ones (the VAE's 784×400) ran faster packed when this was measured (an earlier
+/// session: 182 against 214 GFLOP/s on two threads).
+const UNPACKED_B: usize = 1 << 15;
+
+/// `c (+)= a · op(b)` on [`gemm_unpacked`], the rows split between the threads (each
+/// value is the same chain whatever the split); `op(b)` is made k×n first when it is
+/// stored n×k (n·k values against the product's m·n·k multiply-adds).
+#[allow(clippy::too_many_arguments)]
+fn unpacked<T: Float>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[T],
+    b: &[T],
+    tb: bool,
+    c: &mut [T],
+    acc: bool,
+) {
+    let transposed: Vec<T>;
+    let b = if tb {
+        transposed = super::transposed(n, k, b);
+        &transposed[..]
+    } else {
+        &b[..k * n]
+    };
+    let parts = rayon::current_num_threads()
+        .min(m * k * n / (PAR_WORK / 2))
+        .max(1);
+    let row_part = m.div_ceil(parts).next_multiple_of(8).max(8);
+    let c = &mut c[..m * n];
+    if parts == 1 || row_part >= m {
+        gemm_unpacked(m, k, n, a, k, b, c, acc);
+    } else {
+        c.par_chunks_mut(row_part * n)
+            .enumerate()
+            .for_each(|(i, cb)| {
+                let a = &a[i * row_part * k..];
+                gemm_unpacked(cb.len() / n, k, n, a, k, b, cb, acc)
+            });
     }
 }
 
@@ -248,6 +298,57 @@ mod tests {
                         got, want,
                         "{m}×{k}×{n} ta={ta} tb={tb} acc={acc} {threads} threads"
                     );
+                }
+            }
+        }
+    }
+
+    /// Products with few columns or a small `op(b)` take `gemm_unpacked`, which must
+    /// give the bits of one matrixmultiply call: depths around its blocks of 256 (one,
+    /// two and four chains), every column count's lanes, row remainders, `b` stored
+    /// either way, overwriting and accumulating, over 1–3 threads.
+    #[test]
+    fn unpacked_products_have_the_bits_of_matrixmultiply() {
+        if !gemm_unpacked_applies::<f32>() {
+            eprintln!("no AVX-512F here: products with few columns run on matrixmultiply");
+        }
+        for (m, k, n) in [
+            (256, 784, 10),
+            (64, 400, 16),
+            (37, 256, 32),
+            (9, 257, 17),
+            (8, 255, 1),
+            (1, 513, 31),
+            (300, 100, 2),
+            (32, 64, 192),
+            (7, 28, 192),
+            (256, 192, 64),
+        ] {
+            let a: Vec<f32> = (0..m * k).map(|i| ((i * 37 % 101) as f32).sin()).collect();
+            let b: Vec<f32> = (0..k * n).map(|i| ((i * 53 % 97) as f32).cos()).collect();
+            let bt: Vec<f32> = (0..k * n).map(|i| b[(i % k) * n + i / k]).collect();
+            let c0: Vec<f32> = (0..m * n).map(|i| (i % 17) as f32 * 0.1 - 0.8).collect();
+            for acc in [false, true] {
+                let mut want = c0.clone();
+                let beta = if acc { 1.0 } else { 0.0 };
+                f32::gemm(
+                    m, k, n, 1.0, &a, k as isize, 1, &b, n as isize, 1, beta, &mut want,
+                    n as isize, 1,
+                );
+                for threads in 1..=3 {
+                    let pool = rayon::ThreadPoolBuilder::new()
+                        .num_threads(threads)
+                        .build()
+                        .unwrap();
+                    for (tb, bb) in [(false, &b), (true, &bt)] {
+                        let mut got = c0.clone();
+                        pool.install(|| gemm(m, k, n, &a, false, bb, tb, &mut got, acc));
+                        let same = got
+                            .iter()
+                            .zip(&want)
+                            .all(|(x, y)| x.to_bits() == y.to_bits());
+                        assert!(same, "{m}×{k}×{n} tb={tb} acc={acc} {threads} threads");
+                    }
                 }
             }
         }
