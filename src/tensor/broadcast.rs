@@ -50,13 +50,13 @@ fn broadcast_strides(shape: &[usize], out: &[usize]) -> Vec<usize> {
         .collect()
 }
 
-/// Calls `f(out_index, a_offset, b_offset)` for every element of `out`, in row-major order.
-fn for_each_offset(
-    out: &[usize],
-    sa: &[usize],
-    sb: &[usize],
-    mut f: impl FnMut(usize, usize, usize),
-) {
+/// Calls `f(out_index, a_offset, b_offset)` at the start of every row (last axis) of
+/// `out`, in row-major order; along the row the offsets advance by the last axis's
+/// strides (0 or 1 for a row-major operand). Working a row at a time lets the callers'
+/// loops run over slices and vectorize: element by element, the multiply of the
+/// attention pooling's `α` `[N,T,1]` by `h` `[N,T,H]` and the sum over `T` after it were
+/// 13% of mnist-attn-gru's inference.
+fn for_each_row(out: &[usize], sa: &[usize], sb: &[usize], mut f: impl FnMut(usize, usize, usize)) {
     let total: usize = out.iter().product();
     if total == 0 {
         return;
@@ -67,14 +67,11 @@ fn for_each_offset(
         return;
     }
     let last = out[nd - 1];
-    let (la, lb) = (sa[nd - 1], sb[nd - 1]);
     let mut idx = vec![0usize; nd];
     let (mut oa, mut ob) = (0usize, 0usize);
     let mut o = 0;
     while o < total {
-        for j in 0..last {
-            f(o + j, oa + j * la, ob + j * lb);
-        }
+        f(o, oa, ob);
         o += last;
         // advance the odometer over all axes but the last
         let mut d = nd - 1;
@@ -110,7 +107,35 @@ pub fn binary<T: Float>(
     let sb = broadcast_strides(b.shape(), &out);
     let mut data = vec![T::zero(); out.iter().product()];
     let (ad, bd) = (a.data(), b.data());
-    for_each_offset(&out, &sa, &sb, |o, ia, ib| data[o] = f(ad[ia], bd[ib]));
+    let last = out.last().copied().unwrap_or(1);
+    let (la, lb) = (
+        sa.last().copied().unwrap_or(0),
+        sb.last().copied().unwrap_or(0),
+    );
+    for_each_row(&out, &sa, &sb, |o, ia, ib| {
+        let row = &mut data[o..o + last];
+        match (la, lb) {
+            (1, 1) => {
+                let (ar, br) = (&ad[ia..ia + last], &bd[ib..ib + last]);
+                for ((v, &x), &y) in row.iter_mut().zip(ar).zip(br) {
+                    *v = f(x, y);
+                }
+            }
+            (1, _) => {
+                let y = bd[ib];
+                for (v, &x) in row.iter_mut().zip(&ad[ia..ia + last]) {
+                    *v = f(x, y);
+                }
+            }
+            (_, 1) => {
+                let x = ad[ia];
+                for (v, &y) in row.iter_mut().zip(&bd[ib..ib + last]) {
+                    *v = f(x, y);
+                }
+            }
+            _ => row.iter_mut().for_each(|v| *v = f(ad[ia], bd[ib])),
+        }
+    });
     Tensor::new(&out, data)
 }
 
@@ -168,7 +193,19 @@ pub fn reduce_to<T: Float>(grad: &Tensor<T>, shape: &[usize]) -> Result<Tensor<T
     let zero = vec![0; out.len()];
     let mut acc = vec![T::zero(); shape.iter().product()];
     let g = grad.data();
-    for_each_offset(&out, &st, &zero, |o, it, _| acc[it] += g[o]);
+    let last = out.last().copied().unwrap_or(1);
+    // each value of `acc` adds its terms in row-major order of `grad`, as one at a time
+    for_each_row(&out, &st, &zero, |o, it, _| {
+        let row = &g[o..o + last];
+        if st.last() == Some(&1) {
+            acc[it..it + last]
+                .iter_mut()
+                .zip(row)
+                .for_each(|(a, &v)| *a += v);
+        } else {
+            row.iter().for_each(|&v| acc[it] += v);
+        }
+    });
     Tensor::new(shape, acc)
 }
 
@@ -182,6 +219,64 @@ mod tests {
         assert_eq!(broadcast_shape(&[2, 1, 4], &[3, 1]).unwrap(), vec![2, 3, 4]);
         let e = broadcast_shape(&[2, 3], &[4]).unwrap_err().to_string();
         assert!(e.contains("[2, 3]") && e.contains("[4]"), "{e}");
+    }
+
+    /// Row-at-a-time broadcasting against an index-by-index reference: every pattern
+    /// of the last axis (both contiguous, one repeated, both repeated) and repeats on
+    /// middle axes; the reduction adds each value's terms in row-major order, so f32
+    /// bits agree exactly.
+    #[test]
+    fn rows_at_a_time_match_the_definition() {
+        let pairs: [(&[usize], &[usize]); 6] = [
+            (&[2, 3, 4], &[2, 3, 1]),
+            (&[2, 1, 4], &[3, 1]),
+            (&[4, 1, 5], &[4, 3, 1]),
+            (&[3, 5], &[1]),
+            (&[2, 3, 1], &[1, 3, 4]),
+            (&[5], &[2, 1, 1]),
+        ];
+        let unravel = |mut i: usize, shape: &[usize]| {
+            let mut idx = vec![0; shape.len()];
+            for d in (0..shape.len()).rev() {
+                idx[d] = i % shape[d];
+                i /= shape[d];
+            }
+            idx
+        };
+        let offset = |idx: &[usize], shape: &[usize]| {
+            let pad = idx.len() - shape.len();
+            shape.iter().enumerate().fold(0, |o, (d, &n)| {
+                o * n + if n == 1 { 0 } else { idx[pad + d] }
+            })
+        };
+        for (sa, sb) in pairs {
+            let values = |shape: &[usize], k: f32| {
+                let n: usize = shape.iter().product();
+                let v: Vec<f32> = (0..n).map(|i| ((i as f32 + k) * 0.731).sin()).collect();
+                Tensor::new(shape, v).unwrap()
+            };
+            let (a, b) = (values(sa, 0.0), values(sb, 7.0));
+            let out = broadcast_shape(sa, sb).unwrap();
+            let c = binary(&a, &b, |x, y| x * 3.0 - y).unwrap();
+            for (i, &got) in c.data().iter().enumerate() {
+                let idx = unravel(i, &out);
+                let want = a.data()[offset(&idx, sa)] * 3.0 - b.data()[offset(&idx, sb)];
+                assert_eq!(got.to_bits(), want.to_bits(), "{sa:?} with {sb:?} at {i}");
+            }
+            for shape in [sa, sb] {
+                let r = reduce_to(&c, shape).unwrap();
+                let mut want = vec![0.0f32; shape.iter().product()];
+                for (i, &v) in c.data().iter().enumerate() {
+                    want[offset(&unravel(i, &out), shape)] += v;
+                }
+                let same = r
+                    .data()
+                    .iter()
+                    .zip(&want)
+                    .all(|(x, y)| x.to_bits() == y.to_bits());
+                assert!(same, "{out:?} reduced to {shape:?}");
+            }
+        }
     }
 
     #[test]
