@@ -201,6 +201,24 @@ impl<T: Float> Model<T> {
 
     /// Runs the layers on `x`, with the parameters bound by [`Model::bind`].
     pub fn forward(&self, tape: &mut Tape<T>, x: Var, params: &[Var]) -> Result<Forward> {
+        self.check_pass(tape, x, params)?;
+        let mut acts = Vec::with_capacity(self.arch.layers.len());
+        let h = self.run_layers(tape, x, params, 0, Some(&mut acts))?;
+        Ok(Forward {
+            logits: h,
+            activations: acts,
+        })
+    }
+
+    /// [`Model::forward`]'s logits without its activations: on a tape without gradients
+    /// each ReLU that follows a convolution is then applied as the convolution writes
+    /// its output ([`Tape::conv2d_relu`], same bits).
+    fn logits(&self, tape: &mut Tape<T>, x: Var, params: &[Var]) -> Result<Var> {
+        self.check_pass(tape, x, params)?;
+        self.run_layers(tape, x, params, 0, None)
+    }
+
+    fn check_pass(&self, tape: &Tape<T>, x: Var, params: &[Var]) -> Result<()> {
         if self.arch.is_vae() {
             return invalid(format!(
                 "'{}' is a VAE (a generator), not a classifier: use it as \
@@ -216,24 +234,22 @@ impl<T: Float> Model<T> {
                 self.params.len()
             ));
         }
-        let mut acts = Vec::with_capacity(self.arch.layers.len());
-        let h = self.run_layers(tape, x, params, 0, &mut acts)?;
-        Ok(Forward {
-            logits: h,
-            activations: acts,
-        })
+        Ok(())
     }
 
     /// Runs layers `from..` on `h` (the output of layer `from − 1`, or the input), pushing
-    /// each layer's output to `acts`; returns the logits.
+    /// each layer's output to `acts`; returns the logits. Without `acts` and without
+    /// gradients, a convolution followed by a ReLU runs as one op.
     fn run_layers(
         &self,
         tape: &mut Tape<T>,
         x: Var,
         params: &[Var],
         from: usize,
-        acts: &mut Vec<(String, Var)>,
+        mut acts: Option<&mut Vec<(String, Var)>>,
     ) -> Result<Var> {
+        let fuse = acts.is_none() && !tape.grad_enabled();
+        let mut relu_done = false;
         let mut h = x;
         let mut p = params.iter().copied();
         let mut next = || p.next().expect("parameter count checked above");
@@ -245,10 +261,19 @@ impl<T: Float> Model<T> {
                 });
                 continue;
             }
+            if std::mem::take(&mut relu_done) {
+                continue;
+            }
             h = match layer {
                 LayerSpec::Conv2d { stride, pad, .. } => {
                     let (w, b) = (next(), next());
-                    conv2d(tape, h, w, b, *stride, *pad)?
+                    relu_done =
+                        fuse && matches!(self.arch.layers.get(i + 1), Some(LayerSpec::Relu { .. }));
+                    if relu_done {
+                        tape.conv2d_relu(h, w, Some(b), *stride, *pad)?
+                    } else {
+                        conv2d(tape, h, w, b, *stride, *pad)?
+                    }
                 }
                 LayerSpec::Relu { .. } => tape.relu(h),
                 LayerSpec::Tanh { .. } => tape.tanh(h),
@@ -280,7 +305,9 @@ impl<T: Float> Model<T> {
                     };
                     let states = gru(tape, seq, gp)?;
                     for (t, &st) in states.iter().enumerate() {
-                        acts.push((format!("{name}.h{t}"), st));
+                        if let Some(acts) = acts.as_deref_mut() {
+                            acts.push((format!("{name}.h{t}"), st));
+                        }
                     }
                     let last = *states
                         .last()
@@ -297,14 +324,18 @@ impl<T: Float> Model<T> {
                 LayerSpec::AttentionPool { name, .. } => {
                     let (w, b, v) = (next(), next(), next());
                     let alpha = attention_weights(tape, h, w, b, v)?;
-                    acts.push((format!("{name}.alpha"), alpha));
+                    if let Some(acts) = acts.as_deref_mut() {
+                        acts.push((format!("{name}.alpha"), alpha));
+                    }
                     let s = tape.shape(h).to_vec();
                     let a3 = tape.reshape(alpha, &[s[0], s[1], 1])?;
                     let weighted = tape.mul(a3, h)?;
                     tape.sum(weighted, &[1], false)?
                 }
             };
-            acts.push((layer.name().to_string(), h));
+            if let Some(acts) = acts.as_deref_mut() {
+                acts.push((layer.name().to_string(), h));
+            }
         }
         Ok(h)
     }
@@ -331,7 +362,7 @@ impl<T: Float> Model<T> {
                 self.params.len()
             ));
         }
-        self.run_layers(tape, h, params, at + 1, &mut Vec::new())
+        self.run_layers(tape, h, params, at + 1, None)
     }
 
     /// Logits from a batch of the named layer's outputs, without recording gradients.
@@ -364,8 +395,8 @@ impl<T: Float> Model<T> {
             let mut tape = Tape::no_grad();
             let xv = tape.constant(chunk);
             let params = self.bind(&mut tape, false);
-            let f = self.forward(&mut tape, xv, &params)?;
-            let logits = tape.value(f.logits);
+            let f = self.logits(&mut tape, xv, &params)?;
+            let logits = tape.value(f);
             classes = logits.len() / logits.shape()[0];
             out.extend_from_slice(logits.data());
         }
@@ -377,6 +408,34 @@ impl<T: Float> Model<T> {
 mod tests {
     use super::*;
     use crate::autodiff::gradcheck::{assert_gradcheck, test_input};
+
+    /// `predict` applies each ReLU as the convolution before it writes its output; its
+    /// logits must be the bits of the layer-by-layer forward (which keeps every
+    /// activation), in f32 (the direct "same" kernel where the CPU has AVX-512) and in
+    /// f64 (the unfolded path), on a batch that spans several of each path's tasks.
+    #[test]
+    fn fused_convolution_and_relu_give_the_layer_by_layer_bits() {
+        fn check<T: Float>(name: &str) {
+            let m = Model::<T>::init(Arch::from_name(name).unwrap(), 3);
+            let mut shape = vec![5];
+            shape.extend(m.arch.input.clone().unwrap());
+            let x = Tensor::<T>::randn(&shape, 1.0, &mut StdRng::seed_from_u64(4));
+            let fused = m.predict(&x).unwrap();
+            let mut tape = Tape::no_grad();
+            let xv = tape.constant(x.clone());
+            let params = m.bind(&mut tape, false);
+            let f = m.forward(&mut tape, xv, &params).unwrap();
+            assert!(f.activations.iter().any(|(n, _)| n.starts_with("conv")));
+            let plain = tape.value(f.logits);
+            let same = (fused.data().iter().zip(plain.data()))
+                .all(|(a, b)| a.to_f64().to_bits() == b.to_f64().to_bits());
+            assert!(same && fused.shape() == plain.shape(), "{name}");
+        }
+        for name in ["mnist-cnn", "mnist-gap", "pokedigi-gap"] {
+            check::<f32>(name);
+            check::<f64>(name);
+        }
+    }
 
     #[test]
     fn every_reference_arch_runs_and_has_pytorch_sizes() {

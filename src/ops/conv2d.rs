@@ -56,6 +56,37 @@ impl<T: Float> Tape<T> {
         stride: usize,
         pad: usize,
     ) -> Result<Var> {
+        self.conv2d_impl(x, w, b, stride, pad, false)
+    }
+
+    /// `relu(conv2d(x, w, b))`. On a tape without gradients the ReLU is applied as each
+    /// sample's output is written (the same bits as the two ops, one pass fewer over
+    /// the output), and the convolution's own output is never held; with gradients,
+    /// the two ops.
+    pub fn conv2d_relu(
+        &mut self,
+        x: Var,
+        w: Var,
+        b: Option<Var>,
+        stride: usize,
+        pad: usize,
+    ) -> Result<Var> {
+        if self.grad_enabled() {
+            let y = self.conv2d(x, w, b, stride, pad)?;
+            return Ok(self.relu(y));
+        }
+        self.conv2d_impl(x, w, b, stride, pad, true)
+    }
+
+    fn conv2d_impl(
+        &mut self,
+        x: Var,
+        w: Var,
+        b: Option<Var>,
+        stride: usize,
+        pad: usize,
+        relu: bool,
+    ) -> Result<Var> {
         let g = geometry(self.shape(x), self.shape(w), stride, pad)?;
         if let Some(b) = b
             && self.shape(b) != [g.o]
@@ -71,8 +102,12 @@ impl<T: Float> Tape<T> {
             self.value(x).data(),
             self.value(w).data(),
             b.map(|b| self.value(b).data()),
+            relu,
         );
         let y = Tensor::new(&[g.n, g.o, g.ho(), g.wo()], y)?;
+        if relu {
+            return Ok(self.constant(y));
+        }
         Ok(self.push(
             y,
             Op::Conv2d {

@@ -7,6 +7,7 @@ use super::kernel::{SameConv, gemm_wide, gemm_wide_bias, gemm_wide_into};
 use super::{sum_lanes, transpose_into, zeroed};
 use crate::float::Float;
 use rayon::prelude::*;
+use std::mem::MaybeUninit;
 
 /// Geometry of one convolution (symmetric zero padding).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -216,7 +217,19 @@ impl ConvGeom {
 /// samples are unfolded side by side and multiplied in one GEMM, blocks in parallel. Each
 /// output is one dot product over `C·kh·kw` in the same order on both paths, so the
 /// values depend neither on the path nor on the block size.
-pub fn conv2d_forward<T: Float>(g: &ConvGeom, x: &[T], w: &[T], b: Option<&[T]>) -> Vec<T> {
+///
+/// With `relu`, each output value `v` becomes `if v > 0 { v } else { 0 }` (the ReLU op's
+/// own expression, so the same bits as the two ops) in the task that wrote it, while it
+/// is in cache: a separate ReLU op reads the whole output again and writes a new buffer
+/// (12% of pokedigi-gap's inference, perf). For passes without gradients, where the
+/// convolution's own output is not kept ([`crate::nn::Model::predict`]).
+pub fn conv2d_forward<T: Float>(
+    g: &ConvGeom,
+    x: &[T],
+    w: &[T],
+    b: Option<&[T]>,
+    relu: bool,
+) -> Vec<T> {
     let len = g.n * g.out_len();
     if len == 0 {
         return Vec::new();
@@ -229,16 +242,42 @@ pub fn conv2d_forward<T: Float>(g: &ConvGeom, x: &[T], w: &[T], b: Option<&[T]>)
         out.spare_capacity_mut()[..len]
             .par_chunks_mut(g.out_len())
             .zip(x.par_chunks(g.in_len()))
-            .for_each(|(y, xs)| plan.run(xs, w, b, y));
+            .for_each(|(y, xs)| {
+                plan.run(xs, w, b, y);
+                if relu {
+                    // SAFETY: `run` wrote all of the sample's O·H·W values.
+                    relu_in_place(unsafe { written(y) });
+                }
+            });
         // SAFETY: every sample's O·H·W values were written by `run`.
         unsafe { out.set_len(len) };
         return out;
     }
-    unfolded_forward(g, x, w, b)
+    unfolded_forward(g, x, w, b, relu)
+}
+
+/// `v ← if v > 0 { v } else { 0 }`, as the ReLU op computes it.
+fn relu_in_place<T: Float>(y: &mut [T]) {
+    let z = T::zero();
+    y.iter_mut().for_each(|v| *v = if *v > z { *v } else { z });
+}
+
+/// # Safety
+/// Every value of `y` must have been written.
+unsafe fn written<T>(y: &mut [MaybeUninit<T>]) -> &mut [T] {
+    // SAFETY: the caller guarantees every value is initialised; `MaybeUninit<T>` has
+    // `T`'s layout.
+    unsafe { &mut *(y as *mut [MaybeUninit<T>] as *mut [T]) }
 }
 
 /// [`conv2d_forward`] by im2col + GEMM (for a non-empty output).
-fn unfolded_forward<T: Float>(g: &ConvGeom, x: &[T], w: &[T], b: Option<&[T]>) -> Vec<T> {
+fn unfolded_forward<T: Float>(
+    g: &ConvGeom,
+    x: &[T],
+    w: &[T],
+    b: Option<&[T]>,
+    relu: bool,
+) -> Vec<T> {
     let hw = g.ho() * g.wo();
     let bs = block_samples(g);
     let len = g.n * g.out_len();
@@ -264,17 +303,22 @@ fn unfolded_forward<T: Float>(g: &ConvGeom, x: &[T], w: &[T], b: Option<&[T]>) -
                 // maps, a separate pass adding the bias and copying the product had
                 // been a tenth of LIME's forward passes)
                 if nb == 1 {
-                    return gemm_wide_into(g.o, g.ck(), hw, w, cols, hw, y, b);
-                }
-                gemm_wide_bias(g.o, g.ck(), ld, w, cols, ld, prod, b);
-                // [O, nb·hw] → [nb, O, hw]
-                for (s, ys) in y.chunks_mut(g.out_len()).enumerate() {
-                    for (o, row) in ys.chunks_mut(hw).enumerate() {
-                        let src = &prod[o * ld + s * hw..o * ld + (s + 1) * hw];
-                        row.iter_mut().zip(src).for_each(|(v, &p)| {
-                            v.write(p);
-                        });
+                    gemm_wide_into(g.o, g.ck(), hw, w, cols, hw, y, b);
+                } else {
+                    gemm_wide_bias(g.o, g.ck(), ld, w, cols, ld, prod, b);
+                    // [O, nb·hw] → [nb, O, hw]
+                    for (s, ys) in y.chunks_mut(g.out_len()).enumerate() {
+                        for (o, row) in ys.chunks_mut(hw).enumerate() {
+                            let src = &prod[o * ld + s * hw..o * ld + (s + 1) * hw];
+                            row.iter_mut().zip(src).for_each(|(v, &p)| {
+                                v.write(p);
+                            });
+                        }
                     }
+                }
+                if relu {
+                    // SAFETY: the block's nb samples were all written above.
+                    relu_in_place(unsafe { written(y) });
                 }
             },
         );
@@ -511,7 +555,7 @@ mod tests {
                 a.len() == b.len() && a.iter().zip(b).all(|(p, q)| (p - q).abs() < 1e-9)
             };
             assert!(
-                close(&conv2d_forward(&g, &x, &w, None), &y),
+                close(&conv2d_forward(&g, &x, &w, None, false), &y),
                 "forward {g:?}"
             );
             let (gx, gw, _) = conv2d_backward(&g, &x, &w, &dy, true, true);
@@ -570,8 +614,8 @@ mod tests {
                 assert_eq!(db, ub);
             }
             for b in [None, Some(&bias[..])] {
-                let direct = conv2d_forward(&g, &x, &wt, b);
-                let unfolded = unfolded_forward(&g, &x, &wt, b);
+                let direct = conv2d_forward(&g, &x, &wt, b, false);
+                let unfolded = unfolded_forward(&g, &x, &wt, b, false);
                 assert_eq!(direct.len(), unfolded.len());
                 for (i, (p, q)) in direct.iter().zip(&unfolded).enumerate() {
                     assert_eq!(
