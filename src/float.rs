@@ -48,6 +48,16 @@ pub trait Float:
         self != self
     }
 
+    /// `max(x, 0)` as the ReLU op computes it (NaN and −0 give +0): one definition for
+    /// the op and for the convolution that applies it as it writes its output.
+    fn relu(self) -> Self {
+        if self > Self::zero() {
+            self
+        } else {
+            Self::zero()
+        }
+    }
+
     /// Logistic sigmoid, computed without overflow.
     fn sigmoid(self) -> Self {
         stable_sigmoid(self)

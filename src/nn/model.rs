@@ -378,9 +378,13 @@ impl<T: Float> Model<T> {
     /// and [`PASS_VALUES`] input values.
     pub fn predict(&self, x: &Tensor<T>) -> Result<Tensor<T>> {
         let rows = x.shape().first().copied().unwrap_or(0);
-        crate::runtime::on_pool_for(rows.saturating_mul(self.num_params()), || {
-            self.predict_here(x)
-        })
+        crate::runtime::on_pool_for(self.pass_work(rows), || self.predict_here(x))
+    }
+
+    /// The work of a pass of `rows` examples, as [`crate::runtime::on_pool_for`] weighs
+    /// it: rows × parameters.
+    pub fn pass_work(&self, rows: usize) -> usize {
+        rows.saturating_mul(self.num_params())
     }
 
     fn predict_here(&self, x: &Tensor<T>) -> Result<Tensor<T>> {

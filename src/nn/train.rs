@@ -26,8 +26,7 @@ pub fn train_step_logits<T: Float>(
     x: &Tensor<T>,
     y: &[usize],
 ) -> Result<(f64, Tensor<T>)> {
-    let work = x.shape()[0].saturating_mul(model.num_params());
-    crate::runtime::on_pool_for(work, || {
+    crate::runtime::on_pool_for(model.pass_work(x.shape()[0]), || {
         let mut tape = Tape::new();
         let xv = tape.constant(x.clone());
         let params = model.bind(&mut tape, true);
@@ -46,8 +45,7 @@ pub fn train_step_mse<T: Float>(
     x: &Tensor<T>,
     target: &Tensor<T>,
 ) -> Result<f64> {
-    let work = x.shape()[0].saturating_mul(model.num_params());
-    crate::runtime::on_pool_for(work, || {
+    crate::runtime::on_pool_for(model.pass_work(x.shape()[0]), || {
         let mut tape = Tape::new();
         let xv = tape.constant(x.clone());
         let tv = tape.constant(target.clone());

@@ -234,8 +234,7 @@ pub fn vae_step<T: Float>(
     x: &Tensor<T>,
     eps: &Tensor<T>,
 ) -> Result<f64> {
-    let work = x.shape()[0].saturating_mul(model.num_params());
-    crate::runtime::on_pool_for(work, || {
+    crate::runtime::on_pool_for(model.pass_work(x.shape()[0]), || {
         let mut tape = Tape::new();
         let xv = tape.constant(x.clone());
         let ev = tape.constant(eps.clone());

@@ -9,11 +9,7 @@ use crate::tensor::{Tensor, par_map2};
 
 impl<T: Float> Tape<T> {
     pub fn relu(&mut self, x: Var) -> Var {
-        self.unary(
-            x,
-            |v| if v > T::zero() { v } else { T::zero() },
-            Op::Relu(x),
-        )
+        self.unary(x, T::relu, Op::Relu(x))
     }
 }
 

@@ -4,10 +4,9 @@
 //! added in order, so the result does not depend on how many threads ran.
 
 use super::kernel::{SameConv, gemm_wide, gemm_wide_bias, gemm_wide_into};
-use super::{sum_lanes, transpose_into, zeroed};
+use super::{sum_lanes, transpose_into, written, zeroed};
 use crate::float::Float;
 use rayon::prelude::*;
-use std::mem::MaybeUninit;
 
 /// Geometry of one convolution (symmetric zero padding).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -218,8 +217,8 @@ impl ConvGeom {
 /// output is one dot product over `C·kh·kw` in the same order on both paths, so the
 /// values depend neither on the path nor on the block size.
 ///
-/// With `relu`, each output value `v` becomes `if v > 0 { v } else { 0 }` (the ReLU op's
-/// own expression, so the same bits as the two ops) in the task that wrote it, while it
+/// With `relu`, each output value `v` becomes `v.relu()` (the ReLU op's own
+/// definition, so the same bits as the two ops) in the task that wrote it, while it
 /// is in cache: a separate ReLU op reads the whole output again and writes a new buffer
 /// (12% of pokedigi-gap's inference, perf). For passes without gradients, where the
 /// convolution's own output is not kept ([`crate::nn::Model::predict`]).
@@ -256,18 +255,9 @@ pub fn conv2d_forward<T: Float>(
     unfolded_forward(g, x, w, b, relu)
 }
 
-/// `v ← if v > 0 { v } else { 0 }`, as the ReLU op computes it.
+/// `v ← relu(v)`, as the ReLU op computes it ([`Float::relu`]).
 fn relu_in_place<T: Float>(y: &mut [T]) {
-    let z = T::zero();
-    y.iter_mut().for_each(|v| *v = if *v > z { *v } else { z });
-}
-
-/// # Safety
-/// Every value of `y` must have been written.
-unsafe fn written<T>(y: &mut [MaybeUninit<T>]) -> &mut [T] {
-    // SAFETY: the caller guarantees every value is initialised; `MaybeUninit<T>` has
-    // `T`'s layout.
-    unsafe { &mut *(y as *mut [MaybeUninit<T>] as *mut [T]) }
+    y.iter_mut().for_each(|v| *v = v.relu());
 }
 
 /// [`conv2d_forward`] by im2col + GEMM (for a non-empty output).

@@ -104,12 +104,7 @@ pub fn gemm_wide_into<T: Float>(
             }
         }
     }
-    let c = &mut c[..m * n];
-    c.iter_mut().for_each(|v| {
-        v.write(T::zero());
-    });
-    // SAFETY: every value was just written.
-    let c = unsafe { &mut *(c as *mut [MaybeUninit<T>] as *mut [T]) };
+    let c = super::zeroed(&mut c[..m * n]);
     // the general kernel reads a strided B directly (no parallel split: callers already
     // run one block per thread)
     T::gemm(

@@ -81,9 +81,7 @@ pub fn gemm<T: Float>(
     // copies); one part per thread ran it at 65–129 in later runs, and 400×64×784 at
     // 113–167 against 89 (this machine's noise is that wide; the model benches moved
     // within it).
-    let parts = rayon::current_num_threads()
-        .min(m * k * n / (PAR_WORK / 2))
-        .max(1);
+    let parts = thread_parts(m, k, n);
     let row_part = m.div_ceil(parts).next_multiple_of(8);
     let col_part = n.div_ceil(parts).next_multiple_of(16);
     let (can_rows, can_cols) = (m > row_part, n > col_part);
@@ -122,6 +120,14 @@ pub fn gemm<T: Float>(
     }
 }
 
+/// How many parts an m×k×n product is split into: one per thread, each at least half
+/// of [`PAR_WORK`] multiply-adds.
+fn thread_parts(m: usize, k: usize, n: usize) -> usize {
+    rayon::current_num_threads()
+        .min(m * k * n / (PAR_WORK / 2))
+        .max(1)
+}
+
 /// Products with at most this many columns, or with `op(b)` of at most
 /// [`UNPACKED_B`] values, run on [`gemm_unpacked`] (same bits, no packing).
 const NARROW: usize = 32;
@@ -151,9 +157,7 @@ fn unpacked<T: Float>(
     } else {
         &b[..k * n]
     };
-    let parts = rayon::current_num_threads()
-        .min(m * k * n / (PAR_WORK / 2))
-        .max(1);
+    let parts = thread_parts(m, k, n);
     let row_part = m.div_ceil(parts).next_multiple_of(8).max(8);
     let c = &mut c[..m * n];
     if parts == 1 || row_part >= m {

@@ -498,7 +498,17 @@ pub fn zeroed<T: Float>(d: &mut [MaybeUninit<T>]) -> &mut [T] {
     d.iter_mut().for_each(|v| {
         v.write(T::zero());
     });
-    // SAFETY: every value of `d` was just written, and `MaybeUninit<T>` has `T`'s layout.
+    // SAFETY: every value of `d` was just written.
+    unsafe { written(d) }
+}
+
+/// Memory every value of which has been written, as those values.
+///
+/// # Safety
+/// Every value of `d` must have been written.
+pub unsafe fn written<T>(d: &mut [MaybeUninit<T>]) -> &mut [T] {
+    // SAFETY: the caller guarantees every value is initialised; `MaybeUninit<T>` has
+    // `T`'s layout.
     unsafe { &mut *(d as *mut [MaybeUninit<T>] as *mut [T]) }
 }
 
