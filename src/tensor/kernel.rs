@@ -332,6 +332,62 @@ impl SameConv {
             )
         }
     }
+
+    /// Values of one sample's planes with their zero border ([`SameConv::pad_into`]).
+    pub fn padded_len(&self) -> usize {
+        self.c * (self.h + self.k - 1) * (self.w + self.k - 1)
+    }
+
+    /// The `nb` samples `[C,H,W]` of `x` into `xp` with `(k − 1)/2` zeros around every
+    /// plane (all of `nb ·` [`SameConv::padded_len`] written): the input side of
+    /// [`SameConv::weight_grad`].
+    pub fn pad_into<T: Float>(&self, x: &[T], nb: usize, xp: &mut [T]) {
+        let (pad, wp) = ((self.k - 1) / 2, self.w + self.k - 1);
+        let plane = (self.h + self.k - 1) * wp;
+        let (src, dst) = (
+            &x[..nb * self.c * self.h * self.w],
+            &mut xp[..nb * self.c * plane],
+        );
+        for (from, to) in src.chunks(self.h * self.w).zip(dst.chunks_mut(plane)) {
+            to[..pad * wp].fill(T::zero());
+            for (row, out) in from.chunks(self.w).zip(to[pad * wp..].chunks_mut(wp)) {
+                out[..pad].fill(T::zero());
+                out[pad..pad + self.w].copy_from_slice(row);
+                out[pad + self.w..].fill(T::zero());
+            }
+            to[(pad + self.h) * wp..].fill(T::zero());
+        }
+    }
+
+    /// The weight gradient of [`SameConv::run`] over a block of `nb` samples, transposed:
+    /// `part[(c, ki, kj)][o] = Σ_s Σ_p xp[s][c][p + (ki, kj)] · dyt[s·H·W + p][o]`, with
+    /// `xp` the padded samples ([`SameConv::pad_into`]) and `dyt` `[nb·H·W, O]` (all of
+    /// `part`'s `C·k·k × O` written). The unfolded path multiplies the im2col matrix by
+    /// `dyt` on [`gemm_wide`]: one FMA chain per value, from zero, over the samples and
+    /// positions in order. This kernel runs the same chains, reading each im2col value
+    /// from the padded planes (the border's zeros where im2col writes zeros), so the bits
+    /// are the same, without writing and reading the matrix nine times the input's size.
+    pub fn weight_grad<T: Float>(&self, xp: &[T], nb: usize, dyt: &[T], part: &mut [T]) {
+        let kdim = self.c * self.k * self.k;
+        assert!(
+            xp.len() >= nb * self.padded_len()
+                && dyt.len() >= nb * self.h * self.w * self.o
+                && part.len() >= kdim * self.o,
+            "SameConv: extents too short"
+        );
+        f32_only::<T>();
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: as in `run`; the kernel writes every value of part's C·k·k × O.
+        unsafe {
+            avx512::same_conv_dw(
+                self,
+                xp.as_ptr() as *const f32,
+                nb,
+                dyt.as_ptr() as *const f32,
+                part.as_mut_ptr() as *mut f32,
+            )
+        }
+    }
 }
 
 /// A [`SameConv`] is only built for f32 (see [`SameConv::new`]); running it on another
@@ -423,6 +479,20 @@ mod avx512 {
         add: bool,
     }
 
+    /// The lanes of the two 16-wide column vectors that are inside the first `w`
+    /// (≤ 32) columns.
+    fn lanes(w: usize) -> (__mmask16, __mmask16) {
+        let m0 = if w >= 16 { 0xFFFF } else { (1u16 << w) - 1 };
+        let m1 = if w >= NR {
+            0xFFFF
+        } else if w > 16 {
+            (1u16 << (w - 16)) - 1
+        } else {
+            0
+        };
+        (m0, m1)
+    }
+
     /// # Safety
     /// The CPU must support AVX-512F; `a` holds m rows of k values `lda` apart, `b` k
     /// rows of at least n values `ldb` apart, `c` m×n (read too with `add`); `bias` is
@@ -444,15 +514,7 @@ mod avx512 {
         let mut j = 0;
         while j < n {
             let w = (n - j).min(NR);
-            // lanes of the two 16-wide column vectors that are inside C
-            let m0 = if w >= 16 { 0xFFFF } else { (1u16 << w) - 1 };
-            let m1 = if w >= NR {
-                0xFFFF
-            } else if w > 16 {
-                (1u16 << (w - 16)) - 1
-            } else {
-                0
-            };
+            let (m0, m1) = lanes(w);
             let t = Tile {
                 lda,
                 ldb,
@@ -569,15 +631,7 @@ mod avx512 {
     /// The tile of the 32 positions from `j` of `[rows, hw]` planes: planes and output rows
     /// `hw` apart, weight rows `lda` apart, the lanes inside `hw`.
     fn strip_tile(hw: usize, j: usize, lda: usize) -> Tile {
-        let w = (hw - j).min(NR);
-        let m0 = if w >= 16 { 0xFFFF } else { (1u16 << w) - 1 };
-        let m1 = if w >= NR {
-            0xFFFF
-        } else if w > 16 {
-            (1u16 << (w - 16)) - 1
-        } else {
-            0
-        };
+        let (m0, m1) = lanes((hw - j).min(NR));
         Tile {
             lda,
             ldb: hw,
@@ -683,6 +737,148 @@ mod avx512 {
                 }
                 _mm512_mask_storeu_ps(c.add(r * t.ldc), t.m0, acc[0]);
                 _mm512_mask_storeu_ps(c.add(r * t.ldc + 16), t.m1, acc[1]);
+            }
+        }
+    }
+
+    /// How the weight-gradient kernel walks the im2col columns of a block: `nb`
+    /// samples `sample` values apart, `h` rows of `w` positions, padded rows `wp` apart.
+    struct Walk {
+        nb: usize,
+        h: usize,
+        w: usize,
+        wp: usize,
+        sample: usize,
+    }
+
+    /// # Safety
+    /// The CPU must support AVX-512F; `xp` holds `nb` padded samples, `dyt` `nb·H·W`
+    /// rows of `O` values, `part` `C·k·k` rows of `O`.
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn same_conv_dw(
+        p: &super::SameConv,
+        xp: *const f32,
+        nb: usize,
+        dyt: *const f32,
+        part: *mut f32,
+    ) {
+        let taps = p.k * p.k;
+        let kdim = p.c * taps;
+        let wp = p.w + p.k - 1;
+        let plane = (p.h + p.k - 1) * wp;
+        let walk = Walk {
+            nb,
+            h: p.h,
+            w: p.w,
+            wp,
+            sample: p.c * plane,
+        };
+        let mut j = 0;
+        while j < p.o {
+            let w = (p.o - j).min(NR);
+            let (m0, m1) = lanes(w);
+            let t = Tile {
+                lda: 0,
+                ldb: p.o,
+                ldc: p.o,
+                m0,
+                m1,
+                add: false,
+            };
+            let mut i = 0;
+            while i < kdim {
+                let rows = (kdim - i).min(MR);
+                // where row (c, ki, kj) of the im2col matrix starts in the padded sample
+                let mut base = [0usize; MR];
+                for (r, b) in base[..rows].iter_mut().enumerate() {
+                    let (c, tap) = ((i + r) / taps, (i + r) % taps);
+                    *b = c * plane + (tap / p.k) * wp + tap % p.k;
+                }
+                // SAFETY: rows i..i+rows of part and the w columns from j are inside
+                // (lanes past w masked); every row's walk stays inside its padded planes.
+                unsafe {
+                    let (b, c) = (dyt.add(j), part.add(i * p.o + j));
+                    if w > 16 {
+                        dw_rows::<2>(rows, &walk, xp, &base, b, c, t)
+                    } else {
+                        dw_rows::<1>(rows, &walk, xp, &base, b, c, t)
+                    }
+                }
+                i += rows;
+            }
+            j += NR;
+        }
+    }
+
+    #[target_feature(enable = "avx512f")]
+    unsafe fn dw_rows<const V: usize>(
+        rows: usize,
+        walk: &Walk,
+        xp: *const f32,
+        base: &[usize; MR],
+        b: *const f32,
+        c: *mut f32,
+        t: Tile,
+    ) {
+        // SAFETY: forwarded from the caller.
+        unsafe {
+            match rows {
+                1 => dw_block::<1, V>(walk, xp, base, b, c, t),
+                2 => dw_block::<2, V>(walk, xp, base, b, c, t),
+                3 => dw_block::<3, V>(walk, xp, base, b, c, t),
+                4 => dw_block::<4, V>(walk, xp, base, b, c, t),
+                5 => dw_block::<5, V>(walk, xp, base, b, c, t),
+                6 => dw_block::<6, V>(walk, xp, base, b, c, t),
+                7 => dw_block::<7, V>(walk, xp, base, b, c, t),
+                _ => dw_block::<MR, V>(walk, xp, base, b, c, t),
+            }
+        }
+    }
+
+    /// As [`block`] (no bias, no add), row `r` of `A` read from the padded samples at
+    /// `base[r]` along the walk instead of from a contiguous row.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    unsafe fn dw_block<const R: usize, const V: usize>(
+        walk: &Walk,
+        xp: *const f32,
+        base: &[usize; MR],
+        b: *const f32,
+        c: *mut f32,
+        t: Tile,
+    ) {
+        // SAFETY: the caller guarantees the walk's positions from every base are inside
+        // xp, nb·h·w rows of B and R rows of C for the lanes the masks select.
+        unsafe {
+            let rows: [*const f32; R] = std::array::from_fn(|r| xp.add(base[r]));
+            let mut acc = [[_mm512_setzero_ps(); V]; R];
+            let mut bp = b;
+            for s in 0..walk.nb {
+                for y in 0..walk.h {
+                    let off = s * walk.sample + y * walk.wp;
+                    for x in off..off + walk.w {
+                        let b0 = _mm512_maskz_loadu_ps(t.m0, bp);
+                        let b1 = if V == 2 {
+                            _mm512_maskz_loadu_ps(t.m1, bp.add(16))
+                        } else {
+                            b0
+                        };
+                        for (row, acc) in rows.iter().zip(acc.iter_mut()) {
+                            let av = _mm512_set1_ps(*row.add(x));
+                            acc[0] = _mm512_fmadd_ps(av, b0, acc[0]);
+                            if V == 2 {
+                                acc[V - 1] = _mm512_fmadd_ps(av, b1, acc[V - 1]);
+                            }
+                        }
+                        bp = bp.add(t.ldb);
+                    }
+                }
+            }
+            for (r, acc) in acc.iter().enumerate() {
+                _mm512_mask_storeu_ps(c.add(r * t.ldc), t.m0, acc[0]);
+                if V == 2 {
+                    _mm512_mask_storeu_ps(c.add(r * t.ldc + 16), t.m1, acc[V - 1]);
+                }
             }
         }
     }
