@@ -3,7 +3,8 @@
 //! digit, which keep small glyphs so `1e-3` and `3x3` read as numbers) and a little
 //! punctuation.
 
-use image::{Rgb, RgbImage};
+use image::{ImageBuffer, Rgb};
+use std::ops::DerefMut;
 
 fn glyph(c: char) -> Option<[u8; 5]> {
     // each row is 3 bits, most significant bit on the left
@@ -69,7 +70,14 @@ fn glyph(c: char) -> Option<[u8; 5]> {
 
 /// Draws `text` with its top-left corner at (x, y), each font pixel `scale` pixels wide.
 /// Characters without a glyph are skipped.
-pub fn draw_text(img: &mut RgbImage, text: &str, x: i64, y: i64, scale: i64, color: [u8; 3]) {
+pub fn draw_text<C: DerefMut<Target = [u8]>>(
+    img: &mut ImageBuffer<Rgb<u8>, C>,
+    text: &str,
+    x: i64,
+    y: i64,
+    scale: i64,
+    color: [u8; 3],
+) {
     let mut cx = x;
     let mut prev = ' ';
     for ch in text.chars() {
@@ -122,7 +130,7 @@ mod tests {
         assert_eq!(glyph('q'), glyph('Q'));
         assert_ne!(glyph('e'), glyph('E'), "e keeps its small glyph (for 1e-3)");
         let draw = |s: &str| {
-            let mut img = RgbImage::new(40, 10);
+            let mut img = image::RgbImage::new(40, 10);
             draw_text(&mut img, s, 0, 0, 1, [255, 0, 0]);
             img
         };

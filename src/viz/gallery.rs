@@ -108,7 +108,7 @@ fn tile_on(base: &[f32], map: &[f32], h: usize, w: usize, scale: Scale) -> RgbIm
         };
         let alpha = 0.9 * t.sqrt();
         let c = scale.colour(v);
-        Rgb([0, 1, 2].map(|k| (grey * (1.0 - alpha) + c[k] as f32 * alpha).round() as u8))
+        Rgb([0, 1, 2].map(|k| super::round_u8(grey * (1.0 - alpha) + c[k] as f32 * alpha)))
     })
 }
 

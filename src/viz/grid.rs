@@ -2,7 +2,8 @@
 
 use crate::error::{Result, shape_err};
 use crate::tensor::{Tensor, fmt_shape};
-use image::{Rgb, RgbImage};
+use image::{ImageBuffer, Rgb, RgbImage};
+use std::ops::DerefMut;
 
 /// One example `[C, H, W]` (C = 1 or 3) with values mapped by `to_unit` into [0, 1].
 pub fn tensor_to_image(x: &Tensor<f32>, to_unit: impl Fn(f32) -> f32) -> Result<RgbImage> {
@@ -19,7 +20,7 @@ pub fn tensor_to_image(x: &Tensor<f32>, to_unit: impl Fn(f32) -> f32) -> Result<
     let d = x.data();
     Ok(RgbImage::from_fn(w as u32, h as u32, |px, py| {
         let i = py as usize * w + px as usize;
-        let v = |ch: usize| (to_unit(d[ch * h * w + i]).clamp(0.0, 1.0) * 255.0).round() as u8;
+        let v = |ch: usize| super::round_u8(to_unit(d[ch * h * w + i]).clamp(0.0, 1.0) * 255.0);
         if c == 1 {
             Rgb([v(0); 3])
         } else {
@@ -31,44 +32,56 @@ pub fn tensor_to_image(x: &Tensor<f32>, to_unit: impl Fn(f32) -> f32) -> Result<
 /// `img` scaled up `k` times by repeating pixels (nearest neighbour at a whole factor;
 /// a plain copy loop, several times faster than a general resize).
 pub fn zoom(img: &RgbImage, k: u32) -> RgbImage {
-    if k == 1 {
-        return img.clone();
-    }
     let (w, h) = img.dimensions();
-    let k = k as usize;
-    let src = img.as_raw();
-    let row_out = w as usize * k * 3;
-    let mut out = vec![0u8; row_out * h as usize * k];
-    for (y, dst_rows) in out.chunks_exact_mut(row_out * k).enumerate() {
-        let (first, rest) = dst_rows.split_at_mut(row_out);
-        let line = &src[y * w as usize * 3..(y + 1) * w as usize * 3];
-        for (px, dst) in line.chunks_exact(3).zip(first.chunks_exact_mut(3 * k)) {
-            for d in dst.chunks_exact_mut(3) {
-                d.copy_from_slice(px);
-            }
-        }
-        for r in rest.chunks_exact_mut(row_out) {
-            r.copy_from_slice(first);
-        }
-    }
-    RgbImage::from_raw(w * k as u32, h * k as u32, out).expect("sizes match")
+    let mut out = RgbImage::new(w * k, h * k);
+    blit_zoomed(&mut out, img, 0, 0, k);
+    out
 }
 
 /// Copies `src` into `dst` with its top-left corner at (x, y), clipped to `dst` (row
 /// copies; `imageops::overlay` blends pixel by pixel, which these opaque tiles do not need).
-pub fn blit(dst: &mut RgbImage, src: &RgbImage, x: u32, y: u32) {
+pub fn blit<C: DerefMut<Target = [u8]>>(
+    dst: &mut ImageBuffer<Rgb<u8>, C>,
+    src: &RgbImage,
+    x: u32,
+    y: u32,
+) {
+    blit_zoomed(dst, src, x, y, 1)
+}
+
+/// [`blit`] of `src` scaled up `k` times by repeating pixels, without making the scaled
+/// picture first: each source row is widened once into `dst` and that row copied `k − 1`
+/// times below it (clipped to `dst`).
+pub fn blit_zoomed<C: DerefMut<Target = [u8]>>(
+    dst: &mut ImageBuffer<Rgb<u8>, C>,
+    src: &RgbImage,
+    x: u32,
+    y: u32,
+    k: u32,
+) {
     let (dw, dh) = dst.dimensions();
-    if x >= dw || y >= dh {
+    if x >= dw || y >= dh || k == 0 {
         return;
     }
-    let w = src.width().min(dw - x) as usize;
-    let h = src.height().min(dh - y) as usize;
-    let (sw, dw) = (src.width() as usize * 3, dw as usize * 3);
+    let k = k as usize;
+    let (sw, sh) = (src.width() as usize, src.height() as usize);
+    let (x, y, dw, dh) = (x as usize, y as usize, dw as usize, dh as usize);
+    // pixels of a widened row inside dst, rows inside dst
+    let (w, h) = ((sw * k).min(dw - x), (sh * k).min(dh - y));
     let s = src.as_raw();
     let d: &mut [u8] = dst;
-    for r in 0..h {
-        let to = (y as usize + r) * dw + x as usize * 3;
-        d[to..to + 3 * w].copy_from_slice(&s[r * sw..r * sw + 3 * w]);
+    for sy in 0..h.div_ceil(k) {
+        let first = (y + sy * k) * dw * 3 + x * 3;
+        let row = &mut d[first..first + 3 * w];
+        for (px, out) in s[sy * sw * 3..].chunks_exact(3).zip(row.chunks_mut(3 * k)) {
+            for o in out.chunks_exact_mut(3) {
+                o.copy_from_slice(px);
+            }
+        }
+        for r in 1..k.min(h - sy * k) {
+            let to = first + r * dw * 3;
+            d.copy_within(first..first + 3 * w, to);
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 //! overlays on the input.
 
 use super::grid::tensor_to_image;
-use super::viridis;
+use super::{round_u8, viridis};
 use crate::error::Result;
 use crate::tensor::Tensor;
 use crate::tensor::image::pixel_map;
@@ -15,7 +15,7 @@ pub fn diverging(t: f32) -> [u8; 3] {
     let (blue, red) = ([33.0, 102.0, 172.0], [178.0, 24.0, 43.0]);
     let c = if t < 0.0 { blue } else { red };
     let a = t.abs();
-    [0, 1, 2].map(|k| (255.0 * (1.0 - a) + c[k] * a).round() as u8)
+    [0, 1, 2].map(|k| round_u8(255.0 * (1.0 - a) + c[k] * a))
 }
 
 /// Heatmap and overlay of example `i` of a batch `x` (`to_unit` maps inputs to [0, 1]).
@@ -76,6 +76,6 @@ pub fn overlay(base: &RgbImage, heat: &RgbImage, alpha: f32) -> RgbImage {
         let b = base.get_pixel(x, y);
         let grey = (0.299 * b[0] as f32 + 0.587 * b[1] as f32 + 0.114 * b[2] as f32) * 0.8;
         let h = heat.get_pixel(x, y);
-        Rgb([0, 1, 2].map(|k| (grey * (1.0 - alpha) + h[k] as f32 * alpha).round() as u8))
+        Rgb([0, 1, 2].map(|k| round_u8(grey * (1.0 - alpha) + h[k] as f32 * alpha)))
     })
 }

@@ -5,20 +5,21 @@
 //! differ by orders of magnitude.
 
 use super::font::{draw_text, text_width};
-use super::grid::{blit, zoom};
+use super::grid::blit_zoomed;
 use super::heatmap::{diverging, pictures_of_map};
 use super::viridis;
 use crate::error::{Result, shape_err};
 use crate::tensor::Tensor;
 use crate::tensor::image::pixel_map;
-use image::{Rgb, RgbImage};
+use image::{ImageBuffer, Rgb, RgbImage};
 use rayon::prelude::*;
 
 const TEXT: i64 = 2;
 const LINE: u32 = 7 * TEXT as u32;
 const GAP: u32 = 4;
 const INK: [u8; 3] = [30, 30, 30];
-const PAPER: Rgb<u8> = Rgb([255, 255, 255]);
+/// white, in every channel
+const PAPER: u8 = 255;
 
 /// The grid of `x` `[N, C, H, W]` and `map` (one `H × W` map per example after the
 /// per-pixel reduction), with `labels[i]` (a few short lines) beside row `i`.
@@ -48,8 +49,7 @@ pub fn map_grid(
             let (base, heat, over) = pictures_of_map(x, i, &v, to_unit, 0.55)?;
             let m = v.iter().fold(0.0f32, |a, b| a.max(b.abs()));
             let signed = v.iter().any(|&b| b < 0.0);
-            let big = |img: &RgbImage| zoom(img, zoom_k);
-            Ok((big(&base), big(&heat), big(&over), m, signed))
+            Ok((base, heat, over, m, signed))
         })
         .collect::<Result<_>>()?;
     // each row's labels gain a last line: the row's scale
@@ -84,22 +84,32 @@ pub fn map_grid(
         .max(scales.len() as u32 * (bar_w + 4 * GAP))
         .max(text_width(LEGEND_NOTE, TEXT) as u32 + 2 * GAP);
     let height = head + n as u32 * row_h + legend;
-    let mut img = RgbImage::from_pixel(width, height, PAPER);
+    // white paper in one fill (`from_pixel` zeroes the buffer, then writes it pixel by
+    // pixel)
+    let mut img = RgbImage::from_raw(width, height, vec![PAPER; (width * height * 3) as usize])
+        .expect("3 bytes per pixel");
     for (k, t) in titles.iter().enumerate() {
         let x0 = label_w + k as u32 * col_w;
         draw_text(&mut img, t, x0 as i64, GAP as i64, TEXT, INK);
     }
-    for (i, (tile, l)) in tiles.iter().zip(&lines).enumerate() {
-        let y0 = head + i as u32 * row_h;
-        for (j, s) in l.iter().enumerate() {
-            let y = y0 + j as u32 * LINE;
-            draw_text(&mut img, s, GAP as i64, y as i64, TEXT, INK);
-        }
-        for (k, pic) in [&tile.0, &tile.1, &tile.2].into_iter().enumerate() {
-            let x0 = label_w + k as u32 * col_w;
-            blit(&mut img, pic, x0, y0);
-        }
-    }
+    // each example's band of rows drawn by its own task: its labels and its three
+    // pictures scaled up straight into the band
+    let stride = width as usize * 3;
+    let band = row_h as usize * stride;
+    let raw: &mut [u8] = &mut img;
+    let body = &mut raw[head as usize * stride..head as usize * stride + n * band];
+    body.par_chunks_mut(band)
+        .zip(tiles.par_iter().zip(&lines))
+        .for_each(|(rows, (tile, l))| {
+            let mut b = ImageBuffer::<Rgb<u8>, &mut [u8]>::from_raw(width, row_h, rows)
+                .expect("a band is row_h rows of the picture");
+            for (j, s) in l.iter().enumerate() {
+                draw_text(&mut b, s, GAP as i64, (j as u32 * LINE) as i64, TEXT, INK);
+            }
+            for (k, pic) in [&tile.0, &tile.1, &tile.2].into_iter().enumerate() {
+                blit_zoomed(&mut b, pic, label_w + k as u32 * col_w, 0, zoom_k);
+            }
+        });
     let y0 = head + n as u32 * row_h + GAP;
     for (k, &signed) in scales.iter().enumerate() {
         colour_bar(
