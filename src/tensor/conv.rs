@@ -241,8 +241,8 @@ pub fn conv2d_forward<T: Float>(
         out.spare_capacity_mut()[..len]
             .par_chunks_mut(g.out_len())
             .zip(x.par_chunks(g.in_len()))
-            .for_each(|(y, xs)| {
-                plan.run(xs, w, b, y);
+            .for_each_init(Vec::new, |scratch, (y, xs)| {
+                plan.run(xs, w, b, y, scratch);
                 if relu {
                     // SAFETY: `run` wrote all of the sample's O·H·W values.
                     relu_in_place(unsafe { written(y) });
@@ -388,7 +388,9 @@ fn backward<T: Float>(
         dx.spare_capacity_mut()[..len]
             .par_chunks_mut(g.in_len())
             .zip(dy.par_chunks(g.out_len()))
-            .for_each(|(dxs, dys)| plan.run_transposed(dys, w, dxs));
+            .for_each_init(Vec::new, |scratch, (dxs, dys)| {
+                plan.run_transposed(dys, w, dxs, scratch)
+            });
         // SAFETY: every sample's C·H·W values were written by `run_transposed`.
         unsafe { dx.set_len(len) };
         if !want_dw {
