@@ -371,7 +371,7 @@ impl SameConv {
         scratch: &'a mut Vec<T>,
     ) -> (&'a [T], usize) {
         let hw = self.h * self.w;
-        if hw % 512 != 0 {
+        if !hw.is_multiple_of(512) {
             return (&src[..planes * hw], hw);
         }
         let ld = hw + 16;
