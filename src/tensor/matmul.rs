@@ -131,10 +131,13 @@ fn thread_parts(m: usize, k: usize, n: usize) -> usize {
 /// Products with at most this many columns, or with `op(b)` of at most
 /// [`UNPACKED_B`] values, run on [`gemm_unpacked`] (same bits, no packing).
 const NARROW: usize = 32;
-/// 128 KiB of f32: `op(b)` stays in L2 while every block of 8 rows of `a` reads it.
-/// Larger ones (the VAE's 784×400) ran faster packed when this was measured (an earlier
-/// session: 182 against 214 GFLOP/s on two threads).
-const UNPACKED_B: usize = 1 << 15;
+/// 2 MiB of f32. An earlier session measured the VAE's 784×400 faster packed (182
+/// against 214 GFLOP/s on two threads) and kept 128 KiB; with the transposes in whole
+/// tiles (`tensor::transpose_into`) the same bench binaries alternated three rounds gave
+/// gemm/512 706–749 → 595–614 µs and mnist-vae's inference 1.21–1.38 → 1.17–1.18 ms at
+/// 2 MiB, and mnist-cnn, mnist-attn-gru and mnist-vae training steps within noise.
+/// gemm/1024 (4 MiB) stays packed.
+const UNPACKED_B: usize = 1 << 19;
 
 /// `c (+)= a · op(b)` on [`gemm_unpacked`], the rows split between the threads (each
 /// value is the same chain whatever the split); `op(b)` is made k×n first when it is
