@@ -515,6 +515,23 @@ mod avx512 {
 
     const MR: usize = 8;
     const NR: usize = 32;
+
+    /// `$f::<R, …>(args)` with the block's row count `rows` (1–7, else [`MR`]) as the
+    /// const `R`: one monomorphised register block per row count.
+    macro_rules! by_rows {
+        ($rows:expr, $f:ident::<_ $(, $g:ident)*>($($arg:expr),* $(,)?)) => {
+            match $rows {
+                1 => $f::<1 $(, $g)*>($($arg),*),
+                2 => $f::<2 $(, $g)*>($($arg),*),
+                3 => $f::<3 $(, $g)*>($($arg),*),
+                4 => $f::<4 $(, $g)*>($($arg),*),
+                5 => $f::<5 $(, $g)*>($($arg),*),
+                6 => $f::<6 $(, $g)*>($($arg),*),
+                7 => $f::<7 $(, $g)*>($($arg),*),
+                _ => $f::<MR $(, $g)*>($($arg),*),
+            }
+        };
+    }
     /// One block's view: `A` rows `lda` apart, `B` rows `ldb` apart, `C` rows `ldc`
     /// apart, the lanes of its two column vectors that are inside `C`.
     #[derive(Clone, Copy)]
@@ -604,18 +621,7 @@ mod avx512 {
         t: Tile,
     ) {
         // SAFETY: forwarded from the caller.
-        unsafe {
-            match rows {
-                1 => block::<1, V>(k, a, b, c, bias, t),
-                2 => block::<2, V>(k, a, b, c, bias, t),
-                3 => block::<3, V>(k, a, b, c, bias, t),
-                4 => block::<4, V>(k, a, b, c, bias, t),
-                5 => block::<5, V>(k, a, b, c, bias, t),
-                6 => block::<6, V>(k, a, b, c, bias, t),
-                7 => block::<7, V>(k, a, b, c, bias, t),
-                _ => block::<MR, V>(k, a, b, c, bias, t),
-            }
-        }
+        unsafe { by_rows!(rows, block::<_, V>(k, a, b, c, bias, t)) }
     }
 
     /// `R` rows × `16·V` columns of C (lanes outside the masks untouched) from R rows of
@@ -727,16 +733,7 @@ mod avx512 {
                         masks,
                         offsets: &p.offsets,
                     };
-                    match rows {
-                        1 => same_block::<1>(&strip, a, c, bi, t),
-                        2 => same_block::<2>(&strip, a, c, bi, t),
-                        3 => same_block::<3>(&strip, a, c, bi, t),
-                        4 => same_block::<4>(&strip, a, c, bi, t),
-                        5 => same_block::<5>(&strip, a, c, bi, t),
-                        6 => same_block::<6>(&strip, a, c, bi, t),
-                        7 => same_block::<7>(&strip, a, c, bi, t),
-                        _ => same_block::<MR>(&strip, a, c, bi, t),
-                    }
+                    by_rows!(rows, same_block::<_>(&strip, a, c, bi, t))
                 }
                 i += rows;
             }
@@ -874,18 +871,7 @@ mod avx512 {
         t: Tile,
     ) {
         // SAFETY: forwarded from the caller.
-        unsafe {
-            match rows {
-                1 => dw_block::<1, V>(walk, xp, base, b, c, t),
-                2 => dw_block::<2, V>(walk, xp, base, b, c, t),
-                3 => dw_block::<3, V>(walk, xp, base, b, c, t),
-                4 => dw_block::<4, V>(walk, xp, base, b, c, t),
-                5 => dw_block::<5, V>(walk, xp, base, b, c, t),
-                6 => dw_block::<6, V>(walk, xp, base, b, c, t),
-                7 => dw_block::<7, V>(walk, xp, base, b, c, t),
-                _ => dw_block::<MR, V>(walk, xp, base, b, c, t),
-            }
-        }
+        unsafe { by_rows!(rows, dw_block::<_, V>(walk, xp, base, b, c, t)) }
     }
 
     /// As [`block`] (no bias, no add), row `r` of `A` read from the padded samples at

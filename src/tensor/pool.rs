@@ -172,7 +172,10 @@ fn pool_row_2x2<T: Float>(
         && std::is_x86_feature_detected!("avx512f")
     {
         let n = o.len().min(a.len());
-        assert!(r0.len() >= 2 * n && r1.len() >= 2 * n);
+        assert!(
+            r0.len() >= 2 * n && r1.len() >= 2 * n,
+            "pool rows shorter than their windows"
+        );
         // SAFETY: T is f32; the CPU has AVX-512F; the n windows of both rows (2n
         // values each) and of `o` and `a` are inside the slices.
         return unsafe {
