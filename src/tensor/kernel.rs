@@ -519,7 +519,7 @@ mod avx512 {
     /// `$f::<R, …>(args)` with the block's row count `rows` (1–7, else [`MR`]) as the
     /// const `R`: one monomorphised register block per row count.
     macro_rules! by_rows {
-        ($rows:expr, $f:ident::<_ $(, $g:ident)*>($($arg:expr),* $(,)?)) => {
+        ($rows:expr, $f:ident::<_ $(, $g:tt)*>($($arg:expr),* $(,)?)) => {
             match $rows {
                 1 => $f::<1 $(, $g)*>($($arg),*),
                 2 => $f::<2 $(, $g)*>($($arg),*),
@@ -598,9 +598,9 @@ mod avx512 {
                     let (ap, bp, cp) = (a.add(i * lda), b.add(j), c.add(i * n + j));
                     let bi = from_row(bias, i);
                     if w > 16 {
-                        rows_of::<2>(rows, k, ap, bp, cp, bi, t)
+                        by_rows!(rows, block::<_, 2>(k, ap, bp, cp, bi, t))
                     } else {
-                        rows_of::<1>(rows, k, ap, bp, cp, bi, t)
+                        by_rows!(rows, block::<_, 1>(k, ap, bp, cp, bi, t))
                     }
                 }
                 i += rows;
@@ -609,19 +609,23 @@ mod avx512 {
         }
     }
 
+    /// Row `r` of the accumulators into `c + r·t.ldc`, the lanes the tile's masks select.
     #[target_feature(enable = "avx512f")]
-    #[allow(clippy::too_many_arguments)]
-    unsafe fn rows_of<const V: usize>(
-        rows: usize,
-        k: usize,
-        a: *const f32,
-        b: *const f32,
+    #[inline]
+    unsafe fn store_rows<const R: usize, const V: usize>(
+        acc: &[[__m512; V]; R],
         c: *mut f32,
-        bias: *const f32,
         t: Tile,
     ) {
-        // SAFETY: forwarded from the caller.
-        unsafe { by_rows!(rows, block::<_, V>(k, a, b, c, bias, t)) }
+        for (r, acc) in acc.iter().enumerate() {
+            // SAFETY: the caller's R rows of C, `t.ldc` apart, for the masked lanes.
+            unsafe {
+                _mm512_mask_storeu_ps(c.add(r * t.ldc), t.m0, acc[0]);
+                if V == 2 {
+                    _mm512_mask_storeu_ps(c.add(r * t.ldc + 16), t.m1, acc[V - 1]);
+                }
+            }
+        }
     }
 
     /// `R` rows × `16·V` columns of C (lanes outside the masks untouched) from R rows of
@@ -674,12 +678,7 @@ mod avx512 {
                     }
                 }
             }
-            for (r, acc) in acc.iter().enumerate() {
-                _mm512_mask_storeu_ps(c.add(r * t.ldc), t.m0, acc[0]);
-                if V == 2 {
-                    _mm512_mask_storeu_ps(c.add(r * t.ldc + 16), t.m1, acc[V - 1]);
-                }
-            }
+            store_rows(&acc, c, t);
         }
     }
 
@@ -849,29 +848,15 @@ mod avx512 {
                 unsafe {
                     let (b, c) = (dyt.add(j), part.add(i * p.o + j));
                     if w > 16 {
-                        dw_rows::<2>(rows, &walk, xp, &base, b, c, t)
+                        by_rows!(rows, dw_block::<_, 2>(&walk, xp, &base, b, c, t))
                     } else {
-                        dw_rows::<1>(rows, &walk, xp, &base, b, c, t)
+                        by_rows!(rows, dw_block::<_, 1>(&walk, xp, &base, b, c, t))
                     }
                 }
                 i += rows;
             }
             j += NR;
         }
-    }
-
-    #[target_feature(enable = "avx512f")]
-    unsafe fn dw_rows<const V: usize>(
-        rows: usize,
-        walk: &Walk,
-        xp: *const f32,
-        base: &[usize; MR],
-        b: *const f32,
-        c: *mut f32,
-        t: Tile,
-    ) {
-        // SAFETY: forwarded from the caller.
-        unsafe { by_rows!(rows, dw_block::<_, V>(walk, xp, base, b, c, t)) }
     }
 
     /// As [`block`] (no bias, no add), row `r` of `A` read from the padded samples at
@@ -913,12 +898,7 @@ mod avx512 {
                     }
                 }
             }
-            for (r, acc) in acc.iter().enumerate() {
-                _mm512_mask_storeu_ps(c.add(r * t.ldc), t.m0, acc[0]);
-                if V == 2 {
-                    _mm512_mask_storeu_ps(c.add(r * t.ldc + 16), t.m1, acc[V - 1]);
-                }
-            }
+            store_rows(&acc, c, t);
         }
     }
 
