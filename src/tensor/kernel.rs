@@ -239,24 +239,34 @@ impl SameConv {
             && h * w > 0
         {
             let hw = h * w;
+            // per tap, the output positions whose shifted input lies inside the plane,
+            // as bits: one pass over the map. (Lane by lane, a division and two
+            // remainders each, building the plan for 25 strips took 6% of a forward
+            // convolution's time, perf, on one thread while the other waited.)
+            let words = hw.div_ceil(64) + 1;
+            let mut inside = vec![0u64; k * k * words];
+            for (tap, bits) in inside.chunks_mut(words).enumerate() {
+                let (ki, kj) = (tap / k, tap % k);
+                for oy in (0..h).filter(|oy| (pad..h + pad).contains(&(oy + ki))) {
+                    for ox in (0..w).filter(|ox| (pad..w + pad).contains(&(ox + kj))) {
+                        let q = oy * w + ox;
+                        bits[q / 64] |= 1 << (q % 64);
+                    }
+                }
+            }
             let strips = hw.div_ceil(32);
             let mut masks = vec![[0u16; 2]; strips * k * k];
-            for s in 0..strips {
-                for ki in 0..k {
-                    for kj in 0..k {
-                        let m = &mut masks[s * k * k + ki * k + kj];
-                        for lane in 0..32 {
-                            let pos = s * 32 + lane;
-                            let (oy, ox) = (pos / w, pos % w);
-                            let (iy, ix) = (oy + ki, ox + kj);
-                            if pos < hw
-                                && (pad..h + pad).contains(&iy)
-                                && (pad..w + pad).contains(&ix)
-                            {
-                                m[lane / 16] |= 1 << (lane % 16);
-                            }
-                        }
+            for (s, strip) in masks.chunks_mut(k * k).enumerate() {
+                // the strip's bits: positions 32·s.. of the map, at most 32
+                let (from, len) = (s * 32, (hw - s * 32).min(32));
+                let (word, shift) = (from / 64, from % 64);
+                for (m, bits) in strip.iter_mut().zip(inside.chunks(words)) {
+                    let mut v = bits[word] >> shift;
+                    if shift > 0 {
+                        v |= bits[word + 1] << (64 - shift);
                     }
+                    let v = v & ((1u64 << len) - 1);
+                    *m = [v as u16, (v >> 16) as u16];
                 }
             }
             let offsets = (0..k * k)
