@@ -216,7 +216,6 @@ fn unpacked<T: Float>(
 
 /// `c (+)= a · b` (`a` m×k, `b` k×n, both contiguous) on [`gemm_unpacked`], a part of
 /// the rows per thread.
-#[allow(clippy::too_many_arguments)]
 fn split_rows<T: Float>(m: usize, k: usize, n: usize, a: &[T], b: &[T], c: &mut [T], acc: bool) {
     let parts = thread_parts(m, k, n);
     let row_part = m.div_ceil(parts).next_multiple_of(8).max(8);

@@ -638,7 +638,6 @@ pub fn transposed<T: Float>(rows: usize, cols: usize, src: &[T]) -> Vec<T> {
         return t;
     }
     let band = cols.div_ceil(threads).next_multiple_of(8);
-    use rayon::prelude::*;
     t.par_chunks_mut(band * rows)
         .enumerate()
         .for_each(|(i, d)| transpose_into(rows, d.len() / rows, &src[i * band..], cols, d));
@@ -691,6 +690,34 @@ mod tests {
         }
         check::<f32>(|i| i as f32);
         check::<f64>(|i| -(i as f64));
+    }
+
+    /// `transposed` splits large matrices into bands of the result's rows, one per
+    /// thread: every value lands in its place for 1–3 threads, with column counts on and
+    /// off the bands' multiple of 8.
+    #[test]
+    fn large_transposes_split_between_threads_move_every_value() {
+        for (rows, cols) in [(300, 301), (257, 256), (64, PAR_TRANSPOSE / 64 + 3)] {
+            assert!(rows * cols >= PAR_TRANSPOSE);
+            let src: Vec<f32> = (0..rows * cols).map(|i| i as f32).collect();
+            for threads in 1..=3 {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap();
+                let t = pool.install(|| transposed(rows, cols, &src));
+                assert_eq!(t.len(), rows * cols);
+                for r in 0..rows {
+                    for c in 0..cols {
+                        assert_eq!(
+                            t[c * rows + r],
+                            src[r * cols + c],
+                            "{rows}×{cols} {threads}"
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[test]
