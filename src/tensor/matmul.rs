@@ -178,9 +178,15 @@ fn unpacked<T: Float>(
     acc: bool,
 ) {
     let c = &mut c[..m * n];
-    let a_moves = if ta { m * k } else { 0 };
-    let swap_moves = (m * k - a_moves) + if acc { 2 } else { 1 } * m * n;
-    if tb && 2 * swap_moves <= n * k + a_moves {
+    // values each way moves: `c` (twice when accumulating) and `a` unless it is stored
+    // k×m already, against `b` and `a` if it is stored k×m
+    let c_moves = if acc { 2 } else { 1 } * m * n;
+    let (swapped, straight) = if ta {
+        (c_moves, n * k + m * k)
+    } else {
+        (m * k + c_moves, n * k)
+    };
+    if tb && 2 * swapped <= straight {
         // cᵀ (n×m) = b (n×k, as stored) · op(a)ᵀ (k×m)
         let a_cols: Vec<T>;
         let at = if ta {

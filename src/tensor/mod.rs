@@ -667,6 +667,23 @@ mod tests {
     /// Tiles and edges of the transpose put every value where the definition does:
     /// shapes on, below and beyond the 8×8 tile, a row stride wider than the rows,
     /// f32 (the AVX tiles where the CPU has them) and f64 (element by element).
+    /// `dst` holds the transpose of the `rows × cols` matrix `src` (rows `lds` apart).
+    fn assert_transpose<T: Copy + PartialEq + std::fmt::Debug>(
+        rows: usize,
+        cols: usize,
+        src: &[T],
+        lds: usize,
+        dst: &[T],
+        case: &str,
+    ) {
+        assert_eq!(dst.len(), rows * cols, "{case}");
+        for r in 0..rows {
+            for c in 0..cols {
+                assert_eq!(dst[c * rows + r], src[r * lds + c], "{case} ({r}, {c})");
+            }
+        }
+    }
+
     #[test]
     fn transposes_move_every_value_to_its_place() {
         fn check<T: Copy + PartialEq + std::fmt::Debug + 'static>(val: fn(usize) -> T) {
@@ -676,15 +693,7 @@ mod tests {
                     let src: Vec<T> = (0..rows * lds).map(val).collect();
                     let mut dst = vec![val(usize::MAX); rows * cols];
                     transpose_into(rows, cols, &src, lds, &mut dst);
-                    for r in 0..rows {
-                        for c in 0..cols {
-                            assert_eq!(
-                                dst[c * rows + r],
-                                src[r * lds + c],
-                                "{rows}×{cols} ({r}, {c})"
-                            );
-                        }
-                    }
+                    assert_transpose(rows, cols, &src, lds, &dst, &format!("{rows}×{cols}"));
                 }
             }
         }
@@ -706,16 +715,8 @@ mod tests {
                     .build()
                     .unwrap();
                 let t = pool.install(|| transposed(rows, cols, &src));
-                assert_eq!(t.len(), rows * cols);
-                for r in 0..rows {
-                    for c in 0..cols {
-                        assert_eq!(
-                            t[c * rows + r],
-                            src[r * cols + c],
-                            "{rows}×{cols} {threads}"
-                        );
-                    }
-                }
+                let case = format!("{rows}×{cols} on {threads} threads");
+                assert_transpose(rows, cols, &src, cols, &t, &case);
             }
         }
     }
