@@ -5,11 +5,13 @@
 
 Times GEMMs (the machine's peak), conv2d at the reference layers' shapes (forward, and
 forward + backward to input and weights), and per reference architecture a training step
-(SGD + momentum, batch 64) and inference (batch 256, no_grad). Each entry also carries
+(SGD + momentum, batch 64; every timed step starts from the state after one step, see
+`from_one_step`) and inference (batch 256, no_grad, on that state). Each entry also carries
 its floating-point operation count: 2 per multiply-add of the convolutions, linear
 layers and GRU gates (counted with forward hooks), and 3× the forward count for a
 training step or a forward + backward (backward computes two products per forward one).
 """
+import copy
 import json
 import os
 import sys
@@ -36,14 +38,42 @@ CONVS = [
 GEMMS = (128, 512, 1024)
 
 
-def timeit(fn, min_time=3.0):
+def timeit(fn, min_time=3.0, setup=None):
+    """Seconds per call of `fn`; with `setup`, it runs (untimed) before every call."""
     for _ in range(5):
+        if setup:
+            setup()
         fn()
-    n, start = 0, time.perf_counter()
-    while time.perf_counter() - start < min_time:
+    if setup is None:
+        n, start = 0, time.perf_counter()
+        while time.perf_counter() - start < min_time:
+            fn()
+            n += 1
+        return (time.perf_counter() - start) / n
+    n, spent = 0, 0.0
+    while spent < min_time:
+        setup()
+        start = time.perf_counter()
         fn()
+        spent += time.perf_counter() - start
         n += 1
-    return (time.perf_counter() - start) / n
+    return spent / n
+
+
+def from_one_step(m, opt, step):
+    """Runs one step, then returns a setup that puts `m` and `opt` back into that state,
+    so that every timed step starts from the same weights (as benches/engine.rs does):
+    stepping on and on over one batch drives mnist-vae into subnormal momentum values
+    that slow both libraries down, each as far as it had run."""
+    step()
+    weights = copy.deepcopy(m.state_dict())
+    state = copy.deepcopy(opt.state_dict())
+
+    def setup():
+        m.load_state_dict(weights)
+        opt.load_state_dict(state)
+
+    return setup
 
 
 def forward_flops(model, x):
@@ -101,7 +131,9 @@ def run():
             F.cross_entropy(m(x), y).backward()
             opt.step()
 
-        rows.append((f"{arch}/train_step_b64", timeit(step), 3 * forward_flops(m, x)))
+        setup = from_one_step(m, opt, step)
+        rows.append((f"{arch}/train_step_b64", timeit(step, setup=setup), 3 * forward_flops(m, x)))
+        setup()
         xi = torch.randn(256, *shape)
 
         def infer():
@@ -130,6 +162,9 @@ def vae_rows():
         (recon + kl).backward()
         opt.step()
 
+    setup = from_one_step(m, opt, step)
+    step_time = timeit(step, setup=setup)
+    setup()
     xi = torch.rand(256, 784)
 
     def infer():
@@ -139,7 +174,7 @@ def vae_rows():
 
     flops = lambda n: forward_flops(m, torch.rand(n, 784))  # noqa: E731
     # reconstruction runs the same four linear layers as the forward pass
-    return [("mnist-vae/train_step_b64", timeit(step), 3 * flops(64)),
+    return [("mnist-vae/train_step_b64", step_time, 3 * flops(64)),
             ("mnist-vae/inference_b256", timeit(infer), flops(256))]
 
 

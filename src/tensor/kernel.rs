@@ -200,6 +200,125 @@ pub fn gemm_unpacked<T: Float>(
     }
 }
 
+/// Columns per panel of [`pack_panels`]: the width of the AVX-512 block.
+pub const PANEL: usize = 32;
+
+/// `b` (`k × n`, rows `ldb` apart) in panels: the strip of columns `j..j + w` (`w =
+/// min(32, n − j)`) as `k × w` contiguous values at `j·k`. The kernel reads a strip's
+/// rows one after the other; read in place, rows of 512 values (2 KiB) apart all fall
+/// in four sets of the L1 cache and a strip of 256 rows no longer fits.
+pub fn pack_panels<T: Copy + Send + Sync>(k: usize, n: usize, b: &[T], ldb: usize) -> Vec<T> {
+    let mut out = Vec::with_capacity(k * n);
+    let fill = |j: usize, strip: &mut [std::mem::MaybeUninit<T>]| {
+        let w = (n - j).min(PANEL);
+        for (p, row) in strip.chunks_mut(w).enumerate() {
+            for (d, &v) in row.iter_mut().zip(&b[p * ldb + j..p * ldb + j + w]) {
+                d.write(v);
+            }
+        }
+    };
+    by_strips(k, n, &mut out, fill);
+    out
+}
+
+/// [`pack_panels`] of `bᵀ`, from `bt` stored `n × k`: each panel is the transpose of
+/// `w` rows of `bt`.
+pub fn pack_panels_t<T: Copy + Send + Sync + 'static>(n: usize, k: usize, bt: &[T]) -> Vec<T> {
+    let mut out = Vec::with_capacity(k * n);
+    let fill = |j: usize, strip: &mut [std::mem::MaybeUninit<T>]| {
+        let w = (n - j).min(PANEL);
+        // SAFETY: `MaybeUninit<T>` has `T`'s layout and `transpose_into` writes all
+        // `k·w` values without reading them.
+        let strip = unsafe { &mut *(strip as *mut [std::mem::MaybeUninit<T>] as *mut [T]) };
+        super::transpose_into(w, k, &bt[j * k..], k, strip);
+    };
+    by_strips(k, n, &mut out, fill);
+    out
+}
+
+/// Fills `out` (capacity `k·n`) strip by strip, the strips split between the threads
+/// from [`super::PAR_TRANSPOSE`] values.
+fn by_strips<T: Send>(
+    k: usize,
+    n: usize,
+    out: &mut Vec<T>,
+    fill: impl Fn(usize, &mut [MaybeUninit<T>]) + Sync,
+) {
+    use rayon::prelude::*;
+    let len = k * n;
+    let spare = &mut out.spare_capacity_mut()[..len];
+    if len == 0 {
+        return;
+    }
+    if len >= super::PAR_TRANSPOSE && rayon::current_num_threads() > 1 {
+        spare
+            .par_chunks_mut(PANEL * k)
+            .enumerate()
+            .for_each(|(s, strip)| fill(s * PANEL, strip));
+    } else {
+        for (s, strip) in spare.chunks_mut(PANEL * k).enumerate() {
+            fill(s * PANEL, strip);
+        }
+    }
+    // SAFETY: every strip's k·w values were written by `fill`.
+    unsafe { out.set_len(len) };
+}
+
+/// As [`gemm_unpacked`], with `b` in panels ([`pack_panels`]): the same bits.
+#[allow(clippy::too_many_arguments)]
+pub fn gemm_panels<T: Float>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[T],
+    lda: usize,
+    panels: &[T],
+    c: &mut [T],
+    acc: bool,
+) {
+    assert!(
+        gemm_unpacked_applies::<T>(),
+        "gemm_panels: needs f32 and AVX-512F"
+    );
+    assert!(
+        k <= lda
+            && (m == 0 || a.len() >= (m - 1) * lda + k)
+            && panels.len() >= k * n
+            && c.len() >= m * n,
+        "gemm_panels: extents too short for {m}×{k}×{n}"
+    );
+    if k == 0 {
+        if !acc {
+            c[..m * n].iter_mut().for_each(|v| *v = T::zero());
+        }
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
+    for (block, p0) in (0..k).step_by(MATRIXMULTIPLY_KC).enumerate() {
+        let depth = (k - p0).min(MATRIXMULTIPLY_KC);
+        // SAFETY: T is f32 and the CPU has AVX-512F (asserted); rows of `a` from column
+        // p0 hold `depth` values `lda` apart, every panel holds k rows, `c` holds m×n
+        // (asserted above).
+        unsafe {
+            avx512::gemm_b(
+                m,
+                depth,
+                n,
+                (a.as_ptr() as *const f32).add(p0),
+                lda,
+                avx512::B::Panels {
+                    b: panels.as_ptr() as *const f32,
+                    depth: k,
+                    p0,
+                },
+                c.as_mut_ptr() as *mut f32,
+                std::ptr::null(),
+                acc || block > 0,
+            )
+        }
+    }
+}
+
 /// A forward convolution `y = W ⊛ x + b` of one sample with stride 1 and "same" padding
 /// (odd square kernel `k`, `pad = (k − 1)/2`, output `H × W`), read straight from the
 /// input (see the module's notes). Built once per layer call: it holds, per 32-position
@@ -589,10 +708,46 @@ mod avx512 {
         bias: *const f32,
         add: bool,
     ) {
+        // SAFETY: forwarded from the caller.
+        unsafe { gemm_b(m, k, n, a, lda, B::Rows(b, ldb), c, bias, add) }
+    }
+
+    /// Where `B`'s 32-column strips are: rows of `n` values `ldb` apart, or panels
+    /// ([`super::pack_panels`]): the strip from column `j` (width `w`) is `depth × w`
+    /// values at `b + j·depth`, of which this product reads the rows from `p0`.
+    #[derive(Clone, Copy)]
+    pub enum B {
+        Rows(*const f32, usize),
+        Panels {
+            b: *const f32,
+            depth: usize,
+            p0: usize,
+        },
+    }
+
+    /// # Safety
+    /// As [`gemm`], with `B`'s strips where `b` says.
+    #[target_feature(enable = "avx512f")]
+    #[allow(clippy::too_many_arguments)]
+    pub unsafe fn gemm_b(
+        m: usize,
+        k: usize,
+        n: usize,
+        a: *const f32,
+        lda: usize,
+        b: B,
+        c: *mut f32,
+        bias: *const f32,
+        add: bool,
+    ) {
         let mut j = 0;
         while j < n {
             let w = (n - j).min(NR);
             let (m0, m1) = lanes(w);
+            let (bj, ldb) = match b {
+                B::Rows(b, ldb) => (b.wrapping_add(j), ldb),
+                B::Panels { b, depth, p0 } => (b.wrapping_add(j * depth + p0 * w), w),
+            };
             let t = Tile {
                 lda,
                 ldb,
@@ -607,7 +762,7 @@ mod avx512 {
                 // SAFETY: rows i..i+rows and the w columns from j are inside a, b and c;
                 // lanes past w are masked off in every load and store.
                 unsafe {
-                    let (ap, bp, cp) = (a.add(i * lda), b.add(j), c.add(i * n + j));
+                    let (ap, bp, cp) = (a.add(i * lda), bj, c.add(i * n + j));
                     let bi = from_row(bias, i);
                     if w > 16 {
                         by_rows!(rows, block::<_, 2>(k, ap, bp, cp, bi, t))

@@ -4,9 +4,12 @@
 //! Each output element is summed over k inside one part by the same kernel whatever the
 //! split, so results are bit-identical whatever the thread count.
 
-use super::kernel::{gemm_unpacked, gemm_unpacked_applies};
+use super::kernel::{
+    PANEL, gemm_panels, gemm_unpacked, gemm_unpacked_applies, pack_panels, pack_panels_t,
+};
 use crate::float::Float;
 use rayon::prelude::*;
+use std::borrow::Cow;
 
 /// Below this many multiply-adds a GEMM runs on the calling thread.
 const PAR_WORK: usize = 1 << 20;
@@ -147,12 +150,17 @@ const NARROW: usize = 32;
 /// 2 MiB, and mnist-cnn, mnist-attn-gru and mnist-vae training steps within noise.
 /// gemm/1024 (4 MiB) stays packed.
 const UNPACKED_B: usize = 1 << 19;
+/// An `op(b)` stored k×n is copied into panels from this many values (128 KiB of f32,
+/// more than the L1 cache) and [`PACK_ROWS`] rows: see [`rows_or_panels`].
+const PACK_FROM: usize = 1 << 15;
+const PACK_ROWS: usize = 128;
 
-/// `c (+)= op(a) · op(b)` on [`gemm_unpacked`], the rows split between the threads (each
-/// value is the same chain whatever the split). The kernel reads `a` by rows and `b` as
-/// k×n, so operands stored the other way are transposed first; which ones is chosen by
-/// the values it moves:
-/// - `op(b)` stored n×k: either `b` is transposed (n·k values), or the product is run
+/// `c (+)= op(a) · op(b)` on [`gemm_unpacked`] or [`gemm_panels`], the rows split
+/// between the threads (each value is the same chain whatever the split). The kernel
+/// reads `a` by rows and `b` as k×n (row-major, or in panels of 32 columns: see
+/// [`rows_or_panels`]), so operands stored the other way are transposed first; which
+/// ones is chosen by the values it moves:
+/// - `op(b)` stored n×k: either `b` is transposed into panels (n·k values), or the product is run
 ///   the other way round, `cᵀ = b · op(a)ᵀ`, which reads `b` as it is stored and moves
 ///   `a` (unless it is stored k×m already) and `c` instead. Every value of `c` is the
 ///   same chain of the same products (`fma` is symmetric in its factors), so the bits
@@ -188,52 +196,80 @@ fn unpacked<T: Float>(
     };
     if tb && 2 * swapped <= straight {
         // cᵀ (n×m) = b (n×k, as stored) · op(a)ᵀ (k×m)
-        let a_cols: Vec<T>;
-        let at = if ta {
-            &a[..k * m]
+        let (at, panels) = if ta {
+            rows_or_panels(n, k, m, &a[..k * m])
         } else {
-            a_cols = super::transposed(m, k, a);
-            &a_cols[..]
+            (Cow::Owned(pack_panels_t(m, k, a)), true)
         };
         let mut ct = if acc {
             super::transposed(m, n, c)
         } else {
             vec![T::zero(); n * m]
         };
-        split_rows(n, k, m, b, at, &mut ct, acc);
+        split_rows(n, k, m, b, &at, panels, &mut ct, acc);
         super::transpose_into(n, m, &ct, m, c);
         return;
     }
-    let (b_rows, a_rows): (Vec<T>, Vec<T>);
+    let a_rows: Vec<T>;
     let a = if ta {
         a_rows = super::transposed(k, m, a);
         &a_rows[..]
     } else {
         a
     };
-    let b = if tb {
-        b_rows = super::transposed(n, k, b);
-        &b_rows[..]
+    let (b, panels) = if tb {
+        (Cow::Owned(pack_panels_t(n, k, b)), true)
     } else {
-        &b[..k * n]
+        rows_or_panels(m, k, n, &b[..k * n])
     };
-    split_rows(m, k, n, a, b, c, acc);
+    split_rows(m, k, n, a, &b, panels, c, acc);
 }
 
-/// `c (+)= a · b` (`a` m×k, `b` k×n, both contiguous) on [`gemm_unpacked`], a part of
-/// the rows per thread.
-fn split_rows<T: Float>(m: usize, k: usize, n: usize, a: &[T], b: &[T], c: &mut [T], acc: bool) {
+/// `op(b)` stored k×n for a product with `m` rows: copied into panels
+/// ([`pack_panels`]; the bool says so) where it has more than one panel, does not fit
+/// in the L1 cache, and is read by enough rows to repay the copy, else as it is. (An
+/// operand stored transposed is packed instead of transposed, the same pass.)
+/// On an Intel Xeon (2 threads, best of 100 calls in one process, old and new builds
+/// alternated): gemm/512 1.10 → 0.98 ms and mnist-vae's reconstruction of 256 digits
+/// 2.6–2.8 → 2.1–2.2 ms. Without the row and size conditions, a copy for 10 rows
+/// (mnist-linear's weight gradient, k = 64) made its training step 40 → 46 µs, and the
+/// GRU's 64×192 recurrent weights, copied at every step, slowed its inference.
+fn rows_or_panels<T: Float>(m: usize, k: usize, n: usize, b: &[T]) -> (Cow<'_, [T]>, bool) {
+    if n > PANEL && k * n > PACK_FROM && m >= PACK_ROWS {
+        (Cow::Owned(pack_panels(k, n, b, n)), true)
+    } else {
+        (Cow::Borrowed(b), false)
+    }
+}
+
+/// `c (+)= a · b` (`a` m×k contiguous, `b` k×n in panels or row-major) on
+/// [`gemm_panels`] or [`gemm_unpacked`], a part of the rows per thread.
+#[allow(clippy::too_many_arguments)]
+fn split_rows<T: Float>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[T],
+    b: &[T],
+    panels: bool,
+    c: &mut [T],
+    acc: bool,
+) {
+    let one = |m: usize, a: &[T], c: &mut [T]| {
+        if panels {
+            gemm_panels(m, k, n, a, k, b, c, acc)
+        } else {
+            gemm_unpacked(m, k, n, a, k, b, c, acc)
+        }
+    };
     let parts = thread_parts(m, k, n);
     let row_part = m.div_ceil(parts).next_multiple_of(8).max(8);
     if parts == 1 || row_part >= m {
-        gemm_unpacked(m, k, n, a, k, b, c, acc);
+        one(m, a, c);
     } else {
         c.par_chunks_mut(row_part * n)
             .enumerate()
-            .for_each(|(i, cb)| {
-                let a = &a[i * row_part * k..];
-                gemm_unpacked(cb.len() / n, k, n, a, k, b, cb, acc)
-            });
+            .for_each(|(i, cb)| one(cb.len() / n, &a[i * row_part * k..], cb));
     }
 }
 
@@ -372,11 +408,14 @@ mod tests {
         }
     }
 
-    /// Products with few columns or a small `op(b)` take `gemm_unpacked`, which must
-    /// give the bits of one matrixmultiply call: depths around its blocks of 256 (one,
-    /// two and four chains), every column count's lanes, row remainders, `a` and `b`
-    /// stored either way (few rows against a transposed `b`, e.g. 16×300×200, run as
-    /// `cᵀ = b · op(a)ᵀ`), overwriting and accumulating, over 1–3 threads.
+    /// Products with few columns or a small `op(b)` take `gemm_unpacked` or
+    /// `gemm_panels`, which must give the bits of one matrixmultiply call: depths around its blocks of 256 (one,
+    /// two, three and four chains), every column count's lanes, a last panel narrower
+    /// than 32 columns (130×300×150 from a copy of `b`, 40×700×400 from `bᵀ`, and
+    /// 48×800×600 run the other way round from panels of `a`), row
+    /// remainders, `a` and `b` stored either way (few rows against a transposed `b`,
+    /// e.g. 16×300×200, run as `cᵀ = b · op(a)ᵀ`), overwriting and accumulating, over
+    /// 1–3 threads.
     #[test]
     fn unpacked_products_have_the_bits_of_matrixmultiply() {
         if !gemm_unpacked_applies::<f32>() {
@@ -394,6 +433,10 @@ mod tests {
             (7, 28, 192),
             (256, 192, 64),
             (16, 300, 200),
+            (40, 600, 70),
+            (40, 700, 400),
+            (48, 800, 600),
+            (130, 300, 150),
         ] {
             let a: Vec<f32> = (0..m * k).map(|i| ((i * 37 % 101) as f32).sin()).collect();
             let b: Vec<f32> = (0..k * n).map(|i| ((i * 53 % 97) as f32).cos()).collect();

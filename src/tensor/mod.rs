@@ -647,7 +647,7 @@ pub fn transposed<T: Float>(rows: usize, cols: usize, src: &[T]) -> Vec<T> {
 /// Values from which [`transposed`] splits its work between the threads: a linear
 /// layer's 400×784 weights, transposed for every product on a batch of 256, took
 /// 46 µs on one thread and 27 on two (784×400: 39 and 25), alone.
-const PAR_TRANSPOSE: usize = 1 << 16;
+pub(crate) const PAR_TRANSPOSE: usize = 1 << 16;
 
 /// Row-major strides of a shape.
 pub fn strides_of(shape: &[usize]) -> Vec<usize> {
