@@ -97,9 +97,9 @@ fn input_for(arch: &Arch, n: usize) -> Tensor<f32> {
 /// `benches/pytorch_bench.py` does. Stepping on and on over one batch drives both
 /// libraries into subnormal numbers: mnist-vae's dead units leave momentum values that
 /// `0.9·v` rounds back to themselves, which take a microcode assist on every operation
-/// on Intel processors. PyTorch's own step went from 2.4 ms to 4–6 ms after ~1000 steps,
-/// ours from 3.2 to 6.5 ms, and which side had drifted how far depended on how long each
-/// had run.
+/// on Intel processors. PyTorch's own step went from 2.4 ms to 4–6 ms after ~1000 steps
+/// (`benches/vae_subnormals.py`); ours took 6.5 ms there, 3.2 ms with flush-to-zero set;
+/// and which side had drifted how far depended on how long each had run.
 fn from_one_step(
     bn: &mut criterion::Bencher,
     model: &Model<f32>,
