@@ -145,10 +145,9 @@ def run():
     return rows
 
 
-def vae_rows():
-    """mnist-vae as benches/engine.rs times it: a step on −ELBO (per-example summed BCE
-    plus KL, each a batch mean; SGD + momentum; batch 64, fixed noise) and reconstruction
-    of 256 pictures (encoder → μ → decoder → sigmoid)."""
+def vae_training():
+    """mnist-vae, its optimizer and a training step on −ELBO (per-example summed BCE plus
+    KL, each a batch mean; SGD + momentum; batch 64 of uniform pictures, fixed noise)."""
     torch.manual_seed(0)
     m = MnistVae()
     opt = torch.optim.SGD(m.parameters(), lr=0.01, momentum=0.9)
@@ -162,6 +161,14 @@ def vae_rows():
         (recon + kl).backward()
         opt.step()
 
+    return m, opt, step
+
+
+def vae_rows():
+    """mnist-vae as benches/engine.rs times it: a step on −ELBO (per-example summed BCE
+    plus KL, each a batch mean; SGD + momentum; batch 64, fixed noise) and reconstruction
+    of 256 pictures (encoder → μ → decoder → sigmoid)."""
+    m, opt, step = vae_training()
     setup = from_one_step(m, opt, step)
     step_time = timeit(step, setup=setup)
     setup()

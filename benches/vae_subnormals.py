@@ -13,10 +13,9 @@ import sys
 import time
 
 import torch
-import torch.nn.functional as F
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "golden"))
-from lamppost_torch import MnistVae  # noqa: E402
+sys.path.insert(0, os.path.dirname(__file__))
+from pytorch_bench import vae_training  # noqa: E402
 
 TINY = torch.finfo(torch.float32).tiny
 
@@ -27,18 +26,10 @@ def subnormal(t):
 
 def main():
     torch.set_num_threads(2)
-    torch.manual_seed(0)
-    m = MnistVae()
-    opt = torch.optim.SGD(m.parameters(), lr=0.01, momentum=0.9)
-    x, eps = torch.rand(64, 784), torch.randn(64, m.latent)
+    m, opt, step = vae_training()
     for it in range(3000):
         start = time.perf_counter()
-        opt.zero_grad()
-        logits, mu, logvar = m(x, eps)
-        recon = F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / x.shape[0]
-        kl = -0.5 * (1 + logvar - mu * mu - logvar.exp()).sum() / x.shape[0]
-        (recon + kl).backward()
-        opt.step()
+        step()
         took = time.perf_counter() - start
         if it % 500 == 0 or it == 2999:
             bufs = [opt.state[p]["momentum_buffer"] for p in m.parameters()]

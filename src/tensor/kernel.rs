@@ -160,6 +160,23 @@ pub fn gemm_unpacked<T: Float>(
     c: &mut [T],
     acc: bool,
 ) {
+    chains(m, k, n, a, lda, b, false, c, acc)
+}
+
+/// [`gemm_unpacked`] (`panels` false, `b` row-major) and [`gemm_panels`]: the chains of
+/// [`MATRIXMULTIPLY_KC`] steps, each from zero, added to `c` in order.
+#[allow(clippy::too_many_arguments)]
+fn chains<T: Float>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[T],
+    lda: usize,
+    b: &[T],
+    panels: bool,
+    c: &mut [T],
+    acc: bool,
+) {
     assert!(
         gemm_unpacked_applies::<T>(),
         "gemm_unpacked: needs f32 and AVX-512F"
@@ -180,18 +197,23 @@ pub fn gemm_unpacked<T: Float>(
     #[cfg(target_arch = "x86_64")]
     for (block, p0) in (0..k).step_by(MATRIXMULTIPLY_KC).enumerate() {
         let depth = (k - p0).min(MATRIXMULTIPLY_KC);
+        let b = b.as_ptr() as *const f32;
+        let b = if panels {
+            avx512::B::Panels { b, depth: k, p0 }
+        } else {
+            avx512::B::Rows(b.wrapping_add(p0 * n), n)
+        };
         // SAFETY: T is f32 and the CPU has AVX-512F (asserted); rows of `a` from column
-        // p0 hold `depth` values `lda` apart, `b`'s rows from p0 hold n values each, `c`
-        // holds m×n (asserted above).
+        // p0 hold `depth` values `lda` apart; `b`'s rows from p0 hold n values each, or
+        // every panel holds k rows; `c` holds m×n (asserted above).
         unsafe {
-            avx512::gemm(
+            avx512::gemm_b(
                 m,
                 depth,
                 n,
                 (a.as_ptr() as *const f32).add(p0),
                 lda,
-                (b.as_ptr() as *const f32).add(p0 * n),
-                n,
+                b,
                 c.as_mut_ptr() as *mut f32,
                 std::ptr::null(),
                 acc || block > 0,
@@ -276,47 +298,7 @@ pub fn gemm_panels<T: Float>(
     c: &mut [T],
     acc: bool,
 ) {
-    assert!(
-        gemm_unpacked_applies::<T>(),
-        "gemm_panels: needs f32 and AVX-512F"
-    );
-    assert!(
-        k <= lda
-            && (m == 0 || a.len() >= (m - 1) * lda + k)
-            && panels.len() >= k * n
-            && c.len() >= m * n,
-        "gemm_panels: extents too short for {m}×{k}×{n}"
-    );
-    if k == 0 {
-        if !acc {
-            c[..m * n].iter_mut().for_each(|v| *v = T::zero());
-        }
-        return;
-    }
-    #[cfg(target_arch = "x86_64")]
-    for (block, p0) in (0..k).step_by(MATRIXMULTIPLY_KC).enumerate() {
-        let depth = (k - p0).min(MATRIXMULTIPLY_KC);
-        // SAFETY: T is f32 and the CPU has AVX-512F (asserted); rows of `a` from column
-        // p0 hold `depth` values `lda` apart, every panel holds k rows, `c` holds m×n
-        // (asserted above).
-        unsafe {
-            avx512::gemm_b(
-                m,
-                depth,
-                n,
-                (a.as_ptr() as *const f32).add(p0),
-                lda,
-                avx512::B::Panels {
-                    b: panels.as_ptr() as *const f32,
-                    depth: k,
-                    p0,
-                },
-                c.as_mut_ptr() as *mut f32,
-                std::ptr::null(),
-                acc || block > 0,
-            )
-        }
-    }
+    chains(m, k, n, a, lda, panels, true, c, acc)
 }
 
 /// A forward convolution `y = W ⊛ x + b` of one sample with stride 1 and "same" padding
