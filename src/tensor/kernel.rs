@@ -140,11 +140,21 @@ pub fn gemm_unpacked_applies<T: Float>() -> bool {
     TypeId::of::<T>() == TypeId::of::<f32>() && Isa::detect() == Isa::Avx512
 }
 
+/// How [`gemm_unpacked`] finds `b`'s k×n values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// row-major, rows `n` apart, read where they are
+    Rows,
+    /// in panels of [`PANEL`] columns ([`pack_panels`]), each strip contiguous
+    Panels,
+}
+
 /// `c[m×n] = a · b`, or `c += a · b` with `acc` (`a` m rows of k values `lda` apart,
-/// `b` k×n contiguous), **with the bits of one matrixmultiply sgemm call** (the same
-/// chains over blocks of [`MATRIXMULTIPLY_KC`], added in the same order; the test
-/// `unpacked_products_have_the_bits_of_matrixmultiply` checks it), reading both where
-/// they are. matrixmultiply copies all of `a` and `b` into its packed layout first,
+/// `b` k×n contiguous, row-major or in panels as `layout` says), **with the bits of one
+/// matrixmultiply sgemm call** (the same chains over blocks of [`MATRIXMULTIPLY_KC`],
+/// added in the same order; the test `unpacked_products_have_the_bits_of_matrixmultiply`
+/// checks it), reading both where they are (the caller packs `b` into panels where that
+/// pays: `tensor::matmul`). matrixmultiply copies all of `a` and `b` into its packed layout first,
 /// which pays off when each packed value is used many times; for a classifier head's
 /// `x · Wᵀ` (n = 10) it cost about a third of the product, and for the GRU's per-step
 /// `h · W_hhᵀ` (32×64 by 64×192) as much as the arithmetic. Only where
@@ -157,23 +167,7 @@ pub fn gemm_unpacked<T: Float>(
     a: &[T],
     lda: usize,
     b: &[T],
-    c: &mut [T],
-    acc: bool,
-) {
-    chains(m, k, n, a, lda, b, false, c, acc)
-}
-
-/// [`gemm_unpacked`] (`panels` false, `b` row-major) and [`gemm_panels`]: the chains of
-/// [`MATRIXMULTIPLY_KC`] steps, each from zero, added to `c` in order.
-#[allow(clippy::too_many_arguments)]
-fn chains<T: Float>(
-    m: usize,
-    k: usize,
-    n: usize,
-    a: &[T],
-    lda: usize,
-    b: &[T],
-    panels: bool,
+    layout: Layout,
     c: &mut [T],
     acc: bool,
 ) {
@@ -198,10 +192,9 @@ fn chains<T: Float>(
     for (block, p0) in (0..k).step_by(MATRIXMULTIPLY_KC).enumerate() {
         let depth = (k - p0).min(MATRIXMULTIPLY_KC);
         let b = b.as_ptr() as *const f32;
-        let b = if panels {
-            avx512::B::Panels { b, depth: k, p0 }
-        } else {
-            avx512::B::Rows(b.wrapping_add(p0 * n), n)
+        let b = match layout {
+            Layout::Panels => avx512::B::Panels { b, depth: k, p0 },
+            Layout::Rows => avx512::B::Rows(b.wrapping_add(p0 * n), n),
         };
         // SAFETY: T is f32 and the CPU has AVX-512F (asserted); rows of `a` from column
         // p0 hold `depth` values `lda` apart; `b`'s rows from p0 hold n values each, or
@@ -284,21 +277,6 @@ fn by_strips<T: Send>(
     }
     // SAFETY: every strip's k·w values were written by `fill`.
     unsafe { out.set_len(len) };
-}
-
-/// As [`gemm_unpacked`], with `b` in panels ([`pack_panels`]): the same bits.
-#[allow(clippy::too_many_arguments)]
-pub fn gemm_panels<T: Float>(
-    m: usize,
-    k: usize,
-    n: usize,
-    a: &[T],
-    lda: usize,
-    panels: &[T],
-    c: &mut [T],
-    acc: bool,
-) {
-    chains(m, k, n, a, lda, panels, true, c, acc)
 }
 
 /// A forward convolution `y = W ⊛ x + b` of one sample with stride 1 and "same" padding

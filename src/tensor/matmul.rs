@@ -5,7 +5,7 @@
 //! split, so results are bit-identical whatever the thread count.
 
 use super::kernel::{
-    PANEL, gemm_panels, gemm_unpacked, gemm_unpacked_applies, pack_panels, pack_panels_t,
+    Layout, PANEL, gemm_unpacked, gemm_unpacked_applies, pack_panels, pack_panels_t,
 };
 use crate::float::Float;
 use rayon::prelude::*;
@@ -155,7 +155,7 @@ const UNPACKED_B: usize = 1 << 19;
 const PACK_FROM: usize = 1 << 15;
 const PACK_ROWS: usize = 128;
 
-/// `c (+)= op(a) · op(b)` on [`gemm_unpacked`] or [`gemm_panels`], the rows split
+/// `c (+)= op(a) · op(b)` on [`gemm_unpacked`], the rows split
 /// between the threads (each value is the same chain whatever the split). The kernel
 /// reads `a` by rows and `b` as k×n (row-major, or in panels of 32 columns: see
 /// [`rows_or_panels`]), so operands stored the other way are transposed first; which
@@ -196,17 +196,17 @@ fn unpacked<T: Float>(
     };
     if tb && 2 * swapped <= straight {
         // cᵀ (n×m) = b (n×k, as stored) · op(a)ᵀ (k×m)
-        let (at, panels) = if ta {
+        let (at, layout) = if ta {
             rows_or_panels(n, k, m, &a[..k * m])
         } else {
-            (Cow::Owned(pack_panels_t(m, k, a)), true)
+            (Cow::Owned(pack_panels_t(m, k, a)), Layout::Panels)
         };
         let mut ct = if acc {
             super::transposed(m, n, c)
         } else {
             vec![T::zero(); n * m]
         };
-        split_rows(n, k, m, b, &at, panels, &mut ct, acc);
+        split_rows(n, k, m, b, &at, layout, &mut ct, acc);
         super::transpose_into(n, m, &ct, m, c);
         return;
     }
@@ -217,16 +217,16 @@ fn unpacked<T: Float>(
     } else {
         a
     };
-    let (b, panels) = if tb {
-        (Cow::Owned(pack_panels_t(n, k, b)), true)
+    let (b, layout) = if tb {
+        (Cow::Owned(pack_panels_t(n, k, b)), Layout::Panels)
     } else {
         rows_or_panels(m, k, n, &b[..k * n])
     };
-    split_rows(m, k, n, a, &b, panels, c, acc);
+    split_rows(m, k, n, a, &b, layout, c, acc);
 }
 
 /// `op(b)` stored k×n for a product with `m` rows: copied into panels
-/// ([`pack_panels`]; the bool says so) where it has more than one panel, does not fit
+/// ([`pack_panels`]; the layout says so) where it has more than one panel, does not fit
 /// in the L1 cache, and is read by enough rows to repay the copy, else as it is. (An
 /// operand stored transposed is packed instead of transposed, the same pass.)
 /// On an Intel Xeon (2 threads, best of 100 calls in one process, old and new builds
@@ -234,16 +234,16 @@ fn unpacked<T: Float>(
 /// 2.6–2.8 → 2.1–2.2 ms. Without the row and size conditions, a copy for 10 rows
 /// (mnist-linear's weight gradient, k = 64) made its training step 40 → 46 µs, and the
 /// GRU's 64×192 recurrent weights, copied at every step, slowed its inference.
-fn rows_or_panels<T: Float>(m: usize, k: usize, n: usize, b: &[T]) -> (Cow<'_, [T]>, bool) {
+fn rows_or_panels<T: Float>(m: usize, k: usize, n: usize, b: &[T]) -> (Cow<'_, [T]>, Layout) {
     if n > PANEL && k * n > PACK_FROM && m >= PACK_ROWS {
-        (Cow::Owned(pack_panels(k, n, b, n)), true)
+        (Cow::Owned(pack_panels(k, n, b, n)), Layout::Panels)
     } else {
-        (Cow::Borrowed(b), false)
+        (Cow::Borrowed(b), Layout::Rows)
     }
 }
 
-/// `c (+)= a · b` (`a` m×k contiguous, `b` k×n in panels or row-major) on
-/// [`gemm_panels`] or [`gemm_unpacked`], a part of the rows per thread.
+/// `c (+)= a · b` (`a` m×k contiguous, `b` k×n as `layout` says) on
+/// [`gemm_unpacked`], a part of the rows per thread.
 #[allow(clippy::too_many_arguments)]
 fn split_rows<T: Float>(
     m: usize,
@@ -251,25 +251,21 @@ fn split_rows<T: Float>(
     n: usize,
     a: &[T],
     b: &[T],
-    panels: bool,
+    layout: Layout,
     c: &mut [T],
     acc: bool,
 ) {
-    let one = |m: usize, a: &[T], c: &mut [T]| {
-        if panels {
-            gemm_panels(m, k, n, a, k, b, c, acc)
-        } else {
-            gemm_unpacked(m, k, n, a, k, b, c, acc)
-        }
-    };
     let parts = thread_parts(m, k, n);
     let row_part = m.div_ceil(parts).next_multiple_of(8).max(8);
     if parts == 1 || row_part >= m {
-        one(m, a, c);
+        gemm_unpacked(m, k, n, a, k, b, layout, c, acc);
     } else {
         c.par_chunks_mut(row_part * n)
             .enumerate()
-            .for_each(|(i, cb)| one(cb.len() / n, &a[i * row_part * k..], cb));
+            .for_each(|(i, cb)| {
+                let a = &a[i * row_part * k..];
+                gemm_unpacked(cb.len() / n, k, n, a, k, b, layout, cb, acc)
+            });
     }
 }
 
@@ -408,8 +404,8 @@ mod tests {
         }
     }
 
-    /// Products with few columns or a small `op(b)` take `gemm_unpacked` or
-    /// `gemm_panels`, which must give the bits of one matrixmultiply call: depths around its blocks of 256 (one,
+    /// Products with few columns or a small `op(b)` take `gemm_unpacked` (row-major or
+    /// panels), which must give the bits of one matrixmultiply call: depths around its blocks of 256 (one,
     /// two, three and four chains), every column count's lanes, a last panel narrower
     /// than 32 columns (130×300×150 from a copy of `b`, 40×700×400 from `bᵀ`, and
     /// 48×800×600 run the other way round from panels of `a`), row
