@@ -23,14 +23,21 @@ import subprocess
 import sys
 
 
-def arg(name, default):
-    return int(sys.argv[sys.argv.index(name) + 1]) if name in sys.argv else default
+def count(name, default):
+    """The whole number after `name` on the command line, at least 1, else `default`."""
+    if name not in sys.argv:
+        return default
+    at = sys.argv.index(name) + 1
+    value = sys.argv[at] if at < len(sys.argv) else ""
+    if not value.isdigit() or int(value) < 1:
+        sys.exit(f"compare.py: {name} needs a whole number of at least 1, got {value!r}")
+    return int(value)
 
 
 quick = "--quick" in sys.argv
-rounds = arg("--rounds", 1)
-if rounds < 1:
-    sys.exit("compare.py: --rounds needs a count of at least 1")
+rounds = count("--rounds", 1)
+if "--check" in sys.argv:  # compare.sh: the options are valid, before it builds
+    sys.exit(0)
 times = ["--warm-up-time", "1", "--measurement-time", "2" if quick else "4"]
 cmd = ["cargo", "bench", "--bench", "engine", "--", "--output-format", "bencher", *times]
 torch_cmd = [sys.executable, "benches/pytorch_bench.py", "--json"]
