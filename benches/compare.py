@@ -34,6 +34,11 @@ def count(name, default):
     return int(value)
 
 
+args = sys.argv[1:]
+unknown = [a for i, a in enumerate(args)
+           if a not in ("--quick", "--rounds", "--check") and (i == 0 or args[i - 1] != "--rounds")]
+if unknown:
+    sys.exit(f"compare.py: unknown option {unknown[0]!r} (options: --quick, --rounds N)")
 quick = "--quick" in sys.argv
 rounds = count("--rounds", 1)
 if "--check" in sys.argv:  # compare.sh: the options are valid, before it builds
