@@ -5,13 +5,19 @@
 //! cargo bench --bench gate_exp
 //! ```
 //!
-//! The gate loop of `nn::gru` (r, z and n of 64 units on 256 rows, one thread) with the
-//! library's f32 `sigmoid` and `tanh` (an f64 formula rounded to f32: the correctly
-//! rounded value in all but rare ties), against the same loop with an exponential
-//! evaluated in f32 (degree-6 polynomial, sixteen lanes on AVX-512), as PyTorch's
-//! vectorized functions do. Prints how far the f32 states fall from the library's. The
-//! f32 variant exists only here: adopting it would change the bits of every sigmoid and
-//! tanh result, which is a choice about what those functions promise.
+//! The gate loop of `nn::gru` (r, z and n of 64 units on 256 rows, one thread) three
+//! ways:
+//! - `library_f64_formula`: element by element with the library's f32 `sigmoid` and
+//!   `tanh` (an f64 formula rounded to f32: the correctly rounded value in all but rare
+//!   ties), as `nn::gru` computes the gates without AVX-512;
+//! - `library_eight_lane_checked`: with `tensor::vmath`'s eight-lane functions, as
+//!   `nn::gru` computes them on AVX-512: the same bits (asserted here), by a cheaper f64
+//!   approximation used only where it provably rounds to the same f32;
+//! - `f32_exponential`: with an exponential evaluated in f32 (degree-6 polynomial,
+//!   sixteen lanes on AVX-512), as PyTorch's vectorized functions do. Prints how far
+//!   its states fall from the library's. This variant exists only here: adopting it
+//!   would change the bits of every sigmoid and tanh result, which is a choice about
+//!   what those functions promise.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use lamppost::float::Float;
@@ -42,7 +48,8 @@ fn exp_f32(x: f32) -> f32 {
     e * f32::from_bits(kbits.wrapping_add(127) << 23)
 }
 
-/// One row's gates as `nn::gru` computes them (biases left out), with these functions.
+/// One row's gates as `nn::gru`'s element-by-element loop computes them (biases left
+/// out), with these functions.
 #[inline(always)]
 fn gates(
     gi: &[f32],
@@ -87,6 +94,35 @@ fn all_rows_avx512<const F32: bool>(gi: &[f32], gh: &[f32], h: &mut [f32]) {
     all_rows::<F32>(gi, gh, h)
 }
 
+/// All rows with the library's eight-lane functions (`tensor::vmath`: the same bits as
+/// the element-by-element ones), sixteen units at a time as `nn::gru`'s AVX-512 loop.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn all_rows_vmath(gi: &[f32], gh: &[f32], h: &mut [f32]) {
+    use lamppost::tensor::vmath::{sigmoid_x, tanh_x};
+    use std::arch::x86_64::*;
+    let rows = gi.chunks(192).zip(gh.chunks(192)).zip(h.chunks_mut(64));
+    for ((gi, gh), h) in rows {
+        for j in (0..64).step_by(16) {
+            // SAFETY: j + 8 + 8 ≤ 64 and the gate offsets stay below 192; AVX-512F is on.
+            unsafe {
+                let ld = |s: &[f32], i: usize| _mm256_loadu_ps(s.as_ptr().add(i));
+                let pre = |i: usize| _mm256_add_ps(ld(gi, i), ld(gh, i));
+                let [r0, r1, z0, z1] = sigmoid_x([pre(j), pre(j + 8), pre(64 + j), pre(72 + j)]);
+                let pn = |d: usize, r: __m256| {
+                    _mm256_add_ps(ld(gi, 128 + j + d), _mm256_mul_ps(r, ld(gh, 128 + j + d)))
+                };
+                let n = tanh_x([pn(0, r0), pn(8, r1)]);
+                for (d, z) in [z0, z1].into_iter().enumerate() {
+                    let hv = ld(h, j + 8 * d);
+                    let out = _mm256_add_ps(n[d], _mm256_mul_ps(z, _mm256_sub_ps(hv, n[d])));
+                    _mm256_storeu_ps(h.as_mut_ptr().add(j + 8 * d), out);
+                }
+            }
+        }
+    }
+}
+
 fn run<const F32: bool>(gi: &[f32], gh: &[f32], h: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx512f") {
@@ -116,6 +152,22 @@ fn gate_exp(c: &mut Criterion) {
         .map(|(a, b)| (a - b).abs())
         .fold(0f32, f32::max);
     println!("f32 exponential: states at most {apart:e} from the library's");
+    #[cfg(target_arch = "x86_64")]
+    let eight_lane = std::is_x86_feature_detected!("avx512f");
+    #[cfg(target_arch = "x86_64")]
+    if eight_lane {
+        let mut checked = h0.clone();
+        // SAFETY: the CPU was just checked to support AVX-512F.
+        unsafe { all_rows_vmath(&gi, &gh, &mut checked) };
+        assert!(
+            checked
+                .iter()
+                .zip(&exact)
+                .all(|(a, b)| a.to_bits() == b.to_bits()),
+            "the eight-lane functions changed a state's bits"
+        );
+        println!("eight-lane f64 with the check: the same bits as the library's");
+    }
     let mut g = c.benchmark_group("gru_gates_256x64");
     let mut h = h0.clone();
     g.bench_function("library_f64_formula", |b| {
@@ -124,6 +176,16 @@ fn gate_exp(c: &mut Criterion) {
             run::<false>(black_box(&gi), &gh, &mut h)
         })
     });
+    #[cfg(target_arch = "x86_64")]
+    if eight_lane {
+        g.bench_function("library_eight_lane_checked", |b| {
+            b.iter(|| {
+                h.copy_from_slice(&h0);
+                // SAFETY: AVX-512F was detected above.
+                unsafe { all_rows_vmath(black_box(&gi), &gh, &mut h) }
+            })
+        });
+    }
     g.bench_function("f32_exponential", |b| {
         b.iter(|| {
             h.copy_from_slice(&h0);
@@ -133,5 +195,38 @@ fn gate_exp(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, gate_exp);
+/// `Tensor::sigmoid` and `Tensor::tanh` (eight lanes on AVX-512, `tensor::vmath`) against
+/// the same curves element by element (`map`), on 16 384 values in [−6, 6] (one thread:
+/// below the size the library splits over threads).
+fn curves(c: &mut Criterion) {
+    let x = lamppost::Tensor::new(
+        &[16_384],
+        (0..16_384)
+            .map(|i| ((i * 7919) % 16_384) as f32 / 16_384.0 * 12.0 - 6.0)
+            .collect(),
+    )
+    .expect("a vector of 16 384 values");
+    // `Float::tanh`, not f32's own `tanh` (libm's), which a method call would pick
+    let bits = |t: lamppost::Tensor<f32>| t.data().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    assert!(
+        bits(x.sigmoid()) == bits(x.map(Float::sigmoid)),
+        "eight-lane sigmoid's bits"
+    );
+    assert!(
+        bits(x.tanh()) == bits(x.map(Float::tanh)),
+        "eight-lane tanh's bits"
+    );
+    let mut g = c.benchmark_group("curves_16384");
+    g.bench_function("sigmoid_element_by_element", |b| {
+        b.iter(|| black_box(&x).map(Float::sigmoid))
+    });
+    g.bench_function("sigmoid_eight_lane", |b| b.iter(|| black_box(&x).sigmoid()));
+    g.bench_function("tanh_element_by_element", |b| {
+        b.iter(|| black_box(&x).map(Float::tanh))
+    });
+    g.bench_function("tanh_eight_lane", |b| b.iter(|| black_box(&x).tanh()));
+    g.finish();
+}
+
+criterion_group!(benches, gate_exp, curves);
 criterion_main!(benches);

@@ -160,7 +160,7 @@ impl<T: Float> Vae<T> {
         let logits = self.decoder.predict(z)?;
         let mut shape = vec![z.shape()[0]];
         shape.extend(&self.input);
-        logits.map(|v| v.sigmoid()).reshape(&shape)
+        logits.sigmoid().reshape(&shape)
     }
 }
 

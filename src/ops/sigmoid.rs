@@ -6,7 +6,8 @@ use crate::float::Float;
 
 impl<T: Float> Tape<T> {
     pub fn sigmoid(&mut self, x: Var) -> Var {
-        self.unary(x, |v| v.sigmoid(), Op::Sigmoid(x))
+        let y = self.value(x).sigmoid();
+        self.push(y, Op::Sigmoid(x))
     }
 }
 

@@ -6,7 +6,8 @@ use crate::float::Float;
 
 impl<T: Float> Tape<T> {
     pub fn tanh(&mut self, x: Var) -> Var {
-        self.unary(x, |v| v.tanh(), Op::Tanh(x))
+        let y = self.value(x).tanh();
+        self.push(y, Op::Tanh(x))
     }
 }
 
