@@ -34,8 +34,8 @@
 //! 81 µs for two and one in a scratch copy of the loop).
 //!
 //! The test `fast_curves_have_the_reference_bits` compares every 257th f32 bit pattern
-//! and a dense sweep of [−20, 20]; `every_f32_has_the_reference_bits` (ignored: 95 s on two threads)
-//! compares all 2³² of them.
+//! and a dense sweep of [−20, 20]; `every_f32_has_the_reference_bits` (ignored: 95 s on
+//! two threads) compares all 2³² of them.
 
 use crate::float::Float;
 use std::mem::MaybeUninit;
@@ -96,7 +96,8 @@ pub fn curve_into<T: Float>(curve: Curve, x: &[T], o: &mut [MaybeUninit<T>]) {
     }
 }
 
-/// `n` values (a multiple of 8), 32 at a time while there are, then 8.
+/// `n` values (a multiple of 8), sixteen at a time (two vectors side by side) while
+/// there are, then eight.
 ///
 /// # Safety
 /// The CPU must support AVX-512F; `x` and `o` must hold `n` values.
@@ -490,6 +491,26 @@ mod tests {
                 sure(all, s),
                 sure(all, t),
             )
+        }
+    }
+
+    /// The table holds `2^{j/16}` to within one unit of the last place (libm's `powf`,
+    /// itself within one unit, as the yardstick), and its steps are `2^{1/16}` apart.
+    #[test]
+    fn the_table_is_two_to_the_sixteenths() {
+        for (j, &t) in EXP2_SIXTEENTHS.iter().enumerate() {
+            let want = 2f64.powf(j as f64 / 16.0);
+            assert!(
+                t.to_bits().abs_diff(want.to_bits()) <= 1,
+                "2^({j}/16): {t} vs {want}"
+            );
+            if j > 0 {
+                let step = t / EXP2_SIXTEENTHS[j - 1];
+                assert!(
+                    (step - 2f64.powf(1.0 / 16.0)).abs() < 1e-15,
+                    "step {j}: {step}"
+                );
+            }
         }
     }
 
