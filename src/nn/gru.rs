@@ -194,9 +194,9 @@ fn gates_avx512<T: Float>(gi: &[T], gh: &[T], b_ih: &[T], b_hh: &[T], h: &mut [T
 }
 
 /// f32 gates on AVX-512 with [`vmath`]'s sigmoid and tanh (the bits of `Float::sigmoid`
-/// and `Float::tanh`, at about two thirds of their cost): sixteen units at a time, their r and z
-/// as four vectors side by side, then their n as two; the f32 sums and products are the
-/// same IEEE operations as [`gates_body`]'s. Units past the last sixteen go through
+/// and `Float::tanh`, at about two thirds of their cost): sixteen units at a time, their
+/// r and z as four vectors side by side, then their n as two; the f32 sums and products
+/// are the same IEEE operations as [`gates_body`]'s. Units past the last sixteen go through
 /// [`gates_body`].
 ///
 /// Measured on an Intel Xeon (one thread, 256 rows of 64 units, `cargo bench --bench
