@@ -13,10 +13,10 @@
 //!   polynomial to degree 6 in fused multiply-adds (truncation below 5e-16 relative), and
 //!   `2^⌊k/16⌋` by `vscalefpd`;
 //! - `1/d` by `vrcp14pd` and two Newton steps (relative error below 2⁻⁵²);
-//! - **the check**: the f64 result `y` rounds to the reference's f32 unless it lies within
-//!   [`SURE_ULPS`] units of the last f64 place of a rounding midpoint between two f32s.
-//!   The two f64 results are at most [`MEASURED_ULPS`] apart (the test
-//!   `fast_f64_values_stay_near_the_reference` measures it), so a result outside that
+//! - **the check**: the f64 result `y` rounds to the reference's f32 unless it lies
+//!   within `SURE_ULPS` (2¹²) units of the last f64 place of a rounding midpoint between
+//!   two f32s. The two f64 results are at most `MEASURED_ULPS` (256 units) apart (the
+//!   test `fast_f64_values_stay_near_the_reference` checks it), so a result outside that
 //!   margin rounds as the reference does. About one value in 65 000 (2·2¹²/2²⁹) is
 //!   inside; its lane is recomputed by the reference function. So are NaN and results
 //!   outside f32's normal range (f32 subnormals round differently), except tanh(±0).
