@@ -261,6 +261,15 @@ pub(crate) fn sigmoid_via_f64(x: f64) -> f64 {
     1.0 / (1.0 + exp_f64(-x))
 }
 
+/// 1.5·2⁵²: adding it to an f64 of magnitude below 2⁵¹ rounds it to an integer, which
+/// then sits in the low bits of the sum's mantissa.
+pub(crate) const EXP_MAGIC: f64 = 6_755_399_441_055_744.0;
+/// ln 2 in two parts (Cody and Waite): `LN2_HI` has 32 significant bits, so `k·LN2_HI`
+/// is exact for the exponents `k` of an f64, and `LN2_HI + LN2_LO` is ln 2 to within
+/// 2⁻⁸⁶.
+pub(crate) const LN2_HI: f64 = 0.693_147_180_369_123_8;
+pub(crate) const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
+
 /// `e^x` without branches or library calls, so loops over it vectorize:
 /// `x = k·ln 2 + r` with `k` rounded to nearest by the 1.5·2⁵² trick and `|r| ≤ ln2/2`,
 /// `e^r` by its Taylor polynomial to degree 11 (truncation below 3e-14 relative), and `2^k`
@@ -268,12 +277,9 @@ pub(crate) fn sigmoid_via_f64(x: f64) -> f64 {
 /// normal; `e^{−708}` is already below every f32), NaN stays NaN.
 #[inline(always)]
 fn exp_f64(x: f64) -> f64 {
-    const MAGIC: f64 = 6755399441055744.0; // 1.5·2⁵²
-    const LN2_HI: f64 = 0.693_147_180_369_123_8;
-    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
     let xc = x.clamp(-708.0, 708.0);
-    let t = xc * std::f64::consts::LOG2_E + MAGIC;
-    let k = t - MAGIC;
+    let t = xc * std::f64::consts::LOG2_E + EXP_MAGIC;
+    let k = t - EXP_MAGIC;
     let r = (xc - k * LN2_HI) - k * LN2_LO;
     let mut p = 1.0 / 39_916_800.0;
     for d in [
@@ -291,7 +297,7 @@ fn exp_f64(x: f64) -> f64 {
     ] {
         p = p * r + 1.0 / d;
     }
-    let kbits = t.to_bits().wrapping_sub(MAGIC.to_bits());
+    let kbits = t.to_bits().wrapping_sub(EXP_MAGIC.to_bits());
     let scale = f64::from_bits(kbits.wrapping_add(1023) << 52);
     if x.is_nan() { x } else { p * scale }
 }

@@ -38,6 +38,8 @@
 //! two threads) compares all 2³² of them.
 
 use crate::float::Float;
+#[cfg(target_arch = "x86_64")]
+use crate::float::{EXP_MAGIC, LN2_HI, LN2_LO};
 use std::mem::MaybeUninit;
 
 #[cfg(target_arch = "x86_64")]
@@ -173,14 +175,13 @@ const EXP2_SIXTEENTHS: [f64; 16] = [
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 unsafe fn exp_x<const N: usize>(x: [__m512d; N]) -> [__m512d; N] {
-    // 1.5·2⁵²: adding it rounds to an integer, which then sits in the low mantissa bits
-    const MAGIC: f64 = 6_755_399_441_055_744.0;
-    // ln 2 / 16 in two parts; the first has 28 significant bits, so k·HI is exact
-    const LN2_16_HI: f64 = 0.693_147_180_369_123_8 / 16.0;
-    const LN2_16_LO: f64 = 1.908_214_929_270_587_7e-10 / 16.0;
+    // ln 2 / 16 in the reference's two parts (dividing by 16 is exact), so k·HI is exact
+    // for the |k| ≤ 2¹⁴ here
+    const LN2_16_HI: f64 = LN2_HI / 16.0;
+    const LN2_16_LO: f64 = LN2_LO / 16.0;
     const TAYLOR: [f64; 5] = [1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0];
     unsafe {
-        let (magic, zero) = (_mm512_set1_pd(MAGIC), _mm512_setzero_pd());
+        let (magic, zero) = (_mm512_set1_pd(EXP_MAGIC), _mm512_setzero_pd());
         let table = EXP2_SIXTEENTHS.as_ptr();
         let (lo, hi) = (_mm512_loadu_pd(table), _mm512_loadu_pd(table.add(8)));
         let (mut t, mut k, mut r, mut p) = ([zero; N], [zero; N], [zero; N], [zero; N]);
@@ -345,14 +346,10 @@ pub unsafe fn sigmoid_x<const N: usize>(x: [__m256; N]) -> [__m256; N] {
         let y = sigmoid_f64_x(widen(x));
         let mut out = [_mm256_setzero_ps(); N];
         for i in 0..N {
-            out[i] = _mm512_cvtpd_ps(y[i]);
             // y ≤ 1 always; false for NaN
             let normal =
                 _mm512_cmp_pd_mask::<_CMP_GE_OQ>(y[i], _mm512_set1_pd(f32::MIN_POSITIVE as f64));
-            let m = sure(normal, y[i]);
-            if m != 0xff {
-                out[i] = recompute(Curve::Sigmoid, x[i], out[i], m);
-            }
+            out[i] = rounded(Curve::Sigmoid, x[i], y[i], sure(normal, y[i]));
         }
         out
     }
@@ -370,7 +367,6 @@ pub unsafe fn tanh_x<const N: usize>(x: [__m256; N]) -> [__m256; N] {
         let y = tanh_f64_x(xd);
         let mut out = [_mm256_setzero_ps(); N];
         for i in 0..N {
-            out[i] = _mm512_cvtpd_ps(y[i]);
             // |tanh x| ≤ 1, and it is at least f32::MIN_POSITIVE where |x| is (below
             // 2⁻⁵ the series gives x·(1 − x²/3 + …), which rounds to x there); false for
             // NaN. tanh(±0) = ±0 on both paths (the series): sure too.
@@ -378,12 +374,24 @@ pub unsafe fn tanh_x<const N: usize>(x: [__m256; N]) -> [__m256; N] {
             let zero = _mm512_cmp_pd_mask::<_CMP_EQ_OQ>(a, _mm512_setzero_pd());
             let normal =
                 _mm512_cmp_pd_mask::<_CMP_GE_OQ>(a, _mm512_set1_pd(f32::MIN_POSITIVE as f64));
-            let m = sure(normal, y[i]) | zero;
-            if m != 0xff {
-                out[i] = recompute(Curve::Tanh, x[i], out[i], m);
-            }
+            out[i] = rounded(Curve::Tanh, x[i], y[i], sure(normal, y[i]) | zero);
         }
         out
+    }
+}
+
+/// `y` rounded to f32, with the lanes not in `sure` recomputed by the reference from `x`.
+///
+/// # Safety
+/// Only inline into code compiled with AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn rounded(curve: Curve, x: __m256, y: __m512d, sure: __mmask8) -> __m256 {
+    let out = unsafe { _mm512_cvtpd_ps(y) };
+    if sure == 0xff {
+        out
+    } else {
+        recompute(curve, x, out, sure)
     }
 }
 
@@ -413,6 +421,7 @@ mod tests {
         [Curve::Sigmoid, Curve::Tanh].map(|c| {
             let mut o = vec![MaybeUninit::uninit(); x.len()];
             curve_into(c, x, &mut o);
+            // SAFETY: curve_into writes every value of `o`.
             o.into_iter().map(|v| unsafe { v.assume_init() }).collect()
         })
     }
