@@ -220,7 +220,9 @@ impl ConvGeom {
 /// With `relu`, each output value `v` becomes `v.relu()` (the ReLU op's own
 /// definition, so the same bits as the two ops) in the task that wrote it, while it
 /// is in cache: a separate ReLU op reads the whole output again and writes a new buffer
-/// (12% of pokedigi-gap's inference, perf). For passes without gradients, where the
+/// (12% of pokedigi-gap's inference, perf). The direct kernel applies it in its
+/// registers before storing (a pass over each sample's output afterwards had been 3%
+/// of pokedigi-gap's inference). For passes without gradients, where the
 /// convolution's own output is not kept ([`crate::nn::Model::predict`]).
 pub fn conv2d_forward<T: Float>(
     g: &ConvGeom,
@@ -242,11 +244,7 @@ pub fn conv2d_forward<T: Float>(
             .par_chunks_mut(g.out_len())
             .zip(x.par_chunks(g.in_len()))
             .for_each_init(Vec::new, |scratch, (y, xs)| {
-                plan.run(xs, w, b, y, scratch);
-                if relu {
-                    // SAFETY: `run` wrote all of the sample's O·H·W values.
-                    relu_in_place(unsafe { written(y) });
-                }
+                plan.run(xs, w, b, relu, y, scratch)
             });
         // SAFETY: every sample's O·H·W values were written by `run`.
         unsafe { out.set_len(len) };
@@ -586,7 +584,9 @@ mod tests {
     /// The "same" convolution read straight from the input (and its input gradient read
     /// straight from the output gradient, weight gradient from padded samples) gives the unfolded path's bits: every kernel size that applies, maps smaller and larger than a 32-lane strip
     /// and not multiples of it (7×7, 14×14, 2×1), channel counts off the 8-row block,
-    /// with and without a bias. (On a CPU without AVX-512 only the unfolded path exists.)
+    /// with and without a bias, and with the ReLU applied in the store (against the
+    /// unfolded path's ReLU pass; inputs with a NaN and an all-zero sample). (On a CPU
+    /// without AVX-512 only the unfolded path exists.)
     #[test]
     fn same_convolution_from_the_input_matches_the_unfolded_bits() {
         let vals = |len: usize, seed: usize| -> Vec<f32> {
@@ -640,15 +640,25 @@ mod tests {
                 }
                 assert_eq!(db, ub);
             }
-            for b in [None, Some(&bias[..])] {
-                let direct = conv2d_forward(&g, &x, &wt, b, false);
-                let unfolded = unfolded_forward(&g, &x, &wt, b, false);
+            // with a NaN and a zero sample too, so that the fused ReLU meets NaN and zeros
+            let mut specials = x.clone();
+            specials[g.in_len() / 2] = f32::NAN;
+            specials[g.in_len()..2 * g.in_len()].fill(0.0);
+            for (x, b, relu) in [
+                (&x, None, false),
+                (&x, Some(&bias[..]), false),
+                (&x, Some(&bias[..]), true),
+                (&specials, None, true),
+                (&specials, Some(&bias[..]), true),
+            ] {
+                let direct = conv2d_forward(&g, x, &wt, b, relu);
+                let unfolded = unfolded_forward(&g, x, &wt, b, relu);
                 assert_eq!(direct.len(), unfolded.len());
                 for (i, (p, q)) in direct.iter().zip(&unfolded).enumerate() {
                     assert_eq!(
                         p.to_bits(),
                         q.to_bits(),
-                        "{g:?} bias {} at {i}: {p} vs {q}",
+                        "{g:?} bias {} relu {relu} at {i}: {p} vs {q}",
                         b.is_some()
                     );
                 }

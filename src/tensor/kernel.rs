@@ -371,14 +371,17 @@ impl SameConv {
     }
 
     /// `y[o][p] = b[o] + Σ_{c,ki,kj} wt[o][c][ki][kj] · x[c][p shifted by (ki, kj)]` for
-    /// one sample: `x` `[C,H,W]`, `wt` `[O,C,k,k]`, `y` `[O,H,W]`, all written.
-    /// `scratch` holds a copy of `x` when its planes need other spacing
-    /// ([`SameConv::spaced`]).
+    /// one sample: `x` `[C,H,W]`, `wt` `[O,C,k,k]`, `y` `[O,H,W]`, all written; with
+    /// `relu`, each value `v` stored as `v.relu()` ([`Float::relu`]: `v` where `v > 0`,
+    /// else zero, which is what `vmaxps` with zero as its second operand computes, NaN
+    /// and −0 included). `scratch` holds a copy of `x` when its planes need other
+    /// spacing ([`SameConv::spaced`]).
     pub fn run<T: Float>(
         &self,
         x: &[T],
         wt: &[T],
         bias: Option<&[T]>,
+        relu: bool,
         y: &mut [MaybeUninit<T>],
         scratch: &mut Vec<T>,
     ) {
@@ -403,6 +406,7 @@ impl SameConv {
                 ldx,
                 wt.as_ptr() as *const f32,
                 bias.map_or(std::ptr::null(), |b| b.as_ptr() as *const f32),
+                relu,
                 y.as_mut_ptr() as *mut f32,
             )
         }
@@ -827,12 +831,14 @@ mod avx512 {
     /// The CPU must support AVX-512F; `x` holds `C` planes of `H·W` values `ldx` apart, `wt` `O·C·k·k`, `y`
     /// `O·H·W`, `bias` null or `O`.
     #[target_feature(enable = "avx512f")]
+    #[allow(clippy::too_many_arguments)]
     pub unsafe fn same_conv(
         p: &super::SameConv,
         x: *const f32,
         ldx: usize,
         wt: *const f32,
         bias: *const f32,
+        relu: bool,
         y: *mut f32,
     ) {
         let hw = p.h * p.w;
@@ -859,7 +865,11 @@ mod avx512 {
                         masks,
                         offsets: &p.offsets,
                     };
-                    by_rows!(rows, same_block::<_>(&strip, a, c, bi, t))
+                    if relu {
+                        by_rows!(rows, same_block::<_, true>(&strip, a, c, bi, t))
+                    } else {
+                        by_rows!(rows, same_block::<_, false>(&strip, a, c, bi, t))
+                    }
                 }
                 i += rows;
             }
@@ -876,10 +886,11 @@ mod avx512 {
         offsets: &'a [isize],
     }
 
-    /// As [`block`] with `V = 2`, its `B` rows read from the shifted planes.
+    /// As [`block`] with `V = 2`, its `B` rows read from the shifted planes; with `RELU`
+    /// each value stored as `max(v, 0)` (`vmaxps`: `v` where `v > 0`, else the zero).
     #[target_feature(enable = "avx512f")]
     #[inline]
-    unsafe fn same_block<const R: usize>(
+    unsafe fn same_block<const R: usize, const RELU: bool>(
         s: &Strip,
         a: *const f32,
         c: *mut f32,
@@ -910,6 +921,10 @@ mod avx512 {
                     let bv = _mm512_set1_ps(*bias.add(r));
                     acc[0] = _mm512_add_ps(acc[0], bv);
                     acc[1] = _mm512_add_ps(acc[1], bv);
+                }
+                if RELU {
+                    acc[0] = _mm512_max_ps(acc[0], _mm512_setzero_ps());
+                    acc[1] = _mm512_max_ps(acc[1], _mm512_setzero_ps());
                 }
                 _mm512_mask_storeu_ps(c.add(r * t.ldc), t.m0, acc[0]);
                 _mm512_mask_storeu_ps(c.add(r * t.ldc + 16), t.m1, acc[1]);

@@ -24,9 +24,12 @@ pub fn maxpool2d<T: Float>(
     let mut out = vec![T::zero(); nc * plane];
     if !want_arg {
         if plane > 0 {
-            // the indices go to one plane-sized scratch per thread
+            // the indices go to one plane-sized scratch per thread, unless the values'
+            // own kernel applies
             let per_plane = |p: usize, o: &mut [T], a: &mut Vec<usize>| {
-                pool_one_plane(x, [h, w, k, s], p, o, a)
+                if !pool_values_2x2(x, [h, w, k, s], p, o) {
+                    pool_one_plane(x, [h, w, k, s], p, o, a)
+                }
             };
             if nc * h * w >= PAR_ELEMS {
                 out.par_chunks_mut(plane)
@@ -286,6 +289,76 @@ unsafe fn pool_row_avx512(
     }
 }
 
+/// Plane `p` of `x` pooled into `out` without the indices, where that has a kernel of
+/// its own (2×2 windows, stride 2, f32 on AVX-512; then `true`): inference keeps no
+/// indices, and choosing and widening them was most of the work of
+/// [`pool_row_avx512`]. The values are those [`pool_one_plane`] gives.
+fn pool_values_2x2<T: Float>(x: &[T], [h, w, k, s]: [usize; 4], p: usize, out: &mut [T]) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if k == 2
+        && s == 2
+        && std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>()
+        && std::is_x86_feature_detected!("avx512f")
+    {
+        let (ho, wo) = (pooled(h, k, s), pooled(w, k, s));
+        let xp = &x[p * h * w..(p + 1) * h * w];
+        assert!(out.len() >= ho * wo, "pool output shorter than its plane");
+        for oy in 0..ho {
+            // SAFETY: T is f32; the CPU has AVX-512F; rows 2·oy and 2·oy + 1 hold the
+            // 2·wo values of the windows (2·oy + 1 < h) and `out` the row's wo.
+            unsafe {
+                pool_row_values_avx512(
+                    xp.as_ptr().add(2 * oy * w) as *const f32,
+                    xp.as_ptr().add((2 * oy + 1) * w) as *const f32,
+                    out.as_mut_ptr().add(oy * wo) as *mut f32,
+                    wo,
+                )
+            };
+        }
+        return true;
+    }
+    let _ = (x, h, w, k, s, p, out);
+    false
+}
+
+/// [`pool_row_avx512`]'s values alone: the same candidates compared in the same order
+/// with the same test, so the same maximum (the first; a NaN over a number).
+///
+/// # Safety
+/// The CPU must support AVX-512F; `r0` and `r1` hold `2n` values, `o` `n`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn pool_row_values_avx512(r0: *const f32, r1: *const f32, o: *mut f32, n: usize) {
+    use std::arch::x86_64::*;
+    let even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    let odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+    let lanes = |k: usize| if k >= 16 { 0xFFFF } else { (1u16 << k) - 1 };
+    for ox in (0..n).step_by(16) {
+        let count = (n - ox).min(16);
+        let (m0, m1) = (lanes(2 * count), lanes((2 * count).saturating_sub(16)));
+        // SAFETY: the lanes the masks select are windows ox..ox+count, inside (caller).
+        unsafe {
+            let load = |r: *const f32| {
+                let v0 = _mm512_maskz_loadu_ps(m0, r.add(2 * ox));
+                let v1 = _mm512_maskz_loadu_ps(m1, r.wrapping_add(2 * ox + 16));
+                (
+                    _mm512_permutex2var_ps(v0, even, v1),
+                    _mm512_permutex2var_ps(v0, odd, v1),
+                )
+            };
+            let ((a0, a1), (b0, b1)) = (load(r0), load(r1));
+            let mut bv = a0;
+            for v in [a1, b0, b1] {
+                let greater = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(v, bv);
+                let nan_over_number = _mm512_cmp_ps_mask::<_CMP_UNORD_Q>(v, v)
+                    & _mm512_cmp_ps_mask::<_CMP_ORD_Q>(bv, bv);
+                bv = _mm512_mask_blend_ps(greater | nan_over_number, bv, v);
+            }
+            _mm512_mask_storeu_ps(o.add(ox), lanes(count), bv);
+        }
+    }
+}
+
 /// Average pooling over k×k windows.
 pub fn avgpool2d<T: Float>(x: &[T], nc: usize, h: usize, w: usize, k: usize, s: usize) -> Vec<T> {
     let (ho, wo) = (pooled(h, k, s), pooled(w, k, s));
@@ -340,7 +413,8 @@ mod tests {
 
     /// Rows of 2×2 windows with ties, NaNs and infinities, widths on and off the 16-window
     /// step: the dispatched kernel (AVX-512 by hand where the CPU has it) gives the
-    /// values and indices of the scalar body, bit for bit.
+    /// values and indices of the scalar body, bit for bit, and inference's kernel
+    /// without indices the same values.
     #[test]
     fn pooled_rows_match_the_scalar_windows() {
         let specials = [
@@ -371,6 +445,13 @@ mod tests {
             let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
             assert_eq!(bits(&o), bits(&o2), "values, {n} windows");
             assert_eq!(a, a2, "indices, {n} windows");
+            #[cfg(target_arch = "x86_64")]
+            if std::is_x86_feature_detected!("avx512f") {
+                let mut o3 = vec![0.0f32; n];
+                // SAFETY: the CPU has AVX-512F; both rows hold 2n values, o3 n.
+                unsafe { pool_row_values_avx512(r0.as_ptr(), r1.as_ptr(), o3.as_mut_ptr(), n) };
+                assert_eq!(bits(&o3), bits(&o2), "values alone, {n} windows");
+            }
         }
     }
 }
