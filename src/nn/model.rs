@@ -239,7 +239,8 @@ impl<T: Float> Model<T> {
 
     /// Runs layers `from..` on `h` (the output of layer `from − 1`, or the input), pushing
     /// each layer's output to `acts`; returns the logits. Without `acts` and without
-    /// gradients, a convolution followed by a ReLU runs as one op.
+    /// gradients, a convolution followed by a ReLU runs as one op, and with a
+    /// max-pooling after the ReLU, all three.
     fn run_layers(
         &self,
         tape: &mut Tape<T>,
@@ -249,7 +250,8 @@ impl<T: Float> Model<T> {
         mut acts: Option<&mut Vec<(String, Var)>>,
     ) -> Result<Var> {
         let fuse = acts.is_none() && !tape.grad_enabled();
-        let mut relu_done = false;
+        // layers already run by a fused op
+        let mut skip = 0;
         let mut h = x;
         let mut p = params.iter().copied();
         let mut next = || p.next().expect("parameter count checked above");
@@ -261,18 +263,27 @@ impl<T: Float> Model<T> {
                 });
                 continue;
             }
-            if std::mem::take(&mut relu_done) {
+            if skip > 0 {
+                skip -= 1;
                 continue;
             }
             h = match layer {
                 LayerSpec::Conv2d { stride, pad, .. } => {
                     let (w, b) = (next(), next());
-                    relu_done =
-                        fuse && matches!(self.arch.layers.get(i + 1), Some(LayerSpec::Relu { .. }));
-                    if relu_done {
-                        tape.conv2d_relu(h, w, Some(b), *stride, *pad)?
-                    } else {
-                        conv2d(tape, h, w, b, *stride, *pad)?
+                    let next_two = (self.arch.layers.get(i + 1), self.arch.layers.get(i + 2));
+                    match next_two {
+                        (
+                            Some(LayerSpec::Relu { .. }),
+                            Some(LayerSpec::MaxPool2d { k, stride: s, .. }),
+                        ) if fuse => {
+                            skip = 2;
+                            tape.conv2d_relu_pool(h, w, Some(b), *stride, *pad, *k, *s)?
+                        }
+                        (Some(LayerSpec::Relu { .. }), _) if fuse => {
+                            skip = 1;
+                            tape.conv2d_relu(h, w, Some(b), *stride, *pad)?
+                        }
+                        _ => conv2d(tape, h, w, b, *stride, *pad)?,
                     }
                 }
                 LayerSpec::Relu { .. } => tape.relu(h),

@@ -6,7 +6,8 @@ use crate::autodiff::backward::{Contribs, Ctx};
 use crate::autodiff::{Op, Tape, Var};
 use crate::error::{Result, invalid, shape_err};
 use crate::float::Float;
-use crate::tensor::conv::{ConvGeom, conv2d_backward, conv2d_forward};
+use crate::tensor::conv::{ConvGeom, conv2d_backward, conv2d_forward, conv2d_relu_pool_forward};
+use crate::tensor::pool::pooled;
 use crate::tensor::{Tensor, fmt_shape};
 
 fn geometry(x: &[usize], w: &[usize], stride: usize, pad: usize) -> Result<ConvGeom> {
@@ -76,6 +77,51 @@ impl<T: Float> Tape<T> {
             return Ok(self.relu(y));
         }
         self.conv2d_impl(x, w, b, stride, pad, true)
+    }
+
+    /// `maxpool2d(relu(conv2d(x, w, b)), k, pool_stride)`. On a tape without gradients
+    /// each sample's output is pooled as soon as it is written, while in cache, and
+    /// only the pooled values are kept (the same bits as the three ops:
+    /// [`crate::tensor::conv::conv2d_relu_pool_forward`]); with gradients, the three ops.
+    #[allow(clippy::too_many_arguments)]
+    pub fn conv2d_relu_pool(
+        &mut self,
+        x: Var,
+        w: Var,
+        b: Option<Var>,
+        stride: usize,
+        pad: usize,
+        k: usize,
+        pool_stride: usize,
+    ) -> Result<Var> {
+        let g = geometry(self.shape(x), self.shape(w), stride, pad)?;
+        if self.grad_enabled() || k == 0 || pool_stride == 0 || g.ho() < k || g.wo() < k {
+            // the ops themselves, whose errors name a bad window
+            let y = self.conv2d_relu(x, w, b, stride, pad)?;
+            return self.maxpool2d(y, k, pool_stride);
+        }
+        if let Some(b) = b
+            && self.shape(b) != [g.o]
+        {
+            return shape_err(format!(
+                "conv2d bias must be [{}], got {}",
+                g.o,
+                fmt_shape(self.shape(b))
+            ));
+        }
+        let y = conv2d_relu_pool_forward(
+            &g,
+            self.value(x).data(),
+            self.value(w).data(),
+            b.map(|b| self.value(b).data()),
+            [k, pool_stride],
+        );
+        let (ph, pw) = (
+            pooled(g.ho(), k, pool_stride),
+            pooled(g.wo(), k, pool_stride),
+        );
+        let y = Tensor::new(&[g.n, g.o, ph, pw], y)?;
+        Ok(self.constant(y))
     }
 
     fn conv2d_impl(

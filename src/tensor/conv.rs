@@ -253,6 +253,53 @@ pub fn conv2d_forward<T: Float>(
     unfolded_forward(g, x, w, b, relu)
 }
 
+/// `maxpool(relu(conv(x)))` without gradients: [`conv2d_forward`] with its ReLU, then
+/// [`maxpool2d`](super::pool::maxpool2d) over `k × k` windows with stride `s`, the same
+/// values. A "same" convolution on the direct kernel pools each sample's output in the
+/// task that wrote it, from a scratch buffer in cache: otherwise a batch's whole output
+/// (64 MiB for pokedigi-gap's first layer on 256 pictures) went to memory and came back
+/// for the pooling. Returns `[N, O, Ho', Wo']` data.
+pub fn conv2d_relu_pool_forward<T: Float>(
+    g: &ConvGeom,
+    x: &[T],
+    w: &[T],
+    b: Option<&[T]>,
+    [k, s]: [usize; 2],
+) -> Vec<T> {
+    use super::pool::{maxpool_sample, maxpool2d, pooled};
+    let (ho, wo) = (g.ho(), g.wo());
+    let pooled_len = g.o * pooled(ho, k, s) * pooled(wo, k, s);
+    let Some(plan) = g.same_plan::<T>().filter(|_| g.n > 0 && pooled_len > 0) else {
+        let y = conv2d_forward(g, x, w, b, true);
+        return maxpool2d(&y, g.n * g.o, [ho, wo, k, s], false).0;
+    };
+    let len = g.n * pooled_len;
+    let mut out: Vec<T> = Vec::with_capacity(len);
+    out.spare_capacity_mut()[..len]
+        .par_chunks_mut(pooled_len)
+        .zip(x.par_chunks(g.in_len()))
+        .for_each_init(
+            || (Vec::new(), Vec::with_capacity(g.out_len()), Vec::new()),
+            |(scratch, y, arg): &mut (Vec<T>, Vec<T>, Vec<usize>), (out, xs)| {
+                y.clear();
+                plan.run(
+                    xs,
+                    w,
+                    b,
+                    true,
+                    &mut y.spare_capacity_mut()[..g.out_len()],
+                    scratch,
+                );
+                // SAFETY: `run` wrote all of the sample's O·H·W values.
+                unsafe { y.set_len(g.out_len()) };
+                maxpool_sample(y, g.o, [ho, wo, k, s], zeroed(out), arg);
+            },
+        );
+    // SAFETY: every sample's pooled values were written above.
+    unsafe { out.set_len(len) };
+    out
+}
+
 /// `v ← relu(v)`, as the ReLU op computes it ([`Float::relu`]).
 fn relu_in_place<T: Float>(y: &mut [T]) {
     y.iter_mut().for_each(|v| *v = v.relu());
@@ -585,8 +632,9 @@ mod tests {
     /// straight from the output gradient, weight gradient from padded samples) gives the unfolded path's bits: every kernel size that applies, maps smaller and larger than a 32-lane strip
     /// and not multiples of it (7×7, 14×14, 2×1), channel counts off the 8-row block,
     /// with and without a bias, and with the ReLU applied in the store (against the
-    /// unfolded path's ReLU pass; inputs with a NaN and an all-zero sample). (On a CPU
-    /// without AVX-512 only the unfolded path exists.)
+    /// unfolded path's ReLU pass; inputs with a NaN and an all-zero sample), then pooled
+    /// sample by sample (against the pooling op's values, with its indices kept). (On a
+    /// CPU without AVX-512 only the unfolded path exists.)
     #[test]
     fn same_convolution_from_the_input_matches_the_unfolded_bits() {
         let vals = |len: usize, seed: usize| -> Vec<f32> {
@@ -662,6 +710,18 @@ mod tests {
                         b.is_some()
                     );
                 }
+            }
+            // pooled as each sample is written: the values of the ReLU'd output pooled
+            for pool in [[2, 2], [3, 1], [2, 1]] {
+                let y = conv2d_forward(&g, &specials, &wt, Some(&bias), true);
+                if h < pool[0] || w < pool[0] {
+                    continue;
+                }
+                let want =
+                    super::super::pool::maxpool2d(&y, n * o, [h, w, pool[0], pool[1]], true).0;
+                let got = conv2d_relu_pool_forward(&g, &specials, &wt, Some(&bias), pool);
+                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&got), bits(&want), "{g:?} pooled {pool:?}");
             }
             ran += SameConv::new::<f32>(o, c, h, w, k, 1, k / 2).is_some() as usize;
         }

@@ -63,6 +63,30 @@ pub fn maxpool2d<T: Float>(
     (out, arg)
 }
 
+/// Max-pooling of one sample's `planes` planes of `x` into `out` (`planes · ho · wo`
+/// values), without indices and on the calling thread: the values [`maxpool2d`] gives
+/// without gradients. `scratch` holds indices where the values have no kernel of their
+/// own. For a convolution that pools each sample's output while it is in cache
+/// ([`crate::tensor::conv::conv2d_relu_pool_forward`]).
+pub fn maxpool_sample<T: Float>(
+    x: &[T],
+    planes: usize,
+    [h, w, k, s]: [usize; 4],
+    out: &mut [T],
+    scratch: &mut Vec<usize>,
+) {
+    let plane = pooled(h, k, s) * pooled(w, k, s);
+    if plane == 0 {
+        return;
+    }
+    scratch.resize(plane, 0);
+    for (p, o) in out[..planes * plane].chunks_mut(plane).enumerate() {
+        if !pool_values_2x2(x, [h, w, k, s], p, o) {
+            pool_one_plane(x, [h, w, k, s], p, o, scratch);
+        }
+    }
+}
+
 /// Pools plane `p` of `x` into `out`, with the flat input index of each maximum in `arg`.
 fn pool_one_plane<T: Float>(
     x: &[T],
