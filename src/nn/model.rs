@@ -212,7 +212,8 @@ impl<T: Float> Model<T> {
 
     /// [`Model::forward`]'s logits without its activations: on a tape without gradients
     /// each ReLU that follows a convolution is then applied as the convolution writes
-    /// its output ([`Tape::conv2d_relu`], same bits).
+    /// its output ([`Tape::conv2d_relu`]), and a max-pooling after that ReLU pools each
+    /// sample's output in the same task ([`Tape::conv2d_relu_pool`]), same bits.
     fn logits(&self, tape: &mut Tape<T>, x: Var, params: &[Var]) -> Result<Var> {
         self.check_pass(tape, x, params)?;
         self.run_layers(tape, x, params, 0, None)
