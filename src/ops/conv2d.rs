@@ -100,15 +100,7 @@ impl<T: Float> Tape<T> {
             let y = self.conv2d_relu(x, w, b, stride, pad)?;
             return self.maxpool2d(y, k, pool_stride);
         }
-        if let Some(b) = b
-            && self.shape(b) != [g.o]
-        {
-            return shape_err(format!(
-                "conv2d bias must be [{}], got {}",
-                g.o,
-                fmt_shape(self.shape(b))
-            ));
-        }
+        self.check_bias(b, g.o)?;
         let y = conv2d_relu_pool_forward(
             &g,
             self.value(x).data(),
@@ -124,6 +116,17 @@ impl<T: Float> Tape<T> {
         Ok(self.constant(y))
     }
 
+    /// An error unless the bias, if any, has one value per output channel.
+    fn check_bias(&self, b: Option<Var>, o: usize) -> Result<()> {
+        match b {
+            Some(b) if self.shape(b) != [o] => shape_err(format!(
+                "conv2d bias must be [{o}], got {}",
+                fmt_shape(self.shape(b))
+            )),
+            _ => Ok(()),
+        }
+    }
+
     fn conv2d_impl(
         &mut self,
         x: Var,
@@ -134,15 +137,7 @@ impl<T: Float> Tape<T> {
         relu: bool,
     ) -> Result<Var> {
         let g = geometry(self.shape(x), self.shape(w), stride, pad)?;
-        if let Some(b) = b
-            && self.shape(b) != [g.o]
-        {
-            return shape_err(format!(
-                "conv2d bias must be [{}], got {}",
-                g.o,
-                fmt_shape(self.shape(b))
-            ));
-        }
+        self.check_bias(b, g.o)?;
         let y = conv2d_forward(
             &g,
             self.value(x).data(),
@@ -225,5 +220,22 @@ mod tests {
             e.contains("[1, 3, 8, 8]") && e.contains("[4, 1, 3, 3]"),
             "{e}"
         );
+    }
+
+    /// Without gradients the fused convolution, ReLU and pooling refuse what the three
+    /// ops refuse, with their messages: a window larger than the map, a bad bias.
+    #[test]
+    fn fused_pooling_refuses_what_the_ops_refuse() {
+        use crate::tensor::Tensor;
+        let mut t = crate::autodiff::Tape::<f32>::no_grad();
+        let x = t.constant(Tensor::zeros(&[1, 3, 4, 4]));
+        let w = t.constant(Tensor::zeros(&[2, 3, 3, 3]));
+        let e = t.conv2d_relu_pool(x, w, None, 1, 1, 5, 5).unwrap_err();
+        assert!(e.to_string().contains("window 5 larger"), "{e}");
+        let b = t.constant(Tensor::zeros(&[3]));
+        let e = t.conv2d_relu_pool(x, w, Some(b), 1, 1, 2, 2).unwrap_err();
+        assert!(e.to_string().contains("bias must be [2]"), "{e}");
+        let y = t.conv2d_relu_pool(x, w, None, 1, 1, 2, 2).unwrap();
+        assert_eq!(t.shape(y), [1, 2, 2, 2]);
     }
 }
