@@ -10,6 +10,16 @@ use crate::tensor::conv::{ConvGeom, conv2d_backward, conv2d_forward, conv2d_relu
 use crate::tensor::pool::pooled;
 use crate::tensor::{Tensor, fmt_shape};
 
+/// What runs with the convolution in one pass (only on tapes without gradients, where
+/// its own output is not kept): nothing, the ReLU, or the ReLU and a max-pooling
+/// (window, stride).
+#[derive(Clone, Copy)]
+enum Fused {
+    No,
+    Relu,
+    ReluPool(usize, usize),
+}
+
 fn geometry(x: &[usize], w: &[usize], stride: usize, pad: usize) -> Result<ConvGeom> {
     let (n, c, h, wd) = super::expect_4d(x, "conv2d")?;
     let &[o, wc, kh, kw] = w else {
@@ -57,7 +67,7 @@ impl<T: Float> Tape<T> {
         stride: usize,
         pad: usize,
     ) -> Result<Var> {
-        self.conv2d_impl(x, w, b, stride, pad, false)
+        self.conv2d_impl(x, w, b, stride, pad, Fused::No)
     }
 
     /// `relu(conv2d(x, w, b))`. On a tape without gradients the ReLU is applied as each
@@ -76,7 +86,7 @@ impl<T: Float> Tape<T> {
             let y = self.conv2d(x, w, b, stride, pad)?;
             return Ok(self.relu(y));
         }
-        self.conv2d_impl(x, w, b, stride, pad, true)
+        self.conv2d_impl(x, w, b, stride, pad, Fused::Relu)
     }
 
     /// `maxpool2d(relu(conv2d(x, w, b)), k, pool_stride)`. On a tape without gradients
@@ -100,31 +110,7 @@ impl<T: Float> Tape<T> {
             let y = self.conv2d_relu(x, w, b, stride, pad)?;
             return self.maxpool2d(y, k, pool_stride);
         }
-        self.check_bias(b, g.o)?;
-        let y = conv2d_relu_pool_forward(
-            &g,
-            self.value(x).data(),
-            self.value(w).data(),
-            b.map(|b| self.value(b).data()),
-            [k, pool_stride],
-        );
-        let (ph, pw) = (
-            pooled(g.ho(), k, pool_stride),
-            pooled(g.wo(), k, pool_stride),
-        );
-        let y = Tensor::new(&[g.n, g.o, ph, pw], y)?;
-        Ok(self.constant(y))
-    }
-
-    /// An error unless the bias, if any, has one value per output channel.
-    fn check_bias(&self, b: Option<Var>, o: usize) -> Result<()> {
-        match b {
-            Some(b) if self.shape(b) != [o] => shape_err(format!(
-                "conv2d bias must be [{o}], got {}",
-                fmt_shape(self.shape(b))
-            )),
-            _ => Ok(()),
-        }
+        self.conv2d_impl(x, w, b, stride, pad, Fused::ReluPool(k, pool_stride))
     }
 
     fn conv2d_impl(
@@ -134,19 +120,32 @@ impl<T: Float> Tape<T> {
         b: Option<Var>,
         stride: usize,
         pad: usize,
-        relu: bool,
+        fused: Fused,
     ) -> Result<Var> {
         let g = geometry(self.shape(x), self.shape(w), stride, pad)?;
-        self.check_bias(b, g.o)?;
-        let y = conv2d_forward(
-            &g,
-            self.value(x).data(),
-            self.value(w).data(),
-            b.map(|b| self.value(b).data()),
-            relu,
-        );
-        let y = Tensor::new(&[g.n, g.o, g.ho(), g.wo()], y)?;
-        if relu {
+        if let Some(b) = b
+            && self.shape(b) != [g.o]
+        {
+            return shape_err(format!(
+                "conv2d bias must be [{}], got {}",
+                g.o,
+                fmt_shape(self.shape(b))
+            ));
+        }
+        let (xs, ws) = (self.value(x).data(), self.value(w).data());
+        let bs = b.map(|b| self.value(b).data());
+        let (y, shape) = match fused {
+            Fused::ReluPool(k, s) => (
+                conv2d_relu_pool_forward(&g, xs, ws, bs, [k, s]),
+                [g.n, g.o, pooled(g.ho(), k, s), pooled(g.wo(), k, s)],
+            ),
+            _ => (
+                conv2d_forward(&g, xs, ws, bs, matches!(fused, Fused::Relu)),
+                [g.n, g.o, g.ho(), g.wo()],
+            ),
+        };
+        let y = Tensor::new(&shape, y)?;
+        if !matches!(fused, Fused::No) {
             return Ok(self.constant(y));
         }
         Ok(self.push(

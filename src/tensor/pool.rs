@@ -248,43 +248,20 @@ unsafe fn pool_row_avx512(
     w: usize,
 ) {
     use std::arch::x86_64::*;
-    let even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    let odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+    use windows::{better, candidates, lanes};
     let offsets = [0, 1, w as i32, w as i32 + 1].map(|v| _mm512_set1_epi32(v));
     // 2·ox for the 16 windows of a step, low and high halves as 64-bit lanes
     let lo_step = _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14);
     let hi_step = _mm512_add_epi64(lo_step, _mm512_set1_epi64(16));
-    let lanes = |k: usize| if k >= 16 { 0xFFFF } else { (1u16 << k) - 1 };
     for ox in (0..n).step_by(16) {
         let count = (n - ox).min(16);
-        let (m0, m1) = (lanes(2 * count), lanes((2 * count).saturating_sub(16)));
         // SAFETY: the lanes the masks select are windows ox..ox+count, inside (caller).
         unsafe {
-            let load = |r: *const f32| {
-                let (v0, v1) = if count == 16 {
-                    (
-                        _mm512_loadu_ps(r.add(2 * ox)),
-                        _mm512_loadu_ps(r.add(2 * ox + 16)),
-                    )
-                } else {
-                    (
-                        _mm512_maskz_loadu_ps(m0, r.add(2 * ox)),
-                        _mm512_maskz_loadu_ps(m1, r.wrapping_add(2 * ox + 16)),
-                    )
-                };
-                (
-                    _mm512_permutex2var_ps(v0, even, v1),
-                    _mm512_permutex2var_ps(v0, odd, v1),
-                )
-            };
-            let ((a0, a1), (b0, b1)) = (load(r0), load(r1));
+            let [a0, a1, b0, b1] = candidates(r0, r1, ox, count);
             let mut bv = a0;
             let mut bi = offsets[0];
             for (v, off) in [(a1, offsets[1]), (b0, offsets[2]), (b1, offsets[3])] {
-                let greater = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(v, bv);
-                let nan_over_number = _mm512_cmp_ps_mask::<_CMP_UNORD_Q>(v, v)
-                    & _mm512_cmp_ps_mask::<_CMP_ORD_Q>(bv, bv);
-                let better = greater | nan_over_number;
+                let better = better(v, bv);
                 bv = _mm512_mask_blend_ps(better, bv, v);
                 bi = _mm512_mask_blend_epi32(better, bi, off);
             }
@@ -354,32 +331,76 @@ fn pool_values_2x2<T: Float>(x: &[T], [h, w, k, s]: [usize; 4], p: usize, out: &
 #[target_feature(enable = "avx512f")]
 unsafe fn pool_row_values_avx512(r0: *const f32, r1: *const f32, o: *mut f32, n: usize) {
     use std::arch::x86_64::*;
-    let even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    let odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
-    let lanes = |k: usize| if k >= 16 { 0xFFFF } else { (1u16 << k) - 1 };
+    use windows::{better, candidates, lanes};
     for ox in (0..n).step_by(16) {
         let count = (n - ox).min(16);
-        let (m0, m1) = (lanes(2 * count), lanes((2 * count).saturating_sub(16)));
         // SAFETY: the lanes the masks select are windows ox..ox+count, inside (caller).
         unsafe {
-            let load = |r: *const f32| {
-                let v0 = _mm512_maskz_loadu_ps(m0, r.add(2 * ox));
-                let v1 = _mm512_maskz_loadu_ps(m1, r.wrapping_add(2 * ox + 16));
-                (
-                    _mm512_permutex2var_ps(v0, even, v1),
-                    _mm512_permutex2var_ps(v0, odd, v1),
-                )
-            };
-            let ((a0, a1), (b0, b1)) = (load(r0), load(r1));
+            let [a0, a1, b0, b1] = candidates(r0, r1, ox, count);
             let mut bv = a0;
             for v in [a1, b0, b1] {
-                let greater = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(v, bv);
-                let nan_over_number = _mm512_cmp_ps_mask::<_CMP_UNORD_Q>(v, v)
-                    & _mm512_cmp_ps_mask::<_CMP_ORD_Q>(bv, bv);
-                bv = _mm512_mask_blend_ps(greater | nan_over_number, bv, v);
+                bv = _mm512_mask_blend_ps(better(v, bv), bv, v);
             }
             _mm512_mask_storeu_ps(o.add(ox), lanes(count), bv);
         }
+    }
+}
+
+/// What both AVX-512 row kernels of 2×2 windows share.
+#[cfg(target_arch = "x86_64")]
+mod windows {
+    use std::arch::x86_64::*;
+
+    /// The first `k` (≤ 16) lanes.
+    pub fn lanes(k: usize) -> u16 {
+        if k >= 16 { 0xFFFF } else { (1u16 << k) - 1 }
+    }
+
+    /// The four candidates of windows `ox..ox + count` (`count` ≤ 16) of the row pair, in
+    /// row-major order: top left, top right, bottom left, bottom right.
+    ///
+    /// # Safety
+    /// The CPU must support AVX-512F; both rows hold the `2·count` values from `2·ox`.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    pub unsafe fn candidates(
+        r0: *const f32,
+        r1: *const f32,
+        ox: usize,
+        count: usize,
+    ) -> [__m512; 4] {
+        let even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        let odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+        let (m0, m1) = (lanes(2 * count), lanes((2 * count).saturating_sub(16)));
+        // SAFETY: the lanes the masks select are inside both rows (caller).
+        let load = |r: *const f32| unsafe {
+            let (v0, v1) = if count == 16 {
+                (
+                    _mm512_loadu_ps(r.add(2 * ox)),
+                    _mm512_loadu_ps(r.add(2 * ox + 16)),
+                )
+            } else {
+                (
+                    _mm512_maskz_loadu_ps(m0, r.add(2 * ox)),
+                    _mm512_maskz_loadu_ps(m1, r.wrapping_add(2 * ox + 16)),
+                )
+            };
+            (
+                _mm512_permutex2var_ps(v0, even, v1),
+                _mm512_permutex2var_ps(v0, odd, v1),
+            )
+        };
+        let ((a0, a1), (b0, b1)) = (load(r0), load(r1));
+        [a0, a1, b0, b1]
+    }
+
+    /// The lanes where candidate `v` beats the best so far `bv`: greater, or a NaN over a
+    /// number (strict, so the first maximum stays).
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    pub fn better(v: __m512, bv: __m512) -> __mmask16 {
+        _mm512_cmp_ps_mask::<_CMP_GT_OQ>(v, bv)
+            | (_mm512_cmp_ps_mask::<_CMP_UNORD_Q>(v, v) & _mm512_cmp_ps_mask::<_CMP_ORD_Q>(bv, bv))
     }
 }
 
