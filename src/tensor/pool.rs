@@ -23,24 +23,15 @@ pub fn maxpool2d<T: Float>(
     let plane = ho * wo;
     let mut out = vec![T::zero(); nc * plane];
     if !want_arg {
-        if plane > 0 {
-            // the indices go to one plane-sized scratch per thread, unless the values'
-            // own kernel applies
-            let per_plane = |p: usize, o: &mut [T], a: &mut Vec<usize>| {
-                if !pool_values_2x2(x, [h, w, k, s], p, o) {
-                    pool_one_plane(x, [h, w, k, s], p, o, a)
-                }
-            };
-            if nc * h * w >= PAR_ELEMS {
-                out.par_chunks_mut(plane)
-                    .enumerate()
-                    .for_each_init(|| vec![0usize; plane], |a, (p, o)| per_plane(p, o, a));
-            } else {
-                let mut scratch = vec![0usize; plane];
-                for (p, o) in out.chunks_mut(plane).enumerate() {
-                    per_plane(p, o, &mut scratch);
-                }
-            }
+        // the indices, where needed, go to one plane-sized scratch per thread
+        if plane > 0 && nc * h * w >= PAR_ELEMS {
+            out.par_chunks_mut(plane)
+                .zip(x.par_chunks(h * w))
+                .for_each_init(Vec::new, |a, (o, xp)| {
+                    maxpool_sample(xp, 1, [h, w, k, s], o, a)
+                });
+        } else {
+            maxpool_sample(x, nc, [h, w, k, s], &mut out, &mut Vec::new());
         }
         return (out, Vec::new());
     }
