@@ -12,7 +12,7 @@
 //! the order r, z, n; `h₀ = 0`; batch-first input `[N, T, I]`.
 
 use crate::autodiff::{Tape, Var};
-use crate::error::{Result, shape_err};
+use crate::error::{Error, Result, shape_err};
 use crate::float::Float;
 use crate::tensor::matmul::gemm;
 use crate::tensor::transposed;
@@ -29,8 +29,77 @@ pub struct GruParams {
     pub b_hh: Var,
 }
 
+/// What [`gru_output`] returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GruOutput {
+    /// The state after the last step, `[N, H]`.
+    Last,
+    /// The state after every step, `[N, T, H]` (`torch.nn.GRU`'s batch-first output).
+    Sequence,
+}
+
 /// Runs the GRU over `x [N, T, I]`; returns the hidden state after every step (`T` vars of `[N, H]`).
 pub fn gru<T: Float>(tape: &mut Tape<T>, x: Var, p: GruParams) -> Result<Vec<Var>> {
+    let dims = check(tape, x, p)?;
+    if tape.grad_enabled() {
+        return taped(tape, x, p, dims);
+    }
+    let [n, steps, _, hid] = dims;
+    let seq = inference(tape, x, p, dims, GruOutput::Sequence);
+    Ok((0..steps)
+        .map(|t| {
+            let mut s = Vec::with_capacity(n * hid);
+            for row in seq.chunks(steps * hid) {
+                s.extend_from_slice(&row[t * hid..(t + 1) * hid]);
+            }
+            tape.constant(Tensor::new(&[n, hid], s).expect("sized above"))
+        })
+        .collect())
+}
+
+/// Runs the GRU over `x [N, T, I]` and returns what `out` asks for. Without gradients
+/// the states are written where they belong as they are computed; the every-step
+/// [`gru`] followed by [`gather`] gives the same bits through per-step tensors and a
+/// concatenation (mnist-attn-gru's inference of 256 digits moved its 1.8 MB of states
+/// three times that way).
+pub fn gru_output<T: Float>(
+    tape: &mut Tape<T>,
+    x: Var,
+    p: GruParams,
+    out: GruOutput,
+) -> Result<Var> {
+    let dims = check(tape, x, p)?;
+    if tape.grad_enabled() {
+        let states = taped(tape, x, p, dims)?;
+        return gather(tape, &states, out);
+    }
+    let [n, steps, _, hid] = dims;
+    let shape = match out {
+        GruOutput::Last => vec![n, hid],
+        GruOutput::Sequence => vec![n, steps, hid],
+    };
+    let values = inference(tape, x, p, dims, out);
+    Ok(tape.constant(Tensor::new(&shape, values).expect("sized above")))
+}
+
+/// [`gru`]'s per-step states as `out` asks: the last, or all of them as `[N, T, H]`.
+pub fn gather<T: Float>(tape: &mut Tape<T>, states: &[Var], out: GruOutput) -> Result<Var> {
+    let &last = states
+        .last()
+        .ok_or_else(|| Error::Invalid("GRU input has no time steps".into()))?;
+    match out {
+        GruOutput::Last => Ok(last),
+        GruOutput::Sequence => {
+            // [N, T·H] → [N, T, H]
+            let (n, hid) = (tape.shape(last)[0], tape.shape(last)[1]);
+            let all = tape.concat(states, 1)?;
+            tape.reshape(all, &[n, states.len(), hid])
+        }
+    }
+}
+
+/// `[N, T, I, H]` once the shapes of `x` and the parameters are checked.
+fn check<T: Float>(tape: &Tape<T>, x: Var, p: GruParams) -> Result<[usize; 4]> {
     let &[n, steps, input] = tape.shape(x) else {
         return shape_err(format!(
             "GRU needs input [N, T, I], got {}",
@@ -53,17 +122,19 @@ pub fn gru<T: Float>(tape: &mut Tape<T>, x: Var, p: GruParams) -> Result<Vec<Var
             fmt_shape(tape.shape(p.b_hh))
         ));
     }
-    if !tape.grad_enabled() {
-        let states = gru_inference(
-            tape.value(x).data(),
-            [n, steps, input, hid],
-            [p.w_ih, p.w_hh, p.b_ih, p.b_hh].map(|v| tape.value(v).data()),
-        );
-        return Ok(states
-            .into_iter()
-            .map(|s| tape.constant(Tensor::new(&[n, hid], s).expect("sized above")))
-            .collect());
+    if steps == 0 {
+        return Err(Error::Invalid("GRU input has no time steps".into()));
     }
+    Ok([n, steps, input, hid])
+}
+
+/// The GRU from ops on the tape, for gradients: each step's state.
+fn taped<T: Float>(
+    tape: &mut Tape<T>,
+    x: Var,
+    p: GruParams,
+    [n, steps, input, hid]: [usize; 4],
+) -> Result<Vec<Var>> {
     let mut h = tape.constant(Tensor::zeros(&[n, hid]));
     let mut states = Vec::with_capacity(steps);
     for t in 0..steps {
@@ -93,6 +164,18 @@ pub fn gru<T: Float>(tape: &mut Tape<T>, x: Var, p: GruParams) -> Result<Vec<Var
     Ok(states)
 }
 
+/// [`gru_inference`] on the tape's values.
+fn inference<T: Float>(
+    tape: &Tape<T>,
+    x: Var,
+    p: GruParams,
+    dims: [usize; 4],
+    out: GruOutput,
+) -> Vec<T> {
+    let weights = [p.w_ih, p.w_hh, p.b_ih, p.b_hh].map(|v| tape.value(v).data());
+    gru_inference(tape.value(x).data(), dims, weights, out)
+}
+
 /// Batch rows per parallel block of [`gru_inference`]: fixed, so results do not depend
 /// on the thread count.
 const GRU_ROWS: usize = 32;
@@ -102,21 +185,28 @@ const GRU_ROWS: usize = 32;
 /// then per step one GEMM `h · W_hhᵀ` and one fused loop over the gates, with no
 /// intermediate tensors. Every value is computed with the same operations in the same
 /// order as the taped path above (the test below checks they are bit-identical).
-/// Returns the hidden state after every step, each `[N, H]`.
+/// Returns the states `out` asks for, `[N, H]` or `[N, T, H]`, each block writing its
+/// rows' share.
 fn gru_inference<T: Float>(
     x: &[T],
     [n, steps, input, hid]: [usize; 4],
     [w_ih, w_hh, b_ih, b_hh]: [&[T]; 4],
-) -> Vec<Vec<T>> {
+    out: GruOutput,
+) -> Vec<T> {
     let h3 = 3 * hid;
     // The weights as k×n matrices, made once: each block's products then read them
     // where they are instead of transposing (or packing) them per step (same bits).
     let (w_ih, w_hh) = (transposed(h3, input, w_ih), transposed(h3, hid, w_hh));
-    // per block: the states of its rows, step-major [T, rows, H]
-    let blocks: Vec<Vec<T>> = (0..n.div_ceil(GRU_ROWS))
-        .into_par_iter()
-        .map(|b| {
-            let (r0, rows) = (b * GRU_ROWS, GRU_ROWS.min(n - b * GRU_ROWS));
+    let per_row = match out {
+        GruOutput::Last => hid,
+        GruOutput::Sequence => steps * hid,
+    };
+    let mut states = vec![T::zero(); n * per_row];
+    states
+        .par_chunks_mut(GRU_ROWS * per_row)
+        .enumerate()
+        .for_each(|(b, states)| {
+            let (r0, rows) = (b * GRU_ROWS, states.len() / per_row);
             // [rows·T, 3H] input projections, rows in (row, step) order as x is stored
             let mut gi = vec![T::zero(); rows * steps * h3];
             let xs = &x[r0 * steps * input..(r0 + rows) * steps * input];
@@ -131,7 +221,6 @@ fn gru_inference<T: Float>(
                 &mut gi,
                 false,
             );
-            let mut out = vec![T::zero(); steps * rows * hid];
             let mut h = vec![T::zero(); rows * hid];
             let mut gh = vec![T::zero(); rows * h3];
             for t in 0..steps {
@@ -141,21 +230,17 @@ fn gru_inference<T: Float>(
                     let gh = &gh[i * h3..(i + 1) * h3];
                     gates(gi, gh, b_ih, b_hh, &mut h[i * hid..(i + 1) * hid]);
                 }
-                out[t * rows * hid..(t + 1) * rows * hid].copy_from_slice(&h);
+                if out == GruOutput::Sequence {
+                    for (row, hi) in states.chunks_mut(per_row).zip(h.chunks(hid)) {
+                        row[t * hid..(t + 1) * hid].copy_from_slice(hi);
+                    }
+                }
             }
-            out
-        })
-        .collect();
-    (0..steps)
-        .map(|t| {
-            let mut s = Vec::with_capacity(n * hid);
-            for (b, block) in blocks.iter().enumerate() {
-                let rows = GRU_ROWS.min(n - b * GRU_ROWS);
-                s.extend_from_slice(&block[t * rows * hid..(t + 1) * rows * hid]);
+            if out == GruOutput::Last {
+                states.copy_from_slice(&h);
             }
-            s
-        })
-        .collect()
+        });
+    states
 }
 
 /// One row's gate arithmetic: `h ← n + z ⊙ (h − n)` from the projections `gi`, `gh`
@@ -315,6 +400,54 @@ mod tests {
         let (taped, fused) = (run(Tape::new()), run(Tape::no_grad()));
         assert_eq!(taped.len(), steps);
         assert_eq!(taped, fused);
+        // the states written in place, as the last or as [N, T, H]: the same bits as
+        // gathering the taped path's steps
+        for out in [GruOutput::Last, GruOutput::Sequence] {
+            let run = |mut tape: Tape<f32>, direct: bool| {
+                let v: Vec<Var> = inputs.iter().map(|t| tape.constant(t.clone())).collect();
+                let p = GruParams {
+                    w_ih: v[1],
+                    w_hh: v[2],
+                    b_ih: v[3],
+                    b_hh: v[4],
+                };
+                let y = if direct {
+                    gru_output(&mut tape, v[0], p, out).unwrap()
+                } else {
+                    let hs = gru(&mut tape, v[0], p).unwrap();
+                    gather(&mut tape, &hs, out).unwrap()
+                };
+                tape.value(y).clone()
+            };
+            let want = run(Tape::new(), false);
+            let shape = match out {
+                GruOutput::Last => vec![n, h],
+                GruOutput::Sequence => vec![n, steps, h],
+            };
+            assert_eq!(want.shape(), &shape[..]);
+            assert_eq!(run(Tape::no_grad(), true), want, "{out:?}");
+            assert_eq!(run(Tape::new(), true), want, "{out:?} with gradients");
+        }
+    }
+
+    /// An input without time steps is refused, whatever the output asked for.
+    #[test]
+    fn no_time_steps_is_an_error() {
+        for grad in [false, true] {
+            let mut tape = if grad { Tape::new() } else { Tape::no_grad() };
+            let x = tape.constant(Tensor::<f32>::zeros(&[2, 0, 3]));
+            let w = [&[6, 3][..], &[6, 2], &[6], &[6]].map(|s| tape.constant(Tensor::zeros(s)));
+            let p = GruParams {
+                w_ih: w[0],
+                w_hh: w[1],
+                b_ih: w[2],
+                b_hh: w[3],
+            };
+            for out in [GruOutput::Last, GruOutput::Sequence] {
+                let e = gru_output(&mut tape, x, p, out).unwrap_err().to_string();
+                assert!(e.contains("no time steps"), "{e}");
+            }
+        }
     }
 
     /// The portable, AVX2 and AVX-512 builds of the gate loop and the f32 AVX-512 one

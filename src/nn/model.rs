@@ -2,7 +2,7 @@
 
 use super::arch::{Arch, LayerSpec};
 use super::conv::{adaptive_avg_pool_1, conv2d};
-use super::gru::{GruParams, gru};
+use super::gru::{GruOutput, GruParams, gather, gru, gru_output};
 use super::init::fan_in_uniform;
 use super::linear::linear;
 use crate::autodiff::{Tape, Var};
@@ -315,22 +315,20 @@ impl<T: Float> Model<T> {
                     } else {
                         h
                     };
-                    let states = gru(tape, seq, gp)?;
-                    for (t, &st) in states.iter().enumerate() {
-                        if let Some(acts) = acts.as_deref_mut() {
-                            acts.push((format!("{name}.h{t}"), st));
-                        }
-                    }
-                    let last = *states
-                        .last()
-                        .ok_or_else(|| Error::Invalid("GRU input has no time steps".into()))?;
-                    if *sequence {
-                        // [N, T·H] → [N, T, H]
-                        let (n, hdim) = (tape.shape(last)[0], tape.shape(last)[1]);
-                        let all = tape.concat(&states, 1)?;
-                        tape.reshape(all, &[n, states.len(), hdim])?
+                    let out = if *sequence {
+                        GruOutput::Sequence
                     } else {
-                        last
+                        GruOutput::Last
+                    };
+                    match acts.as_deref_mut() {
+                        Some(acts) => {
+                            let states = gru(tape, seq, gp)?;
+                            for (t, &st) in states.iter().enumerate() {
+                                acts.push((format!("{name}.h{t}"), st));
+                            }
+                            gather(tape, &states, out)?
+                        }
+                        None => gru_output(tape, seq, gp, out)?,
                     }
                 }
                 LayerSpec::AttentionPool { name, .. } => {
