@@ -238,6 +238,13 @@ pub fn conv2d_forward<T: Float>(
     if let Some(plan) = g.same_plan::<T>() {
         // written once, by `run`, without being zero-filled first
         let mut out: Vec<T> = Vec::with_capacity(len);
+        if plan.batches(g.n) {
+            // small maps: strips run on across samples, no idle lanes
+            plan.run_batch(g.n, x, w, b, relu, &mut out.spare_capacity_mut()[..len]);
+            // SAFETY: `run_batch` wrote all N·O·H·W values.
+            unsafe { out.set_len(len) };
+            return out;
+        }
         // "same" convolution on AVX-512: read from the input, no unfolded matrix; one
         // sample per task
         out.spare_capacity_mut()[..len]
@@ -269,7 +276,8 @@ pub fn conv2d_relu_pool_forward<T: Float>(
     use super::pool::{maxpool_sample, maxpool2d, pooled};
     let (ho, wo) = (g.ho(), g.wo());
     let pooled_len = g.o * pooled(ho, k, s) * pooled(wo, k, s);
-    let Some(plan) = g.same_plan::<T>().filter(|_| g.n > 0 && pooled_len > 0) else {
+    let per_sample = |p: &SameConv| g.n > 0 && pooled_len > 0 && !p.batches(g.n);
+    let Some(plan) = g.same_plan::<T>().filter(per_sample) else {
         let y = conv2d_forward(g, x, w, b, true);
         return maxpool2d(&y, g.n * g.o, [ho, wo, k, s], false).0;
     };
@@ -648,6 +656,8 @@ mod tests {
             (2, 16, 32, 32, 32, 3),
             (5, 64, 8, 8, 64, 3),
             (4, 8, 14, 14, 16, 3),
+            (1, 8, 14, 14, 16, 3),
+            (2, 3, 28, 28, 8, 3),
             (6, 16, 7, 7, 13, 3),
             (3, 11, 6, 6, 4, 3),
             (2, 9, 2, 1, 5, 5),
@@ -688,10 +698,11 @@ mod tests {
                 }
                 assert_eq!(db, ub);
             }
-            // with a NaN and a zero sample too, so that the fused ReLU meets NaN and zeros
+            // with a NaN and a zero sample (the last) too, so that the fused ReLU meets NaN
+            // and zeros
             let mut specials = x.clone();
             specials[g.in_len() / 2] = f32::NAN;
-            specials[g.in_len()..2 * g.in_len()].fill(0.0);
+            specials[(n - 1) * g.in_len()..].fill(0.0);
             for (x, b, relu) in [
                 (&x, None, false),
                 (&x, Some(&bias[..]), false),

@@ -32,6 +32,7 @@
 //! of a forward convolution, measured with `perf` on the conv benches).
 
 use crate::float::Float;
+use rayon::prelude::*;
 use std::any::TypeId;
 use std::mem::MaybeUninit;
 
@@ -283,6 +284,38 @@ fn by_strips<T: Send>(
     unsafe { out.set_len(len) };
 }
 
+/// `len` (≤ 64) bits of a bit set from bit `from`.
+fn bits_at(bits: &[u64], from: usize, len: usize) -> u64 {
+    let (word, shift) = (from / 64, from % 64);
+    let mut v = bits[word] >> shift;
+    if shift > 0 {
+        v |= bits[word + 1] << (64 - shift);
+    }
+    if len == 64 {
+        v
+    } else {
+        v & ((1u64 << len) - 1)
+    }
+}
+
+/// 32 lanes' bits as the masks of two 16-lane vectors.
+fn halves(v: u64) -> [u16; 2] {
+    [v as u16, (v >> 16) as u16]
+}
+
+/// A raw pointer that tasks writing disjoint parts may share.
+#[derive(Clone, Copy)]
+struct SendPtr(*mut f32);
+// SAFETY: only shared by tasks whose writes are disjoint (`SameConv::run_batch`).
+unsafe impl Send for SendPtr {}
+// SAFETY: as above.
+unsafe impl Sync for SendPtr {}
+impl SendPtr {
+    fn get(self) -> *mut f32 {
+        self.0
+    }
+}
+
 /// A forward convolution `y = W ⊛ x + b` of one sample with stride 1 and "same" padding
 /// (odd square kernel `k`, `pad = (k − 1)/2`, output `H × W`), read straight from the
 /// input (see the module's notes). Built once per layer call: it holds, per 32-position
@@ -295,6 +328,10 @@ pub struct SameConv {
     k: usize,
     /// `[strip][tap]` lane masks of the two 16-lane halves
     masks: Vec<[u16; 2]>,
+    /// per tap, `words` words of bits: the output positions whose shifted input lies
+    /// inside the plane
+    inside: Vec<u64>,
+    words: usize,
     /// per tap `(ki, kj)`: `(ki − pad)·W + kj − pad`
     offsets: Vec<isize>,
 }
@@ -344,14 +381,8 @@ impl SameConv {
             for (s, strip) in masks.chunks_mut(k * k).enumerate() {
                 // the strip's bits: positions 32·s.. of the map, at most 32
                 let (from, len) = (s * 32, (hw - s * 32).min(32));
-                let (word, shift) = (from / 64, from % 64);
                 for (m, bits) in strip.iter_mut().zip(inside.chunks(words)) {
-                    let mut v = bits[word] >> shift;
-                    if shift > 0 {
-                        v |= bits[word + 1] << (64 - shift);
-                    }
-                    let v = v & ((1u64 << len) - 1);
-                    *m = [v as u16, (v >> 16) as u16];
+                    *m = halves(bits_at(bits, from, len));
                 }
             }
             let offsets = (0..k * k)
@@ -367,11 +398,94 @@ impl SameConv {
                 w,
                 k,
                 masks,
+                inside,
+                words,
                 offsets,
             });
         }
         let _ = (o, c, h, w, k, stride, pad);
         None
+    }
+
+    /// Per tap, the lanes of a strip of 32 positions from position `from` of a sample
+    /// that lie inside the plane: `near` lanes of this sample, then `far` lanes of the
+    /// next sample's first positions; into `out` as `[near masks per tap, far masks
+    /// per tap]`.
+    #[cfg(target_arch = "x86_64")]
+    fn span_masks(&self, from: usize, near: usize, far: usize, out: &mut Vec<[u16; 2]>) {
+        let taps = self.k * self.k;
+        out.clear();
+        let tap_bits = || self.inside.chunks(self.words).take(taps);
+        out.extend(tap_bits().map(|bits| halves(bits_at(bits, from, near))));
+        out.extend(tap_bits().map(|bits| halves(bits_at(bits, 0, far) << near)));
+    }
+
+    /// Whether [`SameConv::run_batch`] pays for `n` samples: a sample's positions
+    /// leave more than a twentieth of its strips' lanes idle (7×7 maps: 49 positions in
+    /// 64 lanes, 14×14: 196 in 224; 28×28 fill 784 of 800), and a strip meets at most two
+    /// samples.
+    pub fn batches(&self, n: usize) -> bool {
+        let hw = self.h * self.w;
+        n > 1 && hw >= 32 && 20 * (hw.div_ceil(32) * 32 - hw) > hw.div_ceil(32) * 32
+    }
+
+    /// [`SameConv::run`] for `n` samples `[C,H,W]` (contiguous, `x` `n·C·H·W`, `y`
+    /// `n·O·H·W`, all written) as one run of positions: a strip of 32 positions that
+    /// runs past a sample's end goes on with the next sample's first positions, so no
+    /// lanes are idle but the batch's last strip's. Every value is the same FMA chain
+    /// as [`SameConv::run`]'s (the same weights and inputs in the same order), so the
+    /// bits are the same. The strips are split between the threads in fixed blocks.
+    /// Only where [`SameConv::batches`] says so (H·W ≥ 32).
+    pub fn run_batch<T: Float>(
+        &self,
+        n: usize,
+        x: &[T],
+        wt: &[T],
+        bias: Option<&[T]>,
+        relu: bool,
+        y: &mut [MaybeUninit<T>],
+    ) {
+        let hw = self.h * self.w;
+        let kdim = self.c * self.k * self.k;
+        assert!(
+            hw >= 32
+                && x.len() >= n * self.c * hw
+                && wt.len() >= self.o * kdim
+                && y.len() >= n * self.o * hw
+                && bias.is_none_or(|b| b.len() >= self.o),
+            "SameConv::run_batch: extents too short or maps under 32 positions"
+        );
+        f32_only::<T>();
+        /// strips per task: fixed, so the split does not depend on the thread count
+        const STRIPS: usize = 8;
+        let strips = (n * hw).div_ceil(32);
+        let out = SendPtr(y.as_mut_ptr() as *mut f32);
+        // as an address, which the tasks may share
+        let bias = bias.map_or(std::ptr::null(), |b| b.as_ptr()) as usize;
+        (0..strips.div_ceil(STRIPS))
+            .into_par_iter()
+            .for_each_init(Vec::new, |masks, task| {
+                let range = task * STRIPS..(task * STRIPS + STRIPS).min(strips);
+                let (x, wt) = (x.as_ptr() as *const f32, wt.as_ptr() as *const f32);
+                #[cfg(target_arch = "x86_64")]
+                // SAFETY: `new` only builds a plan for f32 on a CPU with AVX-512F; the
+                // extents were asserted above (`bias` is null or holds O values); the
+                // tasks' strips are disjoint runs of positions, so no two tasks write
+                // one value of y.
+                unsafe {
+                    avx512::same_conv_batch(
+                        self,
+                        n,
+                        x,
+                        wt,
+                        bias as *const f32,
+                        relu,
+                        out.get(),
+                        range,
+                        masks,
+                    )
+                }
+            });
     }
 
     /// `y[o][p] = b[o] + Σ_{c,ki,kj} wt[o][c][ki][kj] · x[c][p shifted by (ki, kj)]` for
@@ -873,16 +987,11 @@ mod avx512 {
                 unsafe {
                     let (a, c) = (wt.add(i * kdim), y.add(i * hw + j));
                     let bi = from_row(bias, i);
-                    let strip = Strip {
-                        x: x.wrapping_add(j),
-                        planes: p.c,
-                        masks,
-                        offsets: &p.offsets,
-                    };
+                    let strip = Strip::near(x.wrapping_add(j), p.c, masks, &p.offsets);
                     if relu {
-                        by_rows!(rows, same_block::<_, true>(&strip, a, c, bi, t))
+                        by_rows!(rows, same_block::<_, true, false>(&strip, a, c, bi, t))
                     } else {
-                        by_rows!(rows, same_block::<_, false>(&strip, a, c, bi, t))
+                        by_rows!(rows, same_block::<_, false, false>(&strip, a, c, bi, t))
                     }
                 }
                 i += rows;
@@ -898,21 +1007,54 @@ mod avx512 {
         planes: usize,
         masks: &'a [[u16; 2]],
         offsets: &'a [isize],
+        /// A strip that runs into the next sample ([`same_conv_batch`]): per tap the
+        /// lanes of the next sample inside its plane, read `next_in` values further on
+        /// (the next sample's same plane); the lanes `store_far` of the output go
+        /// `next_out` values further on. Empty, 0, 0 and no lanes for a strip inside one
+        /// sample.
+        far: &'a [[u16; 2]],
+        next_in: usize,
+        next_out: usize,
+        store_far: [u16; 2],
+    }
+
+    impl Strip<'_> {
+        /// A strip inside one sample.
+        fn near<'a>(
+            x: *const f32,
+            planes: usize,
+            masks: &'a [[u16; 2]],
+            offsets: &'a [isize],
+        ) -> Strip<'a> {
+            Strip {
+                x,
+                planes,
+                masks,
+                offsets,
+                far: &[],
+                next_in: 0,
+                next_out: 0,
+                store_far: [0; 2],
+            }
+        }
     }
 
     /// As [`block`] with `V = 2`, its `B` rows read from the shifted planes; with `RELU`
     /// each value stored as `max(v, 0)` (`vmaxps`: `v` where `v > 0`, else the zero).
+    /// With `SPAN` the strip runs into the next sample: each load also fills the next
+    /// sample's lanes (a second masked load, merged), each store also writes them.
     #[target_feature(enable = "avx512f")]
     #[inline]
-    unsafe fn same_block<const R: usize, const RELU: bool>(
+    unsafe fn same_block<const R: usize, const RELU: bool, const SPAN: bool>(
         s: &Strip,
         a: *const f32,
         c: *mut f32,
         bias: *const f32,
         t: Tile,
     ) {
-        // SAFETY: the caller guarantees R rows of `planes · taps` weights, R rows of C,
-        // and that every lane a mask selects is inside the input.
+        // SAFETY: the caller guarantees R rows of `planes · taps` weights, R rows of C
+        // (and, with SPAN, `next_out` further on for the far lanes), and that every lane
+        // a mask selects is inside the input.
         unsafe {
             let mut acc = [[_mm512_setzero_ps(); 2]; R];
             let taps = s.offsets.len();
@@ -920,8 +1062,14 @@ mod avx512 {
                 let plane = s.x.wrapping_add(ch * t.ldb);
                 for (tap, (&off, &[m0, m1])) in s.offsets.iter().zip(s.masks).enumerate() {
                     let src = plane.wrapping_offset(off);
-                    let b0 = _mm512_maskz_loadu_ps(m0, src);
-                    let b1 = _mm512_maskz_loadu_ps(m1, src.wrapping_add(16));
+                    let mut b0 = _mm512_maskz_loadu_ps(m0, src);
+                    let mut b1 = _mm512_maskz_loadu_ps(m1, src.wrapping_add(16));
+                    if SPAN {
+                        let [f0, f1] = s.far[tap];
+                        let far = src.wrapping_add(s.next_in);
+                        b0 = _mm512_mask_loadu_ps(b0, f0, far);
+                        b1 = _mm512_mask_loadu_ps(b1, f1, far.wrapping_add(16));
+                    }
                     let col = ch * taps + tap;
                     for (r, acc) in acc.iter_mut().enumerate() {
                         let av = _mm512_set1_ps(*a.add(r * t.lda + col));
@@ -940,8 +1088,102 @@ mod avx512 {
                     acc[0] = _mm512_max_ps(acc[0], _mm512_setzero_ps());
                     acc[1] = _mm512_max_ps(acc[1], _mm512_setzero_ps());
                 }
-                _mm512_mask_storeu_ps(c.add(r * t.ldc), t.m0, acc[0]);
-                _mm512_mask_storeu_ps(c.add(r * t.ldc + 16), t.m1, acc[1]);
+                let row = c.add(r * t.ldc);
+                _mm512_mask_storeu_ps(row, t.m0, acc[0]);
+                _mm512_mask_storeu_ps(row.add(16), t.m1, acc[1]);
+                if SPAN {
+                    let far = row.add(s.next_out);
+                    _mm512_mask_storeu_ps(far, s.store_far[0], acc[0]);
+                    _mm512_mask_storeu_ps(far.add(16), s.store_far[1], acc[1]);
+                }
+            }
+        }
+    }
+
+    /// [`same_conv`] over `n` samples `[C,H,W]` (contiguous) as one run of positions:
+    /// the strips `strips` of 32 positions of the batch's `n·H·W`, a strip that runs past
+    /// a sample's last position going on with the next sample's first. With maps whose
+    /// positions are not a multiple of 32, a sample's last strip otherwise leaves lanes
+    /// idle (7×7: 49 positions in 64 lanes). `masks` is scratch for a strip's masks.
+    ///
+    /// # Safety
+    /// The CPU must support AVX-512F; `x` holds `n·C·H·W`, `wt` `O·C·k·k`, `y` `n·O·H·W`
+    /// values (those of the strips' positions are written), `bias` null or `O`; H·W ≥ 32.
+    #[target_feature(enable = "avx512f")]
+    #[allow(clippy::too_many_arguments)]
+    pub unsafe fn same_conv_batch(
+        p: &super::SameConv,
+        n: usize,
+        x: *const f32,
+        wt: *const f32,
+        bias: *const f32,
+        relu: bool,
+        y: *mut f32,
+        strips: std::ops::Range<usize>,
+        masks: &mut Vec<[u16; 2]>,
+    ) {
+        let hw = p.h * p.w;
+        let taps = p.k * p.k;
+        let kdim = p.c * taps;
+        let total = n * hw;
+        for s in strips {
+            let q0 = s * 32;
+            let (sample, j) = (q0 / hw, q0 % hw);
+            let len = (total - q0).min(32);
+            // lanes in this sample, then in the next (at most one more: H·W ≥ 32)
+            let near = len.min(hw - j);
+            p.span_masks(j, near, len - near, masks);
+            let (near_m, far_m) = masks.split_at(taps);
+            let (m0, m1) = lanes(near);
+            let (all0, all1) = lanes(len);
+            let t = Tile {
+                lda: kdim,
+                ldb: hw,
+                ldc: hw,
+                m0,
+                m1,
+                add: false,
+            };
+            let strip = Strip {
+                far: far_m,
+                next_in: (p.c - 1) * hw,
+                next_out: (p.o - 1) * hw,
+                store_far: [all0 & !m0, all1 & !m1],
+                ..Strip::near(
+                    x.wrapping_add(sample * p.c * hw + j),
+                    p.c,
+                    near_m,
+                    &p.offsets,
+                )
+            };
+            let y = y.wrapping_add(sample * p.o * hw + j);
+            let mut i = 0;
+            while i < p.o {
+                let rows = (p.o - i).min(MR);
+                // SAFETY: rows i..i+rows of wt and y are inside; the strip's near lanes
+                // are positions of `sample`, its far lanes the first positions of the
+                // next one (`next_in`/`next_out` further on, inside x and y since the
+                // strip ends inside the batch); every load is masked to lanes inside
+                // the planes.
+                unsafe {
+                    let (a, c) = (wt.add(i * kdim), y.add(i * hw));
+                    let bi = from_row(bias, i);
+                    match (relu, near < len) {
+                        (true, true) => {
+                            by_rows!(rows, same_block::<_, true, true>(&strip, a, c, bi, t))
+                        }
+                        (true, false) => {
+                            by_rows!(rows, same_block::<_, true, false>(&strip, a, c, bi, t))
+                        }
+                        (false, true) => {
+                            by_rows!(rows, same_block::<_, false, true>(&strip, a, c, bi, t))
+                        }
+                        (false, false) => {
+                            by_rows!(rows, same_block::<_, false, false>(&strip, a, c, bi, t))
+                        }
+                    }
+                }
+                i += rows;
             }
         }
     }
@@ -1082,12 +1324,7 @@ mod avx512 {
                 ldb: ldy,
                 ..strip_tile(hw, j, p.c * taps)
             };
-            let strip = Strip {
-                x: dy.wrapping_add(j),
-                planes: p.o,
-                masks,
-                offsets: &p.offsets,
-            };
+            let strip = Strip::near(dy.wrapping_add(j), p.o, masks, &p.offsets);
             let mut i = 0;
             while i < p.c {
                 let rows = (p.c - i).min(MR_T);
