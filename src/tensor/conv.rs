@@ -441,13 +441,19 @@ fn backward<T: Float>(
     if let Some(plan) = &same {
         let len = g.n * g.in_len();
         let mut dx: Vec<T> = Vec::with_capacity(len);
-        dx.spare_capacity_mut()[..len]
-            .par_chunks_mut(g.in_len())
-            .zip(dy.par_chunks(g.out_len()))
-            .for_each_init(Vec::new, |scratch, (dxs, dys)| {
-                plan.run_transposed(dys, w, dxs, scratch)
-            });
-        // SAFETY: every sample's C·H·W values were written by `run_transposed`.
+        if plan.batches_transposed(g.n) {
+            // small maps: strips run on across samples
+            plan.run_transposed_batch(g.n, dy, w, &mut dx.spare_capacity_mut()[..len]);
+        } else {
+            dx.spare_capacity_mut()[..len]
+                .par_chunks_mut(g.in_len())
+                .zip(dy.par_chunks(g.out_len()))
+                .for_each_init(Vec::new, |scratch, (dxs, dys)| {
+                    plan.run_transposed(dys, w, dxs, scratch)
+                });
+        }
+        // SAFETY: every sample's C·H·W values were written by `run_transposed` or
+        // `run_transposed_batch`.
         unsafe { dx.set_len(len) };
         if !want_dw {
             return (Some(dx), None, db);

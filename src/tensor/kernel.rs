@@ -306,7 +306,7 @@ fn halves(v: u64) -> [u16; 2] {
 /// A raw pointer that tasks writing disjoint parts may share.
 #[derive(Clone, Copy)]
 struct SendPtr(*mut f32);
-// SAFETY: only shared by tasks whose writes are disjoint (`SameConv::run_batch`).
+// SAFETY: only shared by tasks whose writes are disjoint (`by_strip_tasks`).
 unsafe impl Send for SendPtr {}
 // SAFETY: as above.
 unsafe impl Sync for SendPtr {}
@@ -314,6 +314,26 @@ impl SendPtr {
     fn get(self) -> *mut f32 {
         self.0
     }
+}
+
+/// Runs `f(out, strips, masks)` on blocks of the `positions.div_ceil(32)` strips of
+/// 32 positions, the blocks in parallel (fixed blocks of 8, so the split does not depend
+/// on the thread count); `masks` is each thread's scratch. The blocks' strips are
+/// disjoint runs of positions, so no two tasks write one value of `out`.
+fn by_strip_tasks<T>(
+    positions: usize,
+    out: &mut [MaybeUninit<T>],
+    f: impl Fn(*mut f32, std::ops::Range<usize>, &mut Vec<[u16; 2]>) + Sync,
+) {
+    const STRIPS: usize = 8;
+    let strips = positions.div_ceil(32);
+    let out = SendPtr(out.as_mut_ptr() as *mut f32);
+    (0..strips.div_ceil(STRIPS))
+        .into_par_iter()
+        .for_each_init(Vec::new, |masks, task| {
+            let range = task * STRIPS..(task * STRIPS + STRIPS).min(strips);
+            f(out.get(), range, masks)
+        });
 }
 
 /// A forward convolution `y = W ⊛ x + b` of one sample with stride 1 and "same" padding
@@ -425,8 +445,24 @@ impl SameConv {
     /// 64 lanes, 14×14: 196 in 224; 28×28 fill 784 of 800), and a strip meets at most two
     /// samples.
     pub fn batches(&self, n: usize) -> bool {
-        let hw = self.h * self.w;
-        n > 1 && hw >= 32 && 20 * (hw.div_ceil(32) * 32 - hw) > hw.div_ceil(32) * 32
+        self.idle_over(n, 20)
+    }
+
+    /// Whether [`SameConv::run_transposed_batch`] pays for `n` samples: more than a
+    /// fifth of the lanes idle. Its loads are a larger share of its work (two a tap
+    /// and output channel for twelve FMAs), so the second load of a strip that runs
+    /// into the next sample costs more: mnist-gap's conv3 (7×7, 23% idle) went 0.58–0.59
+    /// → 0.51–0.52 ms, but conv2 (14×14, 12.5% idle) stayed at 0.55–0.59 ms (one thread
+    /// pair, best of 300 calls, old and new alternated).
+    pub fn batches_transposed(&self, n: usize) -> bool {
+        self.idle_over(n, 5)
+    }
+
+    /// More than `1/share` of a sample's strips' lanes are idle, there are samples to
+    /// run on into, and a strip meets at most two samples.
+    fn idle_over(&self, n: usize, share: usize) -> bool {
+        let (hw, lanes) = (self.h * self.w, (self.h * self.w).div_ceil(32) * 32);
+        n > 1 && hw >= 32 && share * (lanes - hw) > lanes
     }
 
     /// [`SameConv::run`] for `n` samples `[C,H,W]` (contiguous, `x` `n·C·H·W`, `y`
@@ -456,36 +492,64 @@ impl SameConv {
             "SameConv::run_batch: extents too short or maps under 32 positions"
         );
         f32_only::<T>();
-        /// strips per task: fixed, so the split does not depend on the thread count
-        const STRIPS: usize = 8;
-        let strips = (n * hw).div_ceil(32);
-        let out = SendPtr(y.as_mut_ptr() as *mut f32);
         // as an address, which the tasks may share
         let bias = bias.map_or(std::ptr::null(), |b| b.as_ptr()) as usize;
-        (0..strips.div_ceil(STRIPS))
-            .into_par_iter()
-            .for_each_init(Vec::new, |masks, task| {
-                let range = task * STRIPS..(task * STRIPS + STRIPS).min(strips);
-                let (x, wt) = (x.as_ptr() as *const f32, wt.as_ptr() as *const f32);
-                #[cfg(target_arch = "x86_64")]
-                // SAFETY: `new` only builds a plan for f32 on a CPU with AVX-512F; the
-                // extents were asserted above (`bias` is null or holds O values); the
-                // tasks' strips are disjoint runs of positions, so no two tasks write
-                // one value of y.
-                unsafe {
-                    avx512::same_conv_batch(
-                        self,
-                        n,
-                        x,
-                        wt,
-                        bias as *const f32,
-                        relu,
-                        out.get(),
-                        range,
-                        masks,
-                    )
-                }
-            });
+        let (x, wt) = (x.as_ptr() as usize, wt.as_ptr() as usize);
+        by_strip_tasks(n * hw, y, |y, strips, masks| {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `new` only builds a plan for f32 on a CPU with AVX-512F; the
+            // extents were asserted above (`bias` is null or holds O values).
+            unsafe {
+                avx512::same_conv_batch(
+                    self,
+                    n,
+                    x as *const f32,
+                    wt as *const f32,
+                    bias as *const f32,
+                    relu,
+                    y,
+                    strips,
+                    masks,
+                )
+            }
+        });
+    }
+
+    /// [`SameConv::run_transposed`] for `n` samples (`dy` `n·O·H·W`, `dx` `n·C·H·W`,
+    /// all written) as one run of positions, as [`SameConv::run_batch`]: the same
+    /// bits. Only where [`SameConv::batches_transposed`] says so (H·W ≥ 32).
+    pub fn run_transposed_batch<T: Float>(
+        &self,
+        n: usize,
+        dy: &[T],
+        wt: &[T],
+        dx: &mut [MaybeUninit<T>],
+    ) {
+        let hw = self.h * self.w;
+        assert!(
+            hw >= 32
+                && dy.len() >= n * self.o * hw
+                && wt.len() >= self.o * self.c * self.k * self.k
+                && dx.len() >= n * self.c * hw,
+            "SameConv::run_transposed_batch: extents too short or maps under 32 positions"
+        );
+        f32_only::<T>();
+        let (dy, wt) = (dy.as_ptr() as usize, wt.as_ptr() as usize);
+        by_strip_tasks(n * hw, dx, |dx, strips, masks| {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: as in `run_batch`.
+            unsafe {
+                avx512::same_conv_transposed_batch(
+                    self,
+                    n,
+                    dy as *const f32,
+                    wt as *const f32,
+                    dx,
+                    strips,
+                    masks,
+                )
+            }
+        });
     }
 
     /// `y[o][p] = b[o] + Σ_{c,ki,kj} wt[o][c][ki][kj] · x[c][p shifted by (ki, kj)]` for
@@ -1123,52 +1187,22 @@ mod avx512 {
         masks: &mut Vec<[u16; 2]>,
     ) {
         let hw = p.h * p.w;
-        let taps = p.k * p.k;
-        let kdim = p.c * taps;
-        let total = n * hw;
+        let kdim = p.c * p.k * p.k;
         for s in strips {
-            let q0 = s * 32;
-            let (sample, j) = (q0 / hw, q0 % hw);
-            let len = (total - q0).min(32);
-            // lanes in this sample, then in the next (at most one more: H·W ≥ 32)
-            let near = len.min(hw - j);
-            p.span_masks(j, near, len - near, masks);
-            let (near_m, far_m) = masks.split_at(taps);
-            let (m0, m1) = lanes(near);
-            let (all0, all1) = lanes(len);
-            let t = Tile {
-                lda: kdim,
-                ldb: hw,
-                ldc: hw,
-                m0,
-                m1,
-                add: false,
-            };
-            let strip = Strip {
-                far: far_m,
-                next_in: (p.c - 1) * hw,
-                next_out: (p.o - 1) * hw,
-                store_far: [all0 & !m0, all1 & !m1],
-                ..Strip::near(
-                    x.wrapping_add(sample * p.c * hw + j),
-                    p.c,
-                    near_m,
-                    &p.offsets,
-                )
-            };
-            let y = y.wrapping_add(sample * p.o * hw + j);
+            let (strip, t, at, spans) = batch_strip(p, n, s, x, [p.c, p.o], kdim, masks);
+            let y = y.wrapping_add(at);
             let mut i = 0;
             while i < p.o {
                 let rows = (p.o - i).min(MR);
                 // SAFETY: rows i..i+rows of wt and y are inside; the strip's near lanes
-                // are positions of `sample`, its far lanes the first positions of the
+                // are positions of its sample, its far lanes the first positions of the
                 // next one (`next_in`/`next_out` further on, inside x and y since the
                 // strip ends inside the batch); every load is masked to lanes inside
                 // the planes.
                 unsafe {
                     let (a, c) = (wt.add(i * kdim), y.add(i * hw));
                     let bi = from_row(bias, i);
-                    match (relu, near < len) {
+                    match (relu, spans) {
                         (true, true) => {
                             by_rows!(rows, same_block::<_, true, true>(&strip, a, c, bi, t))
                         }
@@ -1186,6 +1220,53 @@ mod avx512 {
                 i += rows;
             }
         }
+    }
+
+    /// Strip `s` of the batch run of [`same_conv_batch`] and
+    /// [`same_conv_transposed_batch`], reading `planes_in` planes per sample from `x`
+    /// and writing `planes_out` per sample: the strip (its masks in `masks`), its tile
+    /// (near lanes, weight rows `lda` apart), the offset of its first output position,
+    /// and whether it runs into the next sample.
+    fn batch_strip<'a>(
+        p: &'a super::SameConv,
+        n: usize,
+        s: usize,
+        x: *const f32,
+        [planes_in, planes_out]: [usize; 2],
+        lda: usize,
+        masks: &'a mut Vec<[u16; 2]>,
+    ) -> (Strip<'a>, Tile, usize, bool) {
+        let hw = p.h * p.w;
+        let q0 = s * 32;
+        let (sample, j) = (q0 / hw, q0 % hw);
+        let len = (n * hw - q0).min(32);
+        // lanes in this sample, then in the next (at most one more: H·W ≥ 32)
+        let near = len.min(hw - j);
+        p.span_masks(j, near, len - near, masks);
+        let (near_m, far_m) = masks.split_at(p.k * p.k);
+        let (m0, m1) = lanes(near);
+        let (all0, all1) = lanes(len);
+        let strip = Strip {
+            far: far_m,
+            next_in: (planes_in - 1) * hw,
+            next_out: (planes_out - 1) * hw,
+            store_far: [all0 & !m0, all1 & !m1],
+            ..Strip::near(
+                x.wrapping_add(sample * planes_in * hw + j),
+                planes_in,
+                near_m,
+                &p.offsets,
+            )
+        };
+        let t = Tile {
+            lda,
+            ldb: hw,
+            ldc: hw,
+            m0,
+            m1,
+            add: false,
+        };
+        (strip, t, sample * planes_out * hw + j, near < len)
     }
 
     /// How the weight-gradient kernel walks the im2col columns of a block: `nb`
@@ -1333,13 +1414,74 @@ mod avx512 {
                 // masked to the lanes inside the plane.
                 unsafe {
                     let (a, c) = (wt.add(i * taps), dx.add(i * hw + j));
-                    match rows {
-                        1 => transposed_block::<1>(&strip, a, c, t),
-                        2 => transposed_block::<2>(&strip, a, c, t),
-                        3 => transposed_block::<3>(&strip, a, c, t),
-                        4 => transposed_block::<4>(&strip, a, c, t),
-                        5 => transposed_block::<5>(&strip, a, c, t),
-                        _ => transposed_block::<MR_T>(&strip, a, c, t),
+                    transposed_rows::<false>(rows, &strip, a, c, t)
+                }
+                i += rows;
+            }
+        }
+    }
+
+    /// [`transposed_block`] for `rows` (1–[`MR_T`]) channels.
+    ///
+    /// # Safety
+    /// As [`transposed_block`].
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    unsafe fn transposed_rows<const SPAN: bool>(
+        rows: usize,
+        s: &Strip,
+        a: *const f32,
+        c: *mut f32,
+        t: Tile,
+    ) {
+        // SAFETY: forwarded from the caller.
+        unsafe {
+            match rows {
+                1 => transposed_block::<1, SPAN>(s, a, c, t),
+                2 => transposed_block::<2, SPAN>(s, a, c, t),
+                3 => transposed_block::<3, SPAN>(s, a, c, t),
+                4 => transposed_block::<4, SPAN>(s, a, c, t),
+                5 => transposed_block::<5, SPAN>(s, a, c, t),
+                _ => transposed_block::<MR_T, SPAN>(s, a, c, t),
+            }
+        }
+    }
+
+    /// [`same_conv_transposed`] over `n` samples as one run of positions, as
+    /// [`same_conv_batch`]: the strips `strips` of the batch's `n·H·W` positions of
+    /// `dx`. `masks` is scratch for a strip's masks.
+    ///
+    /// # Safety
+    /// The CPU must support AVX-512F; `dy` holds `n·O·H·W`, `wt` `O·C·k·k`, `dx`
+    /// `n·C·H·W` values (those of the strips' positions are written); H·W ≥ 32.
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn same_conv_transposed_batch(
+        p: &super::SameConv,
+        n: usize,
+        dy: *const f32,
+        wt: *const f32,
+        dx: *mut f32,
+        strips: std::ops::Range<usize>,
+        masks: &mut Vec<[u16; 2]>,
+    ) {
+        let hw = p.h * p.w;
+        let taps = p.k * p.k;
+        for s in strips {
+            let (strip, t, at, spans) = batch_strip(p, n, s, dy, [p.o, p.c], p.c * taps, masks);
+            let dx = dx.wrapping_add(at);
+            let mut i = 0;
+            while i < p.c {
+                let rows = (p.c - i).min(MR_T);
+                // SAFETY: rows i..i+rows of dx are inside, near lanes in the strip's
+                // sample and far lanes in the next (inside since the strip ends inside
+                // the batch); the weights of channels i.. are inside wt; every dy load
+                // is masked to lanes inside the planes.
+                unsafe {
+                    let (a, c) = (wt.add(i * taps), dx.add(i * hw));
+                    if spans {
+                        transposed_rows::<true>(rows, &strip, a, c, t)
+                    } else {
+                        transposed_rows::<false>(rows, &strip, a, c, t)
                     }
                 }
                 i += rows;
@@ -1352,9 +1494,15 @@ mod avx512 {
     /// lanes), added to the running sum in the lanes where the tap reaches an output.
     /// `a` points at `wt[0][first channel][0]`: channel rows `taps` apart, output channels
     /// `t.lda` apart.
+    /// With `SPAN` the strip runs into the next sample, as in [`same_block`].
     #[target_feature(enable = "avx512f")]
     #[inline]
-    unsafe fn transposed_block<const R: usize>(s: &Strip, a: *const f32, c: *mut f32, t: Tile) {
+    unsafe fn transposed_block<const R: usize, const SPAN: bool>(
+        s: &Strip,
+        a: *const f32,
+        c: *mut f32,
+        t: Tile,
+    ) {
         // SAFETY: the caller guarantees R channels of weights, R rows of dx, and that
         // every lane a mask selects is inside dy.
         unsafe {
@@ -1363,12 +1511,18 @@ mod avx512 {
             for tap in 0..taps {
                 let flipped = taps - 1 - tap;
                 let [m0, m1] = s.masks[flipped];
+                let [f0, f1] = if SPAN { s.far[flipped] } else { [0; 2] };
                 let off = s.offsets[flipped];
                 let mut acc = [[_mm512_setzero_ps(); 2]; R];
                 for o in 0..s.planes {
                     let src = s.x.wrapping_add(o * t.ldb).wrapping_offset(off);
-                    let b0 = _mm512_maskz_loadu_ps(m0, src);
-                    let b1 = _mm512_maskz_loadu_ps(m1, src.wrapping_add(16));
+                    let mut b0 = _mm512_maskz_loadu_ps(m0, src);
+                    let mut b1 = _mm512_maskz_loadu_ps(m1, src.wrapping_add(16));
+                    if SPAN {
+                        let far = src.wrapping_add(s.next_in);
+                        b0 = _mm512_mask_loadu_ps(b0, f0, far);
+                        b1 = _mm512_mask_loadu_ps(b1, f1, far.wrapping_add(16));
+                    }
                     let wo = a.add(o * t.lda + tap);
                     for (r, acc) in acc.iter_mut().enumerate() {
                         let av = _mm512_set1_ps(*wo.add(r * taps));
@@ -1377,13 +1531,19 @@ mod avx512 {
                     }
                 }
                 for (sum, acc) in sum.iter_mut().zip(&acc) {
-                    sum[0] = _mm512_mask_add_ps(sum[0], m0, sum[0], acc[0]);
-                    sum[1] = _mm512_mask_add_ps(sum[1], m1, sum[1], acc[1]);
+                    sum[0] = _mm512_mask_add_ps(sum[0], m0 | f0, sum[0], acc[0]);
+                    sum[1] = _mm512_mask_add_ps(sum[1], m1 | f1, sum[1], acc[1]);
                 }
             }
             for (r, sum) in sum.iter().enumerate() {
-                _mm512_mask_storeu_ps(c.add(r * t.ldc), t.m0, sum[0]);
-                _mm512_mask_storeu_ps(c.add(r * t.ldc + 16), t.m1, sum[1]);
+                let row = c.add(r * t.ldc);
+                _mm512_mask_storeu_ps(row, t.m0, sum[0]);
+                _mm512_mask_storeu_ps(row.add(16), t.m1, sum[1]);
+                if SPAN {
+                    let far = row.add(s.next_out);
+                    _mm512_mask_storeu_ps(far, s.store_far[0], sum[0]);
+                    _mm512_mask_storeu_ps(far.add(16), s.store_far[1], sum[1]);
+                }
             }
         }
     }
