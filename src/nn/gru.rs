@@ -384,7 +384,8 @@ mod tests {
             test_input(&[3 * h], 5, 0.0),
         ]
         .map(|t| t.cast::<f32>());
-        let run = |mut tape: Tape<f32>| {
+        // the input and the parameters as constants of `tape`
+        let constants = |tape: &mut Tape<f32>| {
             let v: Vec<Var> = inputs.iter().map(|t| tape.constant(t.clone())).collect();
             let p = GruParams {
                 w_ih: v[1],
@@ -392,7 +393,11 @@ mod tests {
                 b_ih: v[3],
                 b_hh: v[4],
             };
-            let hs = gru(&mut tape, v[0], p).unwrap();
+            (v[0], p)
+        };
+        let run = |mut tape: Tape<f32>| {
+            let (x, p) = constants(&mut tape);
+            let hs = gru(&mut tape, x, p).unwrap();
             hs.iter()
                 .map(|&s| tape.value(s).clone())
                 .collect::<Vec<_>>()
@@ -404,17 +409,11 @@ mod tests {
         // gathering the taped path's steps
         for out in [GruOutput::Last, GruOutput::Sequence] {
             let run = |mut tape: Tape<f32>, direct: bool| {
-                let v: Vec<Var> = inputs.iter().map(|t| tape.constant(t.clone())).collect();
-                let p = GruParams {
-                    w_ih: v[1],
-                    w_hh: v[2],
-                    b_ih: v[3],
-                    b_hh: v[4],
-                };
+                let (x, p) = constants(&mut tape);
                 let y = if direct {
-                    gru_output(&mut tape, v[0], p, out).unwrap()
+                    gru_output(&mut tape, x, p, out).unwrap()
                 } else {
-                    let hs = gru(&mut tape, v[0], p).unwrap();
+                    let hs = gru(&mut tape, x, p).unwrap();
                     gather(&mut tape, &hs, out).unwrap()
                 };
                 tape.value(y).clone()

@@ -1152,14 +1152,27 @@ mod avx512 {
                     acc[0] = _mm512_max_ps(acc[0], _mm512_setzero_ps());
                     acc[1] = _mm512_max_ps(acc[1], _mm512_setzero_ps());
                 }
-                let row = c.add(r * t.ldc);
-                _mm512_mask_storeu_ps(row, t.m0, acc[0]);
-                _mm512_mask_storeu_ps(row.add(16), t.m1, acc[1]);
-                if SPAN {
-                    let far = row.add(s.next_out);
-                    _mm512_mask_storeu_ps(far, s.store_far[0], acc[0]);
-                    _mm512_mask_storeu_ps(far.add(16), s.store_far[1], acc[1]);
-                }
+                store_strip::<SPAN>(c.add(r * t.ldc), *acc, s, t);
+            }
+        }
+    }
+
+    /// One output row of a strip: its near lanes at `row`, and with `SPAN` its far lanes
+    /// `next_out` values further on (the next sample's same plane).
+    ///
+    /// # Safety
+    /// The lanes the masks select are inside the output.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    unsafe fn store_strip<const SPAN: bool>(row: *mut f32, v: [__m512; 2], s: &Strip, t: Tile) {
+        // SAFETY: forwarded from the caller.
+        unsafe {
+            _mm512_mask_storeu_ps(row, t.m0, v[0]);
+            _mm512_mask_storeu_ps(row.add(16), t.m1, v[1]);
+            if SPAN {
+                let far = row.add(s.next_out);
+                _mm512_mask_storeu_ps(far, s.store_far[0], v[0]);
+                _mm512_mask_storeu_ps(far.add(16), s.store_far[1], v[1]);
             }
         }
     }
@@ -1535,15 +1548,8 @@ mod avx512 {
                     sum[1] = _mm512_mask_add_ps(sum[1], m1 | f1, sum[1], acc[1]);
                 }
             }
-            for (r, sum) in sum.iter().enumerate() {
-                let row = c.add(r * t.ldc);
-                _mm512_mask_storeu_ps(row, t.m0, sum[0]);
-                _mm512_mask_storeu_ps(row.add(16), t.m1, sum[1]);
-                if SPAN {
-                    let far = row.add(s.next_out);
-                    _mm512_mask_storeu_ps(far, s.store_far[0], sum[0]);
-                    _mm512_mask_storeu_ps(far.add(16), s.store_far[1], sum[1]);
-                }
+            for (r, &sum) in sum.iter().enumerate() {
+                store_strip::<SPAN>(c.add(r * t.ldc), sum, s, t);
             }
         }
     }
