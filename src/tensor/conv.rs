@@ -237,24 +237,23 @@ pub fn conv2d_forward<T: Float>(
         return Vec::new();
     }
     if let Some(plan) = g.same_plan::<T>() {
-        // written once, by `run`, without being zero-filled first
+        // written once, by the kernel, without being zero-filled first
         let mut out: Vec<T> = Vec::with_capacity(len);
+        let y = &mut out.spare_capacity_mut()[..len];
         if plan.batches(g.n) {
             // small maps: strips run on across samples, no idle lanes
-            plan.run_batch(g.n, x, w, b, relu, &mut out.spare_capacity_mut()[..len]);
-            // SAFETY: `run_batch` wrote all N·O·H·W values.
-            unsafe { out.set_len(len) };
-            return out;
+            plan.run_batch(g.n, x, w, b, relu, y);
+        } else {
+            // "same" convolution on AVX-512: read from the input, no unfolded matrix;
+            // one sample per task
+            y.par_chunks_mut(g.out_len())
+                .zip(x.par_chunks(g.in_len()))
+                .for_each_init(Vec::new, |scratch, (y, xs)| {
+                    plan.run(xs, w, b, relu, y, scratch)
+                });
         }
-        // "same" convolution on AVX-512: read from the input, no unfolded matrix; one
-        // sample per task
-        out.spare_capacity_mut()[..len]
-            .par_chunks_mut(g.out_len())
-            .zip(x.par_chunks(g.in_len()))
-            .for_each_init(Vec::new, |scratch, (y, xs)| {
-                plan.run(xs, w, b, relu, y, scratch)
-            });
-        // SAFETY: every sample's O·H·W values were written by `run`.
+        // SAFETY: all N·O·H·W values were written by `run_batch` or, sample by sample,
+        // by `run`.
         unsafe { out.set_len(len) };
         return out;
     }

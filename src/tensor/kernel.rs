@@ -1199,37 +1199,73 @@ mod avx512 {
         strips: std::ops::Range<usize>,
         masks: &mut Vec<[u16; 2]>,
     ) {
-        let hw = p.h * p.w;
         let kdim = p.c * p.k * p.k;
-        for s in strips {
-            let (strip, t, at, spans) = batch_strip(p, n, s, x, [p.c, p.o], kdim, masks);
-            let y = y.wrapping_add(at);
-            let mut i = 0;
-            while i < p.o {
-                let rows = (p.o - i).min(MR);
-                // SAFETY: rows i..i+rows of wt and y are inside; the strip's near lanes
-                // are positions of its sample, its far lanes the first positions of the
-                // next one (`next_in`/`next_out` further on, inside x and y since the
-                // strip ends inside the batch); every load is masked to lanes inside
-                // the planes.
-                unsafe {
-                    let (a, c) = (wt.add(i * kdim), y.add(i * hw));
-                    let bi = from_row(bias, i);
+        let planes = [p.c, p.o];
+        // SAFETY: forwarded from the caller; each block's rows of wt and y are inside
+        // (`each_batch_block`).
+        unsafe {
+            each_batch_block(
+                p,
+                n,
+                strips,
+                x,
+                planes,
+                kdim,
+                MR,
+                y,
+                masks,
+                |s, t, spans, i, rows, c| {
+                    let (a, bi) = (wt.add(i * kdim), from_row(bias, i));
                     match (relu, spans) {
-                        (true, true) => {
-                            by_rows!(rows, same_block::<_, true, true>(&strip, a, c, bi, t))
-                        }
+                        (true, true) => by_rows!(rows, same_block::<_, true, true>(s, a, c, bi, t)),
                         (true, false) => {
-                            by_rows!(rows, same_block::<_, true, false>(&strip, a, c, bi, t))
+                            by_rows!(rows, same_block::<_, true, false>(s, a, c, bi, t))
                         }
                         (false, true) => {
-                            by_rows!(rows, same_block::<_, false, true>(&strip, a, c, bi, t))
+                            by_rows!(rows, same_block::<_, false, true>(s, a, c, bi, t))
                         }
                         (false, false) => {
-                            by_rows!(rows, same_block::<_, false, false>(&strip, a, c, bi, t))
+                            by_rows!(rows, same_block::<_, false, false>(s, a, c, bi, t))
                         }
                     }
-                }
+                },
+            )
+        }
+    }
+
+    /// For each strip `strips` of a batch run ([`batch_strip`]: `planes_in` planes per
+    /// sample read from `x`, `planes_out` written from `out`), the blocks of at most
+    /// `block` output planes: `f(strip, tile, spans, first plane, planes, output)`, the
+    /// output at the block's first plane and the strip's first position.
+    ///
+    /// # Safety
+    /// As the batch kernels: `x` and `out` hold `n` samples of their planes; `f` may
+    /// write the lanes the tile and strip select in its block's planes.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn each_batch_block(
+        p: &super::SameConv,
+        n: usize,
+        strips: std::ops::Range<usize>,
+        x: *const f32,
+        planes: [usize; 2],
+        lda: usize,
+        block: usize,
+        out: *mut f32,
+        masks: &mut Vec<[u16; 2]>,
+        mut f: impl FnMut(&Strip, Tile, bool, usize, usize, *mut f32),
+    ) {
+        let hw = p.h * p.w;
+        for s in strips {
+            let (strip, t, at, spans) = batch_strip(p, n, s, x, planes, lda, masks);
+            let mut i = 0;
+            while i < planes[1] {
+                let rows = (planes[1] - i).min(block);
+                // the strip's near lanes are positions of its sample, its far lanes the
+                // first positions of the next one (`next_in`/`next_out` further on,
+                // inside x and out since the strip ends inside the batch)
+                f(&strip, t, spans, i, rows, out.wrapping_add(at + i * hw));
                 i += rows;
             }
         }
@@ -1477,28 +1513,30 @@ mod avx512 {
         strips: std::ops::Range<usize>,
         masks: &mut Vec<[u16; 2]>,
     ) {
-        let hw = p.h * p.w;
         let taps = p.k * p.k;
-        for s in strips {
-            let (strip, t, at, spans) = batch_strip(p, n, s, dy, [p.o, p.c], p.c * taps, masks);
-            let dx = dx.wrapping_add(at);
-            let mut i = 0;
-            while i < p.c {
-                let rows = (p.c - i).min(MR_T);
-                // SAFETY: rows i..i+rows of dx are inside, near lanes in the strip's
-                // sample and far lanes in the next (inside since the strip ends inside
-                // the batch); the weights of channels i.. are inside wt; every dy load
-                // is masked to lanes inside the planes.
-                unsafe {
-                    let (a, c) = (wt.add(i * taps), dx.add(i * hw));
+        let planes = [p.o, p.c];
+        // SAFETY: forwarded from the caller; the weights of each block's channels are
+        // inside wt, its rows of dx inside (`each_batch_block`).
+        unsafe {
+            each_batch_block(
+                p,
+                n,
+                strips,
+                dy,
+                planes,
+                p.c * taps,
+                MR_T,
+                dx,
+                masks,
+                |s, t, spans, i, rows, c| {
+                    let a = wt.add(i * taps);
                     if spans {
-                        transposed_rows::<true>(rows, &strip, a, c, t)
+                        transposed_rows::<true>(rows, s, a, c, t)
                     } else {
-                        transposed_rows::<false>(rows, &strip, a, c, t)
+                        transposed_rows::<false>(rows, s, a, c, t)
                     }
-                }
-                i += rows;
-            }
+                },
+            )
         }
     }
 
