@@ -182,5 +182,6 @@ fn node_backward<T: Float>(c: &Ctx<T>, op: &Op) -> Contribs<T> {
         IndexSelect { x, axis, indices } => ops::index_select::backward(c, *x, *axis, indices),
         Gather { x, idx } => ops::gather::backward(c, *x, idx),
         Dropout { x, keep, scale } => ops::dropout::backward(c, *x, keep, *scale),
+        GruGates { gi, gh, h, saved } => ops::gru_gates::backward(c, *gi, *gh, *h, *saved),
     }
 }

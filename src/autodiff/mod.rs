@@ -123,6 +123,14 @@ pub enum Op {
         keep: Vec<bool>,
         scale: f64,
     },
+    /// One GRU step's gates: projections `gi`, `gh` `[N, 3H]` and state `h` `[N, H]` to
+    /// the next state; `saved` is the constant node holding r, z and n for backward.
+    GruGates {
+        gi: Var,
+        gh: Var,
+        h: Var,
+        saved: Var,
+    },
 }
 
 impl Op {
@@ -167,6 +175,7 @@ impl Op {
                 v
             }
             Concat { xs, .. } => xs.clone(),
+            GruGates { gi, gh, h, .. } => vec![*gi, *gh, *h],
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod dropout;
 pub mod exp;
 pub mod gather;
 pub mod global_avg_pool;
+pub mod gru_gates;
 pub mod index_select;
 pub mod leaky_relu;
 pub mod log;
