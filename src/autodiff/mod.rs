@@ -58,6 +58,8 @@ pub enum Op {
         b: Option<Var>,
         stride: usize,
         pad: usize,
+        /// The layers run with it, whose output this op's is.
+        then: ConvThen,
     },
     MaxPool2d {
         x: Var,
@@ -130,6 +132,22 @@ pub enum Op {
         gh: Var,
         h: Var,
         saved: Var,
+    },
+}
+
+/// What a convolution op runs on its output before keeping it: the layers after it that
+/// it fuses ([`Tape::conv2d_relu`], [`Tape::conv2d_relu_pool`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConvThen {
+    Nothing,
+    Relu,
+    /// A ReLU, then max-pooling over `k × k` windows with a stride; `argmax` as
+    /// [`Op::MaxPool2d`]'s (indices into the convolution's `[N, O, H, W]` output), empty
+    /// where no gradient is wanted.
+    ReluPool {
+        k: usize,
+        stride: usize,
+        argmax: Vec<usize>,
     },
 }
 

@@ -30,9 +30,9 @@ pub fn train_step_logits<T: Float>(
         let mut tape = Tape::new();
         let xv = tape.constant(x.clone());
         let params = model.bind(&mut tape, true);
-        let f = model.forward(&mut tape, xv, &params)?;
-        let loss = tape.cross_entropy(f.logits, y)?;
-        let logits = tape.value(f.logits).clone();
+        let logits = model.logits(&mut tape, xv, &params)?;
+        let loss = tape.cross_entropy(logits, y)?;
+        let logits = tape.value(logits).clone();
         Ok((descend(model, opt, tape, &params, loss)?, logits))
     })
 }
@@ -50,8 +50,8 @@ pub fn train_step_mse<T: Float>(
         let xv = tape.constant(x.clone());
         let tv = tape.constant(target.clone());
         let params = model.bind(&mut tape, true);
-        let f = model.forward(&mut tape, xv, &params)?;
-        let loss = tape.mse(f.logits, tv)?;
+        let logits = model.logits(&mut tape, xv, &params)?;
+        let loss = tape.mse(logits, tv)?;
         descend(model, opt, tape, &params, loss)
     })
 }

@@ -2,23 +2,17 @@
 //! optional bias `[O]`, stride and symmetric zero padding. im2col + GEMM.
 //! Backward: `dx = col2im(Wᵀ · g)`, `dW = Σₙ g · colsᵀ`, `db = Σ g`.
 
+use super::relu;
 use crate::autodiff::backward::{Contribs, Ctx};
-use crate::autodiff::{Op, Tape, Var};
+use crate::autodiff::{ConvThen, Op, Tape, Var};
 use crate::error::{Result, invalid, shape_err};
 use crate::float::Float;
 use crate::tensor::conv::{ConvGeom, conv2d_backward, conv2d_forward, conv2d_relu_pool_forward};
 use crate::tensor::pool::pooled;
-use crate::tensor::{Tensor, fmt_shape};
-
-/// What runs with the convolution in one pass (only on tapes without gradients, where
-/// its own output is not kept): nothing, the ReLU, or the ReLU and a max-pooling
-/// (window, stride).
-#[derive(Clone, Copy)]
-enum Fused {
-    No,
-    Relu,
-    ReluPool(usize, usize),
-}
+use crate::tensor::{PAR_ELEMS, Tensor, fmt_shape, zeroed};
+use rayon::prelude::*;
+use std::borrow::Cow;
+use std::mem::MaybeUninit;
 
 fn geometry(x: &[usize], w: &[usize], stride: usize, pad: usize) -> Result<ConvGeom> {
     let (n, c, h, wd) = super::expect_4d(x, "conv2d")?;
@@ -67,13 +61,13 @@ impl<T: Float> Tape<T> {
         stride: usize,
         pad: usize,
     ) -> Result<Var> {
-        self.conv2d_impl(x, w, b, stride, pad, Fused::No)
+        self.conv2d_impl(x, w, b, [stride, pad], ConvThen::Nothing)
     }
 
-    /// `relu(conv2d(x, w, b))`. On a tape without gradients the ReLU is applied as each
-    /// sample's output is written (the same bits as the two ops, one pass fewer over
-    /// the output), and the convolution's own output is never held; with gradients,
-    /// the two ops.
+    /// `relu(conv2d(x, w, b))` as one op: the ReLU is applied as each sample's output is
+    /// written, and the convolution's own output is never held. The same bits as the two
+    /// ops, forward and backward under every [`BackwardRule`](crate::autodiff::BackwardRule)
+    /// (the ReLU's rule reads the output, positive where the input is).
     pub fn conv2d_relu(
         &mut self,
         x: Var,
@@ -82,17 +76,17 @@ impl<T: Float> Tape<T> {
         stride: usize,
         pad: usize,
     ) -> Result<Var> {
-        if self.grad_enabled() {
-            let y = self.conv2d(x, w, b, stride, pad)?;
-            return Ok(self.relu(y));
-        }
-        self.conv2d_impl(x, w, b, stride, pad, Fused::Relu)
+        self.conv2d_impl(x, w, b, [stride, pad], ConvThen::Relu)
     }
 
-    /// `maxpool2d(relu(conv2d(x, w, b)), k, pool_stride)`. On a tape without gradients
-    /// each sample's output is pooled as soon as it is written, while in cache, and
-    /// only the pooled values are kept (the same bits as the three ops:
-    /// [`crate::tensor::conv::conv2d_relu_pool_forward`]); with gradients, the three ops.
+    /// `maxpool2d(relu(conv2d(x, w, b)), k, pool_stride)` as one op: each sample's output
+    /// is pooled as soon as it is written, while in cache, and only the pooled values
+    /// (and, for a backward pass, the indices of the maxima) are kept
+    /// ([`crate::tensor::conv::conv2d_relu_pool_forward`]). The same bits as the three
+    /// ops, forward and backward under every rule: backward places each output's gradient
+    /// at its maximum, as the pooling does, and passes it through the ReLU there, which
+    /// the pooled value decides (the ReLU's output at the maximum); everywhere else the
+    /// gradient is the zero the two ops give.
     #[allow(clippy::too_many_arguments)]
     pub fn conv2d_relu_pool(
         &mut self,
@@ -105,12 +99,17 @@ impl<T: Float> Tape<T> {
         pool_stride: usize,
     ) -> Result<Var> {
         let g = geometry(self.shape(x), self.shape(w), stride, pad)?;
-        if self.grad_enabled() || k == 0 || pool_stride == 0 || g.ho() < k || g.wo() < k {
+        if k == 0 || pool_stride == 0 || g.ho() < k || g.wo() < k {
             // the ops themselves, whose errors name a bad window
             let y = self.conv2d_relu(x, w, b, stride, pad)?;
             return self.maxpool2d(y, k, pool_stride);
         }
-        self.conv2d_impl(x, w, b, stride, pad, Fused::ReluPool(k, pool_stride))
+        let then = ConvThen::ReluPool {
+            k,
+            stride: pool_stride,
+            argmax: Vec::new(),
+        };
+        self.conv2d_impl(x, w, b, [stride, pad], then)
     }
 
     fn conv2d_impl(
@@ -118,9 +117,8 @@ impl<T: Float> Tape<T> {
         x: Var,
         w: Var,
         b: Option<Var>,
-        stride: usize,
-        pad: usize,
-        fused: Fused,
+        [stride, pad]: [usize; 2],
+        mut then: ConvThen,
     ) -> Result<Var> {
         let g = geometry(self.shape(x), self.shape(w), stride, pad)?;
         if let Some(b) = b
@@ -132,22 +130,24 @@ impl<T: Float> Tape<T> {
                 fmt_shape(self.shape(b))
             ));
         }
+        let inputs = [Some(x), Some(w), b];
+        let want_grad =
+            self.grad_enabled() && inputs.iter().flatten().any(|&v| self.requires_grad(v));
         let (xs, ws) = (self.value(x).data(), self.value(w).data());
         let bs = b.map(|b| self.value(b).data());
-        let (y, shape) = match fused {
-            Fused::ReluPool(k, s) => (
-                conv2d_relu_pool_forward(&g, xs, ws, bs, [k, s]),
-                [g.n, g.o, pooled(g.ho(), k, s), pooled(g.wo(), k, s)],
-            ),
-            _ => (
-                conv2d_forward(&g, xs, ws, bs, matches!(fused, Fused::Relu)),
+        let (y, shape) = match &mut then {
+            ConvThen::ReluPool { k, stride, argmax } => {
+                let (k, s) = (*k, *stride);
+                let (y, arg) = conv2d_relu_pool_forward(&g, xs, ws, bs, [k, s], want_grad);
+                *argmax = arg;
+                (y, [g.n, g.o, pooled(g.ho(), k, s), pooled(g.wo(), k, s)])
+            }
+            ConvThen::Relu | ConvThen::Nothing => (
+                conv2d_forward(&g, xs, ws, bs, then == ConvThen::Relu),
                 [g.n, g.o, g.ho(), g.wo()],
             ),
         };
         let y = Tensor::new(&shape, y)?;
-        if !matches!(fused, Fused::No) {
-            return Ok(self.constant(y));
-        }
         Ok(self.push(
             y,
             Op::Conv2d {
@@ -156,25 +156,67 @@ impl<T: Float> Tape<T> {
                 b,
                 stride,
                 pad,
+                then,
             },
         ))
     }
 }
 
+/// The gradient at the convolution's own output: `c.g` passed back through the layers
+/// the op fused, by their rules, in the same order and with the same bits.
+fn output_gradient<'a, T: Float>(c: &'a Ctx<T>, g: &ConvGeom, then: &ConvThen) -> Cow<'a, [T]> {
+    match then {
+        ConvThen::Nothing => Cow::Borrowed(c.g.data()),
+        ConvThen::Relu => Cow::Owned(relu::gradient(c.rule, c.g.data(), c.out.data())),
+        ConvThen::ReluPool { argmax, .. } => {
+            // as the pooling's backward: each plane zeroed, then every window's gradient
+            // added at its maximum; then the ReLU's rule where a window put one (zero
+            // elsewhere under every rule), decided by the window's value
+            let (plane, pooled_plane) = (g.ho() * g.wo(), c.g.len() / (g.n * g.o).max(1));
+            let rule = c.rule;
+            let mut dy: Vec<T> = Vec::with_capacity(g.n * g.o * plane);
+            let fill = |(p, d): (usize, &mut [MaybeUninit<T>])| {
+                let d = zeroed(d);
+                let windows = p * pooled_plane..(p + 1) * pooled_plane;
+                let (gs, ys) = (&c.g.data()[windows.clone()], &c.out.data()[windows.clone()]);
+                let at = &argmax[windows];
+                for (&i, &gv) in at.iter().zip(gs) {
+                    d[i - p * plane] += gv;
+                }
+                for (&i, &y) in at.iter().zip(ys) {
+                    let v = &mut d[i - p * plane];
+                    *v = relu::through(rule, *v, y);
+                }
+            };
+            if plane > 0 {
+                let spare = &mut dy.spare_capacity_mut()[..g.n * g.o * plane];
+                if g.n * g.o * plane >= PAR_ELEMS {
+                    spare.par_chunks_mut(plane).enumerate().for_each(fill);
+                } else {
+                    spare.chunks_mut(plane).enumerate().for_each(fill);
+                }
+            }
+            // SAFETY: the planes above cover 0..N·O·H·W, each written in full.
+            unsafe { dy.set_len(g.n * g.o * plane) };
+            Cow::Owned(dy)
+        }
+    }
+}
+
 pub(crate) fn backward<T: Float>(
     c: &Ctx<T>,
-    x: Var,
-    w: Var,
+    [x, w]: [Var; 2],
     b: Option<Var>,
-    stride: usize,
-    pad: usize,
+    [stride, pad]: [usize; 2],
+    then: &ConvThen,
 ) -> Contribs<T> {
     let g = geometry(c.val(x).shape(), c.val(w).shape(), stride, pad)?;
+    let dy = output_gradient(c, &g, then);
     let (dx, dw, db) = conv2d_backward(
         &g,
         c.val(x).data(),
         c.val(w).data(),
-        c.g.data(),
+        &dy,
         c.needs(x),
         c.needs(w),
     );
@@ -236,5 +278,77 @@ mod tests {
         assert!(e.to_string().contains("bias must be [2]"), "{e}");
         let y = t.conv2d_relu_pool(x, w, None, 1, 1, 2, 2).unwrap();
         assert_eq!(t.shape(y), [1, 2, 2, 2]);
+    }
+
+    /// The fused ops give the bits of the ops they fuse: values, and the gradients of
+    /// input, weights and bias under each backward rule. f32 runs the direct kernel, per
+    /// sample (12×12 maps) and over the batch (7×7: idle lanes), f64 the unfolded path;
+    /// pooling 2×2 by 2 and 3×3 by 1 (overlapping windows). Negative biases make
+    /// windows of zeros after the ReLU (ties), and a third of the upstream gradient is
+    /// zero.
+    #[test]
+    fn fused_ops_give_the_bits_of_the_ops() {
+        use crate::autodiff::{BackwardRule, Tape, Var};
+        use crate::float::Float;
+        use crate::tensor::Tensor;
+        use rand::SeedableRng;
+        use rand::rngs::StdRng;
+        fn check<T: Float>(shape: [usize; 4], out: usize, pool: Option<(usize, usize)>) {
+            let mut rng = StdRng::seed_from_u64(5);
+            let x = Tensor::<T>::randn(&shape, 1.0, &mut rng);
+            let w = Tensor::<T>::randn(&[out, shape[1], 3, 3], 0.4, &mut rng);
+            let b = Tensor::<T>::randn(&[out], 0.5, &mut rng).map(|v| v - T::from_f64_lossy(0.8));
+            for rule in [
+                BackwardRule::Standard,
+                BackwardRule::GuidedBackprop,
+                BackwardRule::Deconvnet,
+            ] {
+                let run = |fused: bool| {
+                    let mut t = Tape::<T>::new();
+                    let v: Vec<Var> = [&x, &w, &b].iter().map(|p| t.leaf((*p).clone())).collect();
+                    let y = match (fused, pool) {
+                        (true, Some((k, s))) => {
+                            t.conv2d_relu_pool(v[0], v[1], Some(v[2]), 1, 1, k, s)
+                        }
+                        (true, None) => t.conv2d_relu(v[0], v[1], Some(v[2]), 1, 1),
+                        (false, _) => {
+                            let y = t.conv2d(v[0], v[1], Some(v[2]), 1, 1).unwrap();
+                            let y = t.relu(y);
+                            match pool {
+                                Some((k, s)) => t.maxpool2d(y, k, s),
+                                None => Ok(y),
+                            }
+                        }
+                    }
+                    .unwrap();
+                    let mut seed =
+                        Tensor::<T>::randn(t.shape(y), 1.0, &mut StdRng::seed_from_u64(6));
+                    seed.data_mut()
+                        .iter_mut()
+                        .step_by(3)
+                        .for_each(|g| *g = T::zero());
+                    let grads = t.backward_with(y, seed, rule).unwrap();
+                    let mut all = vec![t.value(y).clone()];
+                    all.extend(v.iter().map(|&p| grads.get(p)));
+                    all
+                };
+                let (fused, ops) = (run(true), run(false));
+                for (i, (a, b)) in fused.iter().zip(&ops).enumerate() {
+                    let differ = (a.data().iter().zip(b.data()))
+                        .filter(|(p, q)| p.to_f64().to_bits() != q.to_f64().to_bits())
+                        .count();
+                    let what = ["output", "dx", "dw", "db"][i];
+                    assert!(
+                        a.shape() == b.shape() && differ == 0,
+                        "{shape:?} pool {pool:?} {rule:?}: {what} differs in {differ} values"
+                    );
+                }
+            }
+        }
+        for pool in [Some((2, 2)), Some((3, 1)), None] {
+            check::<f32>([3, 8, 12, 12], 16, pool);
+            check::<f32>([3, 16, 7, 7], 8, pool);
+            check::<f64>([2, 3, 6, 6], 4, pool);
+        }
     }
 }

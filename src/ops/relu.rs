@@ -14,14 +14,51 @@ impl<T: Float> Tape<T> {
 }
 
 pub(crate) fn backward<T: Float>(c: &Ctx<T>, x: Var) -> Contribs<T> {
-    let z = T::zero();
-    let (g, xs) = (c.g.data(), c.val(x).data());
-    let data = match c.rule {
-        BackwardRule::Standard => par_map2(g, xs, |g, x| if x > z { g } else { z }),
-        BackwardRule::GuidedBackprop => par_map2(g, xs, |g, x| if x > z && g > z { g } else { z }),
-        BackwardRule::Deconvnet => par_map2(g, xs, |g, _| if g > z { g } else { z }),
-    };
+    let data = gradient(c.rule, c.g.data(), c.val(x).data());
     Ok(vec![(x, Tensor::new(c.g.shape(), data)?)])
+}
+
+/// The gradient through a ReLU under `rule` of every value: `g` at its output, `x` its
+/// input, or its output (positive where the input is). Also for the convolutions that
+/// fuse a ReLU (`conv2d`).
+pub(crate) fn gradient<T: Float>(rule: BackwardRule, g: &[T], x: &[T]) -> Vec<T> {
+    // one loop per rule, each with its test inlined (the loops vectorize)
+    match rule {
+        BackwardRule::Standard => par_map2(g, x, |g, x| through(BackwardRule::Standard, g, x)),
+        BackwardRule::GuidedBackprop => {
+            par_map2(g, x, |g, x| through(BackwardRule::GuidedBackprop, g, x))
+        }
+        BackwardRule::Deconvnet => par_map2(g, x, |g, x| through(BackwardRule::Deconvnet, g, x)),
+    }
+}
+
+/// [`gradient`] of one value.
+#[inline(always)]
+pub(crate) fn through<T: Float>(rule: BackwardRule, g: T, x: T) -> T {
+    let z = T::zero();
+    match rule {
+        BackwardRule::Standard => {
+            if x > z {
+                g
+            } else {
+                z
+            }
+        }
+        BackwardRule::GuidedBackprop => {
+            if x > z && g > z {
+                g
+            } else {
+                z
+            }
+        }
+        BackwardRule::Deconvnet => {
+            if g > z {
+                g
+            } else {
+                z
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -260,37 +260,47 @@ pub fn conv2d_forward<T: Float>(
     unfolded_forward(g, x, w, b, relu)
 }
 
-/// `maxpool(relu(conv(x)))` without gradients: [`conv2d_forward`] with its ReLU, then
+/// `maxpool(relu(conv(x)))`: [`conv2d_forward`] with its ReLU, then
 /// [`maxpool2d`](super::pool::maxpool2d) over `k × k` windows with stride `s`, the same
-/// values. A "same" convolution on the direct kernel pools each sample's output in the
-/// task that wrote it, from a scratch buffer in cache: otherwise a batch's whole output
-/// (64 MiB for pokedigi-gap's first layer on 256 pictures) went to memory and came back
-/// for the pooling. Small maps, which [`SameConv::run_batch`] convolves as one run of
-/// positions over the batch, are pooled after it (mnist-gap's inference of 256 digits
-/// 5.52–5.58 → 5.29–5.36 ms). Returns `[N, O, Ho', Wo']` data.
+/// values, and with `want_arg` the same indices of the maxima (into the `[N, O, H, W]`
+/// output of the convolution, which is not kept). A "same" convolution on the direct
+/// kernel pools each sample's output in the task that wrote it, from a scratch buffer in
+/// cache: otherwise a batch's whole output (64 MiB for pokedigi-gap's first layer on 256
+/// pictures) went to memory and came back for the pooling. Small maps, which
+/// [`SameConv::run_batch`] convolves as one run of positions over the batch, are pooled
+/// after it (mnist-gap's inference of 256 digits 5.52–5.58 → 5.29–5.36 ms). Returns
+/// `[N, O, Ho', Wo']` data, and the indices (empty without `want_arg`).
 pub fn conv2d_relu_pool_forward<T: Float>(
     g: &ConvGeom,
     x: &[T],
     w: &[T],
     b: Option<&[T]>,
     [k, s]: [usize; 2],
-) -> Vec<T> {
-    use super::pool::{maxpool_sample, maxpool2d, pooled};
+    want_arg: bool,
+) -> (Vec<T>, Vec<usize>) {
+    use super::pool::{maxpool_sample, maxpool_sample_arg, maxpool2d, pooled};
     let (ho, wo) = (g.ho(), g.wo());
     let pooled_len = g.o * pooled(ho, k, s) * pooled(wo, k, s);
     let per_sample = |p: &SameConv| g.n > 0 && pooled_len > 0 && !p.batches(g.n);
     let Some(plan) = g.same_plan::<T>().filter(per_sample) else {
         let y = conv2d_forward(g, x, w, b, true);
-        return maxpool2d(&y, g.n * g.o, [ho, wo, k, s], false).0;
+        return maxpool2d(&y, g.n * g.o, [ho, wo, k, s], want_arg);
     };
     let len = g.n * pooled_len;
     let mut out: Vec<T> = Vec::with_capacity(len);
+    let mut arg = vec![0; if want_arg { len } else { 0 }];
+    let arg_chunks = arg.par_chunks_mut(pooled_len.max(1)).map(Some);
+    let no_args = (0..if want_arg { 0 } else { g.n })
+        .into_par_iter()
+        .map(|_| None);
     out.spare_capacity_mut()[..len]
         .par_chunks_mut(pooled_len)
         .zip(x.par_chunks(g.in_len()))
+        .zip(arg_chunks.chain(no_args))
+        .enumerate()
         .for_each_init(
             || (Vec::new(), Vec::with_capacity(g.out_len()), Vec::new()),
-            |(scratch, y, arg): &mut (Vec<T>, Vec<T>, Vec<usize>), (out, xs)| {
+            |(scratch, y, idx): &mut (Vec<T>, Vec<T>, Vec<usize>), (i, ((out, xs), arg))| {
                 y.clear();
                 plan.run(
                     xs,
@@ -302,12 +312,18 @@ pub fn conv2d_relu_pool_forward<T: Float>(
                 );
                 // SAFETY: `run` wrote all of the sample's O·H·W values.
                 unsafe { y.set_len(g.out_len()) };
-                maxpool_sample(y, g.o, [ho, wo, k, s], zeroed(out), arg);
+                let geom = [ho, wo, k, s];
+                match arg {
+                    Some(arg) => {
+                        maxpool_sample_arg(y, g.o, geom, zeroed(out), arg, i * g.out_len())
+                    }
+                    None => maxpool_sample(y, g.o, geom, zeroed(out), idx),
+                }
             },
         );
     // SAFETY: every sample's pooled values were written above.
     unsafe { out.set_len(len) };
-    out
+    (out, arg)
 }
 
 /// `v ← relu(v)`, as the ReLU op computes it ([`Float::relu`]).
@@ -736,11 +752,16 @@ mod tests {
                 if h < pool[0] || w < pool[0] {
                     continue;
                 }
-                let want =
-                    super::super::pool::maxpool2d(&y, n * o, [h, w, pool[0], pool[1]], true).0;
-                let got = conv2d_relu_pool_forward(&g, &specials, &wt, Some(&bias), pool);
+                let want = super::super::pool::maxpool2d(&y, n * o, [h, w, pool[0], pool[1]], true);
                 let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-                assert_eq!(bits(&got), bits(&want), "{g:?} pooled {pool:?}");
+                // with the maxima's indices (for a backward pass), and without
+                for want_arg in [true, false] {
+                    let got =
+                        conv2d_relu_pool_forward(&g, &specials, &wt, Some(&bias), pool, want_arg);
+                    assert_eq!(bits(&got.0), bits(&want.0), "{g:?} pooled {pool:?}");
+                    let arg = if want_arg { &want.1[..] } else { &[] };
+                    assert_eq!(got.1, arg, "{g:?} pooled {pool:?} indices");
+                }
             }
             ran += SameConv::new::<f32>(o, c, h, w, k, 1, k / 2).is_some() as usize;
         }

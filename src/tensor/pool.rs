@@ -78,6 +78,31 @@ pub fn maxpool_sample<T: Float>(
     }
 }
 
+/// [`maxpool_sample`] with the index of each maximum in `arg`, as [`maxpool2d`] gives
+/// them for a batch whose sample this is and whose first input value is at index
+/// `first`: the values and indices of the batch's pooling.
+pub fn maxpool_sample_arg<T: Float>(
+    x: &[T],
+    planes: usize,
+    geom: [usize; 4],
+    out: &mut [T],
+    arg: &mut [usize],
+    first: usize,
+) {
+    let [h, w, k, s] = geom;
+    let plane = pooled(h, k, s) * pooled(w, k, s);
+    if plane == 0 {
+        return;
+    }
+    let per_plane = out[..planes * plane]
+        .chunks_mut(plane)
+        .zip(arg.chunks_mut(plane));
+    for (p, (o, a)) in per_plane.enumerate() {
+        pool_one_plane(x, geom, p, o, a);
+        a.iter_mut().for_each(|i| *i += first);
+    }
+}
+
 /// Pools plane `p` of `x` into `out`, with the flat input index of each maximum in `arg`.
 fn pool_one_plane<T: Float>(
     x: &[T],
