@@ -5,6 +5,7 @@
 //! `torch.nn` does) plus the parameter tensors in state-dict order.
 
 pub mod arch;
+pub mod attention;
 pub mod conv;
 pub mod gru;
 pub mod init;
