@@ -8,11 +8,10 @@ use crate::autodiff::{ConvThen, Op, Tape, Var};
 use crate::error::{Result, invalid, shape_err};
 use crate::float::Float;
 use crate::tensor::conv::{ConvGeom, conv2d_backward, conv2d_forward, conv2d_relu_pool_forward};
-use crate::tensor::pool::pooled;
-use crate::tensor::{PAR_ELEMS, Tensor, fmt_shape, zeroed};
-use rayon::prelude::*;
+use crate::tensor::pool::{maxpool_backward, pooled};
+use crate::tensor::{Tensor, fmt_shape};
 use std::borrow::Cow;
-use std::mem::MaybeUninit;
+use std::ops::Range;
 
 fn geometry(x: &[usize], w: &[usize], stride: usize, pad: usize) -> Result<ConvGeom> {
     let (n, c, h, wd) = super::expect_4d(x, "conv2d")?;
@@ -169,36 +168,19 @@ fn output_gradient<'a, T: Float>(c: &'a Ctx<T>, g: &ConvGeom, then: &ConvThen) -
         ConvThen::Nothing => Cow::Borrowed(c.g.data()),
         ConvThen::Relu => Cow::Owned(relu::gradient(c.rule, c.g.data(), c.out.data())),
         ConvThen::ReluPool { argmax, .. } => {
-            // as the pooling's backward: each plane zeroed, then every window's gradient
-            // added at its maximum; then the ReLU's rule where a window put one (zero
-            // elsewhere under every rule), decided by the window's value
-            let (plane, pooled_plane) = (g.ho() * g.wo(), c.g.len() / (g.n * g.o).max(1));
+            // the pooling's backward, then the ReLU's rule where a window put a gradient
+            // (zero elsewhere under every rule), decided by the window's value
+            let plane = g.ho() * g.wo();
             let rule = c.rule;
-            let mut dy: Vec<T> = Vec::with_capacity(g.n * g.o * plane);
-            let fill = |(p, d): (usize, &mut [MaybeUninit<T>])| {
-                let d = zeroed(d);
-                let windows = p * pooled_plane..(p + 1) * pooled_plane;
-                let (gs, ys) = (&c.g.data()[windows.clone()], &c.out.data()[windows.clone()]);
-                let at = &argmax[windows];
-                for (&i, &gv) in at.iter().zip(gs) {
-                    d[i - p * plane] += gv;
-                }
-                for (&i, &y) in at.iter().zip(ys) {
+            let relu_at_maxima = |d: &mut [T], p: usize, windows: Range<usize>| {
+                let ys = &c.out.data()[windows.clone()];
+                for (&i, &y) in argmax[windows].iter().zip(ys) {
                     let v = &mut d[i - p * plane];
                     *v = relu::through(rule, *v, y);
                 }
             };
-            if plane > 0 {
-                let spare = &mut dy.spare_capacity_mut()[..g.n * g.o * plane];
-                if g.n * g.o * plane >= PAR_ELEMS {
-                    spare.par_chunks_mut(plane).enumerate().for_each(fill);
-                } else {
-                    spare.chunks_mut(plane).enumerate().for_each(fill);
-                }
-            }
-            // SAFETY: the planes above cover 0..N·O·H·W, each written in full.
-            unsafe { dy.set_len(g.n * g.o * plane) };
-            Cow::Owned(dy)
+            let dims = [g.n * g.o, plane];
+            Cow::Owned(maxpool_backward(c.g.data(), argmax, dims, relu_at_maxima))
         }
     }
 }

@@ -6,10 +6,8 @@ use crate::autodiff::backward::{Contribs, Ctx};
 use crate::autodiff::{Op, Tape, Var};
 use crate::error::{Result, invalid, shape_err};
 use crate::float::Float;
-use crate::tensor::pool::{maxpool2d, pooled};
-use crate::tensor::{PAR_ELEMS, Tensor, fmt_shape, zeroed};
-use rayon::prelude::*;
-use std::mem::MaybeUninit;
+use crate::tensor::pool::{maxpool_backward, maxpool2d, pooled};
+use crate::tensor::{Tensor, fmt_shape};
 
 impl<T: Float> Tape<T> {
     pub fn maxpool2d(&mut self, x: Var, k: usize, stride: usize) -> Result<Var> {
@@ -41,28 +39,8 @@ impl<T: Float> Tape<T> {
 
 pub(crate) fn backward<T: Float>(c: &Ctx<T>, x: Var, argmax: &[usize]) -> Contribs<T> {
     let shape = c.val(x).shape();
-    let (plane, nc) = (shape[2] * shape[3], shape[0] * shape[1]);
-    let out_plane = c.g.len() / nc.max(1);
-    // Every window of plane p lies in plane p, so planes are filled in parallel, each
-    // zeroed and then given its windows' gradients (added: windows may overlap).
-    let mut dx: Vec<T> = Vec::with_capacity(nc * plane);
-    let fill = |(p, d): (usize, &mut [MaybeUninit<T>])| {
-        let d = zeroed(d);
-        let rows = p * out_plane..(p + 1) * out_plane;
-        for (&i, &g) in argmax[rows.clone()].iter().zip(&c.g.data()[rows]) {
-            d[i - p * plane] += g;
-        }
-    };
-    if plane > 0 {
-        let spare = &mut dx.spare_capacity_mut()[..nc * plane];
-        if nc * plane >= PAR_ELEMS {
-            spare.par_chunks_mut(plane).enumerate().for_each(fill);
-        } else {
-            spare.chunks_mut(plane).enumerate().for_each(fill);
-        }
-    }
-    // SAFETY: the planes above cover 0..nc·plane, each written in full.
-    unsafe { dx.set_len(nc * plane) };
+    let dims = [shape[0] * shape[1], shape[2] * shape[3]];
+    let dx = maxpool_backward(c.g.data(), argmax, dims, |_, _, _| {});
     Ok(vec![(x, Tensor::new(shape, dx)?)])
 }
 

@@ -1,8 +1,10 @@
 //! Pooling kernels on `[N,C,H,W]` data (no padding, floor mode, as PyTorch's defaults).
 
 use crate::float::Float;
-use crate::tensor::PAR_ELEMS;
+use crate::tensor::{PAR_ELEMS, zeroed};
 use rayon::prelude::*;
+use std::mem::MaybeUninit;
+use std::ops::Range;
 
 /// Output size of a pooling window along one axis.
 pub fn pooled(len: usize, k: usize, stride: usize) -> usize {
@@ -76,6 +78,41 @@ pub fn maxpool_sample<T: Float>(
             pool_one_plane(x, [h, w, k, s], p, o, scratch);
         }
     }
+}
+
+/// The gradient at max-pooling's input (`nc` planes of `plane` values): each plane
+/// zeroed, then every window's gradient in `g` added at its maximum (`argmax`, flat
+/// indices as [`maxpool2d`] gives them; added, as windows may overlap). `then(d, p,
+/// windows)` may then edit plane `p` (`d`), given the range of its windows in `g` and
+/// `argmax` (a ReLU fused before the pooling passes the gradient through its rule there).
+/// Every window of plane `p` lies in plane `p`, so planes are filled in parallel.
+pub fn maxpool_backward<T: Float>(
+    g: &[T],
+    argmax: &[usize],
+    [nc, plane]: [usize; 2],
+    then: impl Fn(&mut [T], usize, Range<usize>) + Sync,
+) -> Vec<T> {
+    let windows = g.len() / nc.max(1);
+    let mut dx: Vec<T> = Vec::with_capacity(nc * plane);
+    let fill = |(p, d): (usize, &mut [MaybeUninit<T>])| {
+        let d = zeroed(d);
+        let range = p * windows..(p + 1) * windows;
+        for (&i, &g) in argmax[range.clone()].iter().zip(&g[range.clone()]) {
+            d[i - p * plane] += g;
+        }
+        then(d, p, range);
+    };
+    if plane > 0 {
+        let spare = &mut dx.spare_capacity_mut()[..nc * plane];
+        if nc * plane >= PAR_ELEMS {
+            spare.par_chunks_mut(plane).enumerate().for_each(fill);
+        } else {
+            spare.chunks_mut(plane).enumerate().for_each(fill);
+        }
+    }
+    // SAFETY: the planes above cover 0..nc·plane, each written in full.
+    unsafe { dx.set_len(nc * plane) };
+    dx
 }
 
 /// [`maxpool_sample`] with the index of each maximum in `arg`, as [`maxpool2d`] gives
