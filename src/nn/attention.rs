@@ -55,7 +55,7 @@ const POOL_SAMPLES: usize = 16;
 /// the model's product and sum over steps (the same products, by the same kernel for
 /// any number of rows; the sum over steps one step at a time), so the bits are theirs
 /// (`the_pooling_gives_the_ops_bits` below). It spares the ops' intermediate tensors,
-/// the largest the `[N, T, H]` products.
+/// the largest the `[N, T, H]` products. `T`, `H` and `b`'s length must be positive.
 pub fn attention_pool<T: Float>(
     h: &[T],
     [n, t, hd]: [usize; 3],
@@ -64,10 +64,11 @@ pub fn attention_pool<T: Float>(
     v: &[T],
 ) -> Vec<T> {
     let a = b.len();
+    assert!(
+        t > 0 && hd > 0 && a > 0,
+        "attention_pool: steps, units and attention units must be positive (the ops handle empty ones)"
+    );
     let mut out = vec![T::zero(); n * hd];
-    if t == 0 {
-        return out;
-    }
     out.par_chunks_mut(POOL_SAMPLES * hd)
         .zip(h.par_chunks(POOL_SAMPLES * t * hd))
         .for_each(|(out, h)| {

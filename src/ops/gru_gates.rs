@@ -35,11 +35,13 @@ impl<T: Float> Tape<T> {
         let (n, hid) = dims(self.shape(gi), self.shape(gh), self.shape(h))?;
         let (gi_d, gh_d) = (self.value(gi).data(), self.value(gh).data());
         let h3 = 3 * hid;
+        // rows as chunks of at least one value: a state of no units leaves every loop empty
+        let (row3, row1) = (h3.max(1), hid.max(1));
         // saved: every row's r and z ([N, 2H]), then every row's n ([N, H])
         let mut saved: Vec<T> = Vec::with_capacity(n * h3);
         let (rz, nn) = saved.spare_capacity_mut()[..n * h3].split_at_mut(n * 2 * hid);
         let mut pre = Vec::with_capacity(n * 2 * hid);
-        for (gi, gh) in gi_d.chunks(h3).zip(gh_d.chunks(h3)) {
+        for (gi, gh) in gi_d.chunks(row3).zip(gh_d.chunks(row3)) {
             pre.extend(
                 gi[..2 * hid]
                     .iter()
@@ -51,7 +53,11 @@ impl<T: Float> Tape<T> {
         // SAFETY: curve_into wrote every value of rz.
         let rz = unsafe { written(rz) };
         pre.clear();
-        for ((gi, gh), rz) in gi_d.chunks(h3).zip(gh_d.chunks(h3)).zip(rz.chunks(2 * hid)) {
+        for ((gi, gh), rz) in gi_d
+            .chunks(row3)
+            .zip(gh_d.chunks(row3))
+            .zip(rz.chunks(2 * row1))
+        {
             let (gi_n, gh_n) = (&gi[2 * hid..h3], &gh[2 * hid..h3]);
             pre.extend((0..hid).map(|j| gi_n[j] + rz[j] * gh_n[j]));
         }
@@ -60,7 +66,11 @@ impl<T: Float> Tape<T> {
         let nn = unsafe { written(nn) };
         let mut out = Vec::with_capacity(n * hid);
         let h_d = self.value(h).data();
-        for ((h, rz), nn) in h_d.chunks(hid).zip(rz.chunks(2 * hid)).zip(nn.chunks(hid)) {
+        for ((h, rz), nn) in h_d
+            .chunks(row1)
+            .zip(rz.chunks(2 * row1))
+            .zip(nn.chunks(row1))
+        {
             let z = &rz[hid..];
             out.extend((0..hid).map(|j| nn[j] + z[j] * (h[j] - nn[j])));
         }
@@ -108,9 +118,9 @@ pub(crate) fn backward<T: Float>(c: &Ctx<T>, gi: Var, gh: Var, h: Var, saved: Va
         gh_n: &c.val(gh).data()[i * h3 + 2 * hid..][..hid],
     });
     let outs = dgi_m
-        .chunks_mut(h3)
-        .zip(dgh_m.chunks_mut(h3))
-        .zip(dh_m.chunks_mut(hid));
+        .chunks_mut(h3.max(1))
+        .zip(dgh_m.chunks_mut(h3.max(1)))
+        .zip(dh_m.chunks_mut(hid.max(1)));
     for (row, ((dgi, dgh), dh)) in rows.zip(outs) {
         row_backward(&row, dgi, dgh, dh);
     }
@@ -219,6 +229,23 @@ mod tests {
             e.contains("[2, 12]") && e.contains("[2, 9]") && e.contains("[2, 4]"),
             "{e}"
         );
+    }
+
+    /// A batch of no rows, or states of no units, give empty results, with gradients.
+    #[test]
+    fn empty_batches_and_states() {
+        for (n, hid) in [(0, 4), (2, 0)] {
+            let mut t = Tape::<f32>::new();
+            let gi = t.leaf(Tensor::zeros(&[n, 3 * hid]));
+            let gh = t.leaf(Tensor::zeros(&[n, 3 * hid]));
+            let h = t.leaf(Tensor::zeros(&[n, hid]));
+            let y = t.gru_gates(gi, gh, h).unwrap();
+            assert_eq!(t.shape(y), [n, hid]);
+            let s = t.sum_all(y);
+            let g = t.backward(s).unwrap();
+            assert_eq!(g.get(gi).shape(), [n, 3 * hid]);
+            assert_eq!(g.get(h).shape(), [n, hid]);
+        }
     }
 
     /// The step as the ops it fuses, in the order the GRU used to record them.
