@@ -320,7 +320,7 @@ impl<T: Float> Model<T> {
                 LayerSpec::AttentionPool { name, .. } => {
                     let (w, b, v) = (next(), next(), next());
                     let dims = sequence_dims(tape.shape(h))?;
-                    let nonempty = dims[1] > 0 && dims[2] > 0 && tape.value(b).len() > 0;
+                    let nonempty = dims[1] > 0 && dims[2] > 0 && !tape.value(b).is_empty();
                     if fuse && !tape.grad_enabled() && nonempty {
                         let [w, b, v] = [w, b, v].map(|p| tape.value(p).data());
                         let out = attention_pool(tape.value(h).data(), dims, w, b, v);
