@@ -262,11 +262,16 @@ impl<T: Float> Tape<T> {
         Var(self.nodes.len() - 1)
     }
 
+    /// Whether an op on `inputs` is kept for backward: in grad mode, when one of them
+    /// needs a gradient. (Ops ask before computing what only backward reads.)
+    pub(crate) fn wants_grad(&self, inputs: &[Var]) -> bool {
+        self.grad_enabled && inputs.iter().any(|v| self.nodes[v.0].requires_grad)
+    }
+
     /// Appends the result of an op. In no-grad mode, or when no input needs a gradient,
     /// the op is not kept.
     pub(crate) fn push(&mut self, value: Tensor<T>, op: Op) -> Var {
-        let requires_grad =
-            self.grad_enabled && op.inputs().iter().any(|v| self.nodes[v.0].requires_grad);
+        let requires_grad = self.wants_grad(&op.inputs());
         let op = if requires_grad { op } else { Op::Leaf };
         self.nodes.push(Node {
             value,

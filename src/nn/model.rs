@@ -434,6 +434,8 @@ mod tests {
             let xv = tape.constant(x.clone());
             let params = m.bind(&mut tape, false);
             let f = m.forward(&mut tape, xv, &params).unwrap();
+            let fused_layer = |n: &str| n.starts_with("conv") || n.starts_with("attn");
+            assert!(f.activations.iter().any(|(n, _)| fused_layer(n)));
             let plain = tape.value(f.logits);
             let same = (fused.data().iter().zip(plain.data()))
                 .all(|(a, b)| a.to_f64().to_bits() == b.to_f64().to_bits());

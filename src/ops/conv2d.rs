@@ -129,9 +129,8 @@ impl<T: Float> Tape<T> {
                 fmt_shape(self.shape(b))
             ));
         }
-        let inputs = [Some(x), Some(w), b];
-        let want_grad =
-            self.grad_enabled() && inputs.iter().flatten().any(|&v| self.requires_grad(v));
+        let inputs: Vec<Var> = [Some(x), Some(w), b].into_iter().flatten().collect();
+        let want_grad = self.wants_grad(&inputs);
         let (xs, ws) = (self.value(x).data(), self.value(w).data());
         let bs = b.map(|b| self.value(b).data());
         let (y, shape) = match &mut then {
@@ -169,7 +168,8 @@ fn output_gradient<'a, T: Float>(c: &'a Ctx<T>, g: &ConvGeom, then: &ConvThen) -
         ConvThen::Relu => Cow::Owned(relu::gradient(c.rule, c.g.data(), c.out.data())),
         ConvThen::ReluPool { argmax, .. } => {
             // the pooling's backward, then the ReLU's rule where a window put a gradient
-            // (zero elsewhere under every rule), decided by the window's value
+            // (zero elsewhere under every rule), decided by the window's value; overlapping
+            // windows that share a maximum apply it again, which changes nothing
             let plane = g.ho() * g.wo();
             let rule = c.rule;
             let relu_at_maxima = |d: &mut [T], p: usize, windows: Range<usize>| {

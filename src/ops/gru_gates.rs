@@ -77,8 +77,7 @@ impl<T: Float> Tape<T> {
         // SAFETY: rz and nn, written above, are the n·3H values of the capacity.
         unsafe { saved.set_len(n * h3) };
         let out = Tensor::new(&[n, hid], out)?;
-        let wanted = [gi, gh, h].iter().any(|&v| self.requires_grad(v));
-        if !(self.grad_enabled() && wanted) {
+        if !self.wants_grad(&[gi, gh, h]) {
             return Ok(self.push(out, Op::Leaf));
         }
         let saved = self.constant(Tensor::new(&[n * h3], saved)?);
@@ -108,7 +107,6 @@ pub(crate) fn backward<T: Float>(c: &Ctx<T>, gi: Var, gh: Var, h: Var, saved: Va
     let h3 = 3 * hid;
     let (mut dgi, mut dgh) = (vec![T::zero(); n * h3], vec![T::zero(); n * h3]);
     let mut dh = vec![T::zero(); n * hid];
-    let (dgi_m, dgh_m, dh_m) = (&mut dgi[..], &mut dgh[..], &mut dh[..]);
     let (rz, nn) = c.val(saved).data().split_at(n * 2 * hid);
     let rows = (0..n).map(|i| Row {
         rz: &rz[i * 2 * hid..][..2 * hid],
@@ -117,10 +115,10 @@ pub(crate) fn backward<T: Float>(c: &Ctx<T>, gi: Var, gh: Var, h: Var, saved: Va
         h: &c.val(h).data()[i * hid..][..hid],
         gh_n: &c.val(gh).data()[i * h3 + 2 * hid..][..hid],
     });
-    let outs = dgi_m
+    let outs = dgi
         .chunks_mut(h3.max(1))
-        .zip(dgh_m.chunks_mut(h3.max(1)))
-        .zip(dh_m.chunks_mut(hid.max(1)));
+        .zip(dgh.chunks_mut(h3.max(1)))
+        .zip(dh.chunks_mut(hid.max(1)));
     for (row, ((dgi, dgh), dh)) in rows.zip(outs) {
         row_backward(&row, dgi, dgh, dh);
     }

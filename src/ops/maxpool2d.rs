@@ -22,7 +22,7 @@ impl<T: Float> Tape<T> {
             ));
         }
         // indices are only needed for a backward pass
-        let want_arg = self.grad_enabled() && self.requires_grad(x);
+        let want_arg = self.wants_grad(&[x]);
         let (y, argmax) = maxpool2d(self.value(x).data(), n * c, [h, w, k, stride], want_arg);
         let y = Tensor::new(&[n, c, pooled(h, k, stride), pooled(w, k, stride)], y)?;
         Ok(self.push(

@@ -289,6 +289,7 @@ pub fn conv2d_relu_pool_forward<T: Float>(
     let len = g.n * pooled_len;
     let mut out: Vec<T> = Vec::with_capacity(len);
     let mut arg = vec![0; if want_arg { len } else { 0 }];
+    // each sample's share of the indices, or (without them) a None per sample
     let arg_chunks = arg.par_chunks_mut(pooled_len.max(1)).map(Some);
     let no_args = (0..if want_arg { 0 } else { g.n })
         .into_par_iter()
