@@ -10,9 +10,12 @@ use crate::tensor::Tensor;
 
 impl<T: Float> Tape<T> {
     pub fn bce_with_logits(&mut self, logits: Var, targets: Var) -> Result<Var> {
-        let l = self.value(logits).zip(self.value(targets), |x, y| {
-            x.max_of(T::zero()) - x * y + (T::one() + (-x.abs()).exp()).ln()
-        })?;
+        let (x, y) = (self.value(logits), self.value(targets));
+        // `ln(1 + e^{−|x|})` first, the costly part (libm's `exp` and `ln`, for f32 in
+        // vector lanes with their bits: `tensor::vlibm`)
+        let l = x
+            .softplus_neg_abs()
+            .zip3(x, y, |s, x, y| x.max_of(T::zero()) - x * y + s)?;
         if l.is_empty() {
             return invalid("bce_with_logits of empty tensors");
         }
@@ -25,7 +28,9 @@ pub(crate) fn backward<T: Float>(c: &Ctx<T>, x: Var, y: Var) -> Contribs<T> {
     let k = c.g.data()[0] / T::from_usize(c.val(x).len()).unwrap_or(T::one());
     let mut out = Vec::new();
     if c.needs(x) {
-        out.push((x, c.val(x).zip(c.val(y), |x, y| k * (x.sigmoid() - y))?));
+        // σ by `Tensor::sigmoid`: `Float::sigmoid`'s bits, eight lanes at a time
+        let s = c.val(x).sigmoid();
+        out.push((x, s.zip(c.val(y), |s, y| k * (s - y))?));
     }
     if c.needs(y) {
         out.push((y, c.val(x).map(|x| -k * x)));

@@ -37,6 +37,14 @@ impl<T: Float> Sgd<T> {
     }
 }
 
+impl<T> Sgd<T> {
+    /// The momentum buffers, one per parameter in the parameters' order (none before
+    /// the first step, or without momentum).
+    pub fn buffers_mut(&mut self) -> &mut [Tensor<T>] {
+        &mut self.buf
+    }
+}
+
 impl<T: Float> Optimizer<T> for Sgd<T> {
     fn step(&mut self, params: &mut [&mut Tensor<T>], grads: &[Tensor<T>]) -> Result<()> {
         check_grads(params, grads)?;

@@ -8,6 +8,7 @@ pub mod kernel;
 pub mod linalg;
 pub mod matmul;
 pub mod pool;
+pub mod vlibm;
 pub mod vmath;
 
 use crate::error::{Result, invalid, shape_err};
@@ -21,6 +22,9 @@ use std::sync::Arc;
 pub const PAR_ELEMS: usize = 1 << 16;
 /// Elements per parallel chunk.
 const PAR_CHUNK: usize = 1 << 14;
+/// Elementwise work of nanoseconds a value (libm's `exp` and `ln`, the f64 curves) is
+/// split over threads from two chunks on (mnist-vae's 50 176 BCE values).
+const PAR_ELEMS_COSTLY: usize = 2 * PAR_CHUNK;
 /// [`Tensor::check_finite`] splits tensors of at least this many values over threads.
 const CHECK_PAR_ELEMS: usize = 1 << 20;
 
@@ -202,9 +206,21 @@ impl<T: Float> Tensor<T> {
     }
 
     fn curve(&self, curve: vmath::Curve) -> Self {
+        self.costly_map(|x, o| vmath::curve_into(curve, x, o))
+    }
+
+    /// Elementwise `ln(1 + e^{−|x|})`, the bits of [`vlibm::softplus_neg_abs`] (libm's
+    /// `exp` and `ln`); f32 eight lanes at a time where this libm's bits are reproduced.
+    pub fn softplus_neg_abs(&self) -> Self {
+        self.costly_map(vlibm::softplus_neg_abs_into)
+    }
+
+    /// `run(x, o)` writes `o` from the same stretch `x` of the values, in chunks split over
+    /// threads from [`PAR_ELEMS_COSTLY`] values on.
+    fn costly_map(&self, run: impl Fn(&[T], &mut [MaybeUninit<T>]) + Sync) -> Self {
         let x = &self.data[..];
-        let data = par_fill(x.len(), |o, start| {
-            vmath::curve_into(curve, &x[start..start + o.len()], o)
+        let data = par_fill(x.len(), PAR_ELEMS_COSTLY, |o, start| {
+            run(&x[start..start + o.len()], o)
         });
         Tensor {
             shape: self.shape.clone(),
@@ -214,6 +230,24 @@ impl<T: Float> Tensor<T> {
 
     /// Elementwise combination of two tensors of exactly the same shape.
     pub fn zip(&self, other: &Self, f: impl Fn(T, T) -> T + Sync) -> Result<Self> {
+        self.same_shape(other)?;
+        Ok(Tensor {
+            shape: self.shape.clone(),
+            data: par_map2(&self.data, &other.data, f).into(),
+        })
+    }
+
+    /// `f(self[i], b[i], c[i])` for three tensors of exactly the same shape.
+    pub fn zip3(&self, b: &Self, c: &Self, f: impl Fn(T, T, T) -> T + Sync) -> Result<Self> {
+        self.same_shape(b)?;
+        self.same_shape(c)?;
+        Ok(Tensor {
+            shape: self.shape.clone(),
+            data: par_map3(&self.data, &b.data, &c.data, f).into(),
+        })
+    }
+
+    fn same_shape(&self, other: &Self) -> Result<()> {
         if self.shape != other.shape {
             return shape_err(format!(
                 "elementwise op needs equal shapes, got {} and {}",
@@ -221,10 +255,7 @@ impl<T: Float> Tensor<T> {
                 fmt_shape(&other.shape)
             ));
         }
-        Ok(Tensor {
-            shape: self.shape.clone(),
-            data: par_map2(&self.data, &other.data, f).into(),
-        })
+        Ok(())
     }
 
     /// `self += other` for equal shapes (used to accumulate gradients).
@@ -379,7 +410,7 @@ pub fn par_map2<T: Float>(a: &[T], b: &[T], f: impl Fn(T, T) -> T + Sync) -> Vec
 /// pokedigi-gap training step.
 pub fn par_map3<T: Float>(a: &[T], b: &[T], c: &[T], f: impl Fn(T, T, T) -> T + Sync) -> Vec<T> {
     let n = a.len().min(b.len()).min(c.len());
-    par_fill(n, |o, start| {
+    par_fill(n, PAR_ELEMS, |o, start| {
         let (a, b, c) = (
             &a[start..start + o.len()],
             &b[start..start + o.len()],
@@ -390,11 +421,16 @@ pub fn par_map3<T: Float>(a: &[T], b: &[T], c: &[T], f: impl Fn(T, T, T) -> T + 
 }
 
 /// `n` values, made by `run(chunk, start)` writing every value of `chunk` (the outputs
-/// `start..start + chunk.len()`), in chunks split over threads like [`par_map2`].
-fn par_fill<T: Float>(n: usize, run: impl Fn(&mut [MaybeUninit<T>], usize) + Sync) -> Vec<T> {
+/// `start..start + chunk.len()`), in fixed chunks split over threads from `par_from`
+/// values on.
+fn par_fill<T: Float>(
+    n: usize,
+    par_from: usize,
+    run: impl Fn(&mut [MaybeUninit<T>], usize) + Sync,
+) -> Vec<T> {
     let mut out: Vec<T> = Vec::with_capacity(n);
     let spare = &mut out.spare_capacity_mut()[..n];
-    if n >= PAR_ELEMS {
+    if n >= par_from {
         spare
             .par_chunks_mut(PAR_CHUNK)
             .enumerate()
