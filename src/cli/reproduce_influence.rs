@@ -73,8 +73,8 @@ fn sgd(
             let mut tape = Tape::new();
             let xv = tape.constant(xb);
             let params = model.bind(&mut tape, true);
-            let f = model.forward(&mut tape, xv, &params)?;
-            let per = tape.cross_entropy_per_example(f.logits, &yb)?;
+            let logits = model.logits(&mut tape, xv, &params)?;
+            let per = tape.cross_entropy_per_example(logits, &yb)?;
             let seed = Tensor::full(&[yb.len()], 1.0 / BATCH as f64);
             let grads = tape.backward_with(per, seed, BackwardRule::Standard)?;
             let g: Vec<Tensor<f64>> = params.iter().map(|&p| grads.get(p)).collect();
@@ -89,8 +89,8 @@ fn losses(model: &Model<f64>, x: &Tensor<f64>, y: &[usize]) -> Result<Vec<f64>> 
     let mut tape = Tape::no_grad();
     let xv = tape.constant(x.clone());
     let params = model.bind(&mut tape, false);
-    let f = model.forward(&mut tape, xv, &params)?;
-    let per = tape.cross_entropy_per_example(f.logits, y)?;
+    let logits = model.logits(&mut tape, xv, &params)?;
+    let per = tape.cross_entropy_per_example(logits, y)?;
     Ok(tape.value(per).data().to_vec())
 }
 

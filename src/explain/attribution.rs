@@ -136,11 +136,11 @@ fn input_gradient_pass<T: Float>(
     let mut tape = Tape::new();
     let xv = tape.leaf(x.clone());
     let params = model.bind(&mut tape, false);
-    let f = model.forward(&mut tape, xv, &params)?;
-    let k = tape.shape(f.logits)[1];
+    let logits = model.logits(&mut tape, xv, &params)?;
+    let k = tape.shape(logits)[1];
     let seed = Tensor::one_hot(targets, k)?;
-    let g = tape.backward_with(f.logits, seed, rule)?;
-    Ok((tape.value(f.logits).clone(), g.get(xv)))
+    let g = tape.backward_with(logits, seed, rule)?;
+    Ok((tape.value(logits).clone(), g.get(xv)))
 }
 
 /// `softmax(row)[c]`, computed stably.

@@ -739,8 +739,8 @@ impl ModelObjective {
                         }
                     })
                     .collect();
-                let f = self.model.forward(&mut tape, xv, &vars)?;
-                let loss = tape.cross_entropy(f.logits, &y[i..i + 1])?;
+                let logits = self.model.logits(&mut tape, xv, &vars)?;
+                let loss = tape.cross_entropy(logits, &y[i..i + 1])?;
                 let grads = tape.backward(loss)?;
                 Ok(self
                     .selected

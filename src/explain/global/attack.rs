@@ -71,8 +71,8 @@ fn pixel_gradient<T: Float>(
     let s = tape.mul(xv, a)?;
     let input = tape.add(s, b)?;
     let params = model.bind(&mut tape, false);
-    let f = model.forward(&mut tape, input, &params)?;
-    let loss = tape.cross_entropy(f.logits, y)?;
+    let logits = model.logits(&mut tape, input, &params)?;
+    let loss = tape.cross_entropy(logits, y)?;
     Ok(tape.backward(loss)?.get(xv))
 }
 

@@ -50,8 +50,8 @@ pub fn loss_saliency<T: Float>(
     let mut tape = Tape::new();
     let xv = tape.leaf(x.clone());
     let params = model.bind(&mut tape, false);
-    let f = model.forward(&mut tape, xv, &params)?;
-    let e = tape.cross_entropy_per_example(f.logits, labels)?;
+    let logits = model.logits(&mut tape, xv, &params)?;
+    let e = tape.cross_entropy_per_example(logits, labels)?;
     let n = labels.len();
     let g = tape.backward_with(e, Tensor::ones(&[n]), BackwardRule::Standard)?;
     Ok(g.get(xv).map(|v| v.abs()))
