@@ -195,8 +195,10 @@ fn gru_inference<T: Float>(
         GruOutput::Last => hid,
         GruOutput::Sequence => steps * hid,
     };
-    let mut states = vec![T::zero(); n * per_row];
-    states
+    // written once by the blocks, every value (zero-filling 1.8 MB first, on one thread,
+    // had been 2% of mnist-attn-gru's inference)
+    let mut states: Vec<T> = Vec::with_capacity(n * per_row);
+    states.spare_capacity_mut()[..n * per_row]
         .par_chunks_mut(GRU_ROWS * per_row)
         .enumerate()
         .for_each(|(b, states)| {
@@ -226,15 +228,25 @@ fn gru_inference<T: Float>(
                 }
                 if out == GruOutput::Sequence {
                     for (row, hi) in states.chunks_mut(per_row).zip(h.chunks(hid)) {
-                        row[t * hid..(t + 1) * hid].copy_from_slice(hi);
+                        put(&mut row[t * hid..(t + 1) * hid], hi);
                     }
                 }
             }
             if out == GruOutput::Last {
-                states.copy_from_slice(&h);
+                put(states, &h);
             }
         });
+    // SAFETY: the blocks wrote all n·per_row values: each of its rows' states at every
+    // step (a sequence) or its rows' last states
+    unsafe { states.set_len(n * per_row) };
     states
+}
+
+/// Writes `src` into `dst` (of the same length).
+fn put<T: Copy>(dst: &mut [std::mem::MaybeUninit<T>], src: &[T]) {
+    for (d, &v) in dst.iter_mut().zip(src) {
+        d.write(v);
+    }
 }
 
 /// One row's gate arithmetic: `h ← n + z ⊙ (h − n)` from the projections `gi`, `gh`
