@@ -55,8 +55,7 @@ pub fn softplus_neg_abs_into<T: Float>(x: &[T], o: &mut [MaybeUninit<T>]) {
     if std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>() && matches_libm() {
         done = x.len() / 8 * 8;
         // SAFETY: T is f32 (so the casts keep the type); `matches_libm` found AVX-512F
-        // and VL;
-        // both slices hold at least `done` values.
+        // and VL; both slices hold at least `done` values.
         unsafe { softplus_avx512(x.as_ptr() as *const f32, o.as_mut_ptr() as *mut f32, done) };
     }
     for (o, &v) in o[done..].iter_mut().zip(&x[done..]) {
