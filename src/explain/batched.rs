@@ -172,34 +172,38 @@ fn layer_pass_once<T: Float>(
     layer: &str,
     targets: Option<&[usize]>,
 ) -> Result<LayerPass<T>> {
-    // with targets, the input is a leaf so that the backward pass reaches the layer
-    let (mut tape, xv) = match targets {
-        Some(_) => {
-            let mut t = Tape::new();
-            let v = t.leaf(x.clone());
-            (t, v)
-        }
-        None => {
-            let mut t = Tape::no_grad();
-            let v = t.constant(x.clone());
-            (t, v)
-        }
-    };
-    let params = model.bind(&mut tape, false);
-    let f = model.forward(&mut tape, xv, &params)?;
-    let a = f.activation(layer)?;
-    let gradient = match targets {
-        Some(t) => {
-            let k = tape.shape(f.logits)[1];
-            let g = tape.backward_with(f.logits, Tensor::one_hot(t, k)?, BackwardRule::Standard)?;
-            Some(g.get(a))
-        }
-        None => None,
-    };
-    Ok(LayerPass {
-        logits: tape.value(f.logits).clone(),
-        activation: tape.value(a).clone(),
-        gradient,
+    // hot for the pass's dozens of parallel ops, as `predict` (see `input_gradient_pass`)
+    crate::runtime::on_pool_for(model.pass_work(x.shape()[0]), || {
+        // with targets, the input is a leaf so that the backward pass reaches the layer
+        let (mut tape, xv) = match targets {
+            Some(_) => {
+                let mut t = Tape::new();
+                let v = t.leaf(x.clone());
+                (t, v)
+            }
+            None => {
+                let mut t = Tape::no_grad();
+                let v = t.constant(x.clone());
+                (t, v)
+            }
+        };
+        let params = model.bind(&mut tape, false);
+        let f = model.forward(&mut tape, xv, &params)?;
+        let a = f.activation(layer)?;
+        let gradient = match targets {
+            Some(t) => {
+                let k = tape.shape(f.logits)[1];
+                let g =
+                    tape.backward_with(f.logits, Tensor::one_hot(t, k)?, BackwardRule::Standard)?;
+                Some(g.get(a))
+            }
+            None => None,
+        };
+        Ok(LayerPass {
+            logits: tape.value(f.logits).clone(),
+            activation: tape.value(a).clone(),
+            gradient,
+        })
     })
 }
 
