@@ -119,8 +119,10 @@ thread_local! {
 /// threads and joined again, and a sleeping thread on this machine takes tens of
 /// microseconds to wake. Measured in-process, best of 300 runs from copies of one state,
 /// three rounds alternated: mnist-vae's training step 2.06–2.20 → 1.78–1.89 ms. The
-/// price is a busy core while `f` works alone, so only passes ([`on_pool_for`]) and
-/// the engine benches run hot, never a whole command.
+/// price is a busy core while `f` works alone, so only passes run hot ([`on_pool_for`]:
+/// predictions, training steps, the explanations' gradient and layer passes, the
+/// attacks'; a class visualization's whole ascent; the engine benches), never a whole
+/// command.
 ///
 /// Within `f`, and on a thread that keeps awake, further `hot` calls just call their
 /// `f`. The results do not depend on which thread runs what.

@@ -47,14 +47,17 @@ pub fn loss_saliency<T: Float>(
     labels: &[usize],
 ) -> Result<Tensor<T>> {
     check_batch(model, x, labels)?;
-    let mut tape = Tape::new();
-    let xv = tape.leaf(x.clone());
-    let params = model.bind(&mut tape, false);
-    let logits = model.logits(&mut tape, xv, &params)?;
-    let e = tape.cross_entropy_per_example(logits, labels)?;
-    let n = labels.len();
-    let g = tape.backward_with(e, Tensor::ones(&[n]), BackwardRule::Standard)?;
-    Ok(g.get(xv).map(|v| v.abs()))
+    // hot, as every pass (see `runtime::hot`)
+    crate::runtime::on_pool_for(model.pass_work(labels.len()), || {
+        let mut tape = Tape::new();
+        let xv = tape.leaf(x.clone());
+        let params = model.bind(&mut tape, false);
+        let logits = model.logits(&mut tape, xv, &params)?;
+        let e = tape.cross_entropy_per_example(logits, labels)?;
+        let n = labels.len();
+        let g = tape.backward_with(e, Tensor::ones(&[n]), BackwardRule::Standard)?;
+        Ok(g.get(xv).map(|v| v.abs()))
+    })
 }
 
 /// `[N, C, H, W] → [N, H, W]`: the largest value over channels at each pixel.
