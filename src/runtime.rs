@@ -121,8 +121,8 @@ thread_local! {
 /// three rounds alternated: mnist-vae's training step 2.06–2.20 → 1.78–1.89 ms. The
 /// price is a busy core while `f` works alone, so only passes run hot ([`on_pool_for`]:
 /// predictions, training steps, the explanations' gradient and layer passes, the
-/// attacks'; a class visualization's whole ascent; the engine benches), never a whole
-/// command.
+/// attacks'; a class visualization's whole ascent; the engine benches), never a
+/// command's reading, writing or drawing.
 ///
 /// Within `f`, and on a thread that keeps awake, further `hot` calls just call their
 /// `f`. The results do not depend on which thread runs what.
