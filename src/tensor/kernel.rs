@@ -29,7 +29,9 @@
 //! the plane zeroed, so the AVX-512 block reads it from the input with masked loads. The
 //! values multiplied are those of the unfolded matrix, in the same order, so the result
 //! is the same to the bit; it saves writing and reading that matrix (a fifth to a third
-//! of a forward convolution, measured with `perf` on the conv benches).
+//! of a forward convolution, measured with `perf` on the conv benches). Its kernels, and
+//! the input gradient's, read the weights packed once per layer call ([`PackedWeights`]),
+//! in register blocks of 12 or 8 channels.
 
 use crate::float::Float;
 use rayon::prelude::*;
