@@ -1665,8 +1665,9 @@ mod avx512 {
     /// others being the padding of a last block): for each tap in order, the chain over
     /// the output channels (`s.planes` planes of `dy`, read at the flipped tap's shift and
     /// lanes), added to the running sum in the lanes where the tap reaches an output.
-    /// `a` points at the block's weights packed ([`SameConv::pack_transposed`]): for each
-    /// tap and output channel (`s.planes` of them), the R channels' weights side by side.
+    /// `a` points at the block's weights packed ([`super::SameConv::pack_transposed`]):
+    /// for each tap and output channel (`s.planes` of them), the R channels' weights side
+    /// by side.
     /// With `SPAN` the strip runs into the next sample, as in [`same_block`].
     ///
     /// The chains take 2R registers; the running sums wait in memory between taps (a
