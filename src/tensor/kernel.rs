@@ -371,13 +371,25 @@ pub struct PackedWeights {
 }
 
 impl PackedWeights {
+    /// `wt`'s `rows` rows of `cols` values in blocks of rows ([`conv_block_rows`]): the
+    /// block from row `i` at `i·cols`, its rows' values of column 0 side by side, then of
+    /// column 1, and so on; rows past the last in a last block are zeros.
     fn new<T: Float>(rows: usize, cols: usize, wt: &[T]) -> PackedWeights {
         f32_only::<T>();
         assert!(wt.len() >= rows * cols, "PackedWeights: too few weights");
         // SAFETY: T is f32 (checked above).
         let wt = unsafe { std::slice::from_raw_parts(wt.as_ptr() as *const f32, rows * cols) };
-        let mut data = Vec::new();
-        pack_rows(rows, cols, wt, cols, &mut data);
+        let mut data = Vec::with_capacity(rows * cols);
+        let mut i = 0;
+        while i < rows {
+            let block = conv_block_rows(rows - i);
+            let real = &wt[i * cols..(i + block).min(rows) * cols];
+            for col in 0..cols {
+                data.extend(real.chunks(cols).map(|row| row[col]));
+                data.extend(std::iter::repeat_n(0.0, block - real.len() / cols));
+            }
+            i += block;
+        }
         PackedWeights {
             data,
             rows,
@@ -388,25 +400,6 @@ impl PackedWeights {
 
     fn ptr(&self) -> *const f32 {
         self.data.as_ptr()
-    }
-}
-
-/// `a`'s `m` rows of `k` values (`lda` apart) into `out` (overwritten) in blocks of rows
-/// ([`conv_block_rows`]): the block from row `i` at `i·k`, its rows' values of column 0
-/// side by side, then of column 1, and so on; rows past `m` in the last block are zeros.
-fn pack_rows(m: usize, k: usize, a: &[f32], lda: usize, out: &mut Vec<f32>) {
-    out.clear();
-    let mut i = 0;
-    while i < m {
-        let r = conv_block_rows(m - i);
-        let rows: Vec<&[f32]> = (i..(i + r).min(m))
-            .map(|row| &a[row * lda..row * lda + k])
-            .collect();
-        for col in 0..k {
-            out.extend(rows.iter().map(|row| row[col]));
-            out.extend(std::iter::repeat_n(0.0, r - rows.len()));
-        }
-        i += r;
     }
 }
 
