@@ -338,10 +338,10 @@ fn by_strip_tasks<T>(
         });
 }
 
-/// Rows of `C` per register block of the forward convolution's kernel, for `rem` rows
-/// still to do: 12 (24 accumulators) where what is left is 12 or at least 20, so that no
-/// block of fewer than 8 rows is left over (64 output channels: 12, 12, 12, 12, 8, 8);
-/// else 8. A last block of fewer rows is packed with rows of zeros and runs as 8, its
+/// Channels per register block of the convolution's direct kernels (output channels
+/// forward, input channels for the input gradient), for `rem` still to do: 12 (24
+/// accumulators) where what is left is 12 or at least 20, so that no block of fewer than
+/// 8 is left over (64 channels: 12, 12, 12, 12, 8, 8); else 8. A last block of fewer rows is packed with rows of zeros and runs as 8, its
 /// extra rows not stored: only the two block sizes are compiled (with a variant for each
 /// row count as well, the compiler stopped inlining the blocks into their loops).
 pub fn conv_block_rows(rem: usize) -> usize {
@@ -371,31 +371,32 @@ pub struct PackedWeights {
 }
 
 impl PackedWeights {
-    /// `wt`'s `rows` rows of `cols` values in blocks of rows ([`conv_block_rows`]): the
-    /// block from row `i` at `i·cols`, its rows' values of column 0 side by side, then of
-    /// column 1, and so on; rows past the last in a last block are zeros.
-    fn new<T: Float>(rows: usize, cols: usize, wt: &[T]) -> PackedWeights {
+    /// The weights of `wt` (`rows × cols`, f32) in blocks of `count` channels
+    /// ([`conv_block_rows`], zeros past the last channel): per block from channel `i`, at
+    /// `i·steps`, for each step `0..steps` the block's values `value(wt, channel, step)`
+    /// side by side.
+    fn blocks<T: Float>(
+        [rows, cols]: [usize; 2],
+        wt: &[T],
+        [count, steps]: [usize; 2],
+        value: impl Fn(&[f32], usize, usize) -> f32,
+    ) -> Vec<f32> {
         f32_only::<T>();
         assert!(wt.len() >= rows * cols, "PackedWeights: too few weights");
         // SAFETY: T is f32 (checked above).
         let wt = unsafe { std::slice::from_raw_parts(wt.as_ptr() as *const f32, rows * cols) };
-        let mut data = Vec::with_capacity(rows * cols);
+        let mut data = Vec::with_capacity((count + 7) * steps);
         let mut i = 0;
-        while i < rows {
-            let block = conv_block_rows(rows - i);
-            let real = &wt[i * cols..(i + block).min(rows) * cols];
-            for col in 0..cols {
-                data.extend(real.chunks(cols).map(|row| row[col]));
-                data.extend(std::iter::repeat_n(0.0, block - real.len() / cols));
+        while i < count {
+            let block = conv_block_rows(count - i);
+            let chans = i..(i + block).min(count);
+            for step in 0..steps {
+                data.extend(chans.clone().map(|ch| value(wt, ch, step)));
+                data.extend(std::iter::repeat_n(0.0, block - chans.len()));
             }
             i += block;
         }
-        PackedWeights {
-            data,
-            rows,
-            cols,
-            transposed: false,
-        }
+        data
     }
 
     fn ptr(&self) -> *const f32 {
@@ -495,34 +496,32 @@ impl SameConv {
     }
 
     /// The weights `wt` (`[O, C, k, k]`) packed for [`SameConv::run`] and
-    /// [`SameConv::run_batch`]: once per layer call, not per sample.
+    /// [`SameConv::run_batch`]: once per layer call, not per sample. Per block of output
+    /// channels, each of the `C·k·k` steps' weights side by side.
     pub fn pack<T: Float>(&self, wt: &[T]) -> PackedWeights {
-        PackedWeights::new(self.o, self.c * self.k * self.k, wt)
+        let kdim = self.c * self.k * self.k;
+        PackedWeights {
+            data: PackedWeights::blocks([self.o, kdim], wt, [self.o, kdim], |wt, o, col| {
+                wt[o * kdim + col]
+            }),
+            rows: self.o,
+            cols: kdim,
+            transposed: false,
+        }
     }
 
     /// The weights `wt` (`[O, C, k, k]`) packed for [`SameConv::run_transposed`] and
-    /// [`SameConv::run_transposed_batch`].
+    /// [`SameConv::run_transposed_batch`]: per block of input channels, for each tap and
+    /// output channel in turn the block's weights side by side.
     pub fn pack_transposed<T: Float>(&self, wt: &[T]) -> PackedWeights {
-        f32_only::<T>();
         let (taps, kdim) = (self.k * self.k, self.c * self.k * self.k);
-        assert!(wt.len() >= self.o * kdim, "PackedWeights: too few weights");
-        // SAFETY: T is f32 (checked above).
-        let wt = unsafe { std::slice::from_raw_parts(wt.as_ptr() as *const f32, self.o * kdim) };
-        let mut data = Vec::with_capacity(self.o * kdim);
-        let mut ch0 = 0;
-        while ch0 < self.c {
-            let block = conv_block_rows(self.c - ch0);
-            let chans = ch0..(ch0 + block).min(self.c);
-            for tap in 0..taps {
-                for row in wt.chunks(kdim) {
-                    data.extend(chans.clone().map(|ch| row[ch * taps + tap]));
-                    data.extend(std::iter::repeat_n(0.0, block - chans.len()));
-                }
-            }
-            ch0 += block;
-        }
+        let steps = taps * self.o;
+        let value = |wt: &[f32], ch: usize, step: usize| {
+            let (tap, o) = (step / self.o, step % self.o);
+            wt[o * kdim + ch * taps + tap]
+        };
         PackedWeights {
-            data,
+            data: PackedWeights::blocks([self.o, kdim], wt, [self.c, steps], value),
             rows: self.o,
             cols: kdim,
             transposed: true,
