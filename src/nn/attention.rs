@@ -13,7 +13,7 @@ use crate::autodiff::{Tape, Var};
 use crate::error::{Result, invalid};
 use crate::float::Float;
 use crate::ops::softmax::softmax_rows;
-use crate::tensor::matmul::gemm;
+use crate::tensor::matmul::product;
 use crate::tensor::vmath::{Curve, curve_into};
 use crate::tensor::{fmt_shape, written};
 use rayon::prelude::*;
@@ -73,8 +73,7 @@ pub fn attention_pool<T: Float>(
         .zip(h.par_chunks(POOL_SAMPLES * t * hd))
         .for_each(|(out, h)| {
             let rows = h.len() / hd;
-            let mut proj = vec![T::zero(); rows * a];
-            gemm(rows, hd, a, h, false, w, true, &mut proj, false);
+            let mut proj = product(rows, hd, a, h, false, w, true);
             proj.chunks_mut(a)
                 .for_each(|p| p.iter_mut().zip(b).for_each(|(p, &b)| *p += b));
             let mut act = Vec::with_capacity(rows * a);
@@ -85,8 +84,7 @@ pub fn attention_pool<T: Float>(
             );
             // SAFETY: curve_into wrote all rows·a values.
             let act = unsafe { written(&mut act.spare_capacity_mut()[..rows * a]) };
-            let mut e = vec![T::zero(); rows];
-            gemm(rows, a, 1, act, false, v, true, &mut e, false);
+            let e = product(rows, a, 1, act, false, v, true);
             let alpha = softmax_rows(&e, t);
             for ((out, h), alpha) in out
                 .chunks_mut(hd)

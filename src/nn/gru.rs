@@ -15,7 +15,7 @@
 use crate::autodiff::{Tape, Var};
 use crate::error::{Error, Result, shape_err};
 use crate::float::Float;
-use crate::tensor::matmul::gemm;
+use crate::tensor::matmul::{gemm, product};
 use crate::tensor::transposed;
 use crate::tensor::vmath;
 use crate::tensor::{Tensor, fmt_shape};
@@ -204,19 +204,8 @@ fn gru_inference<T: Float>(
         .for_each(|(b, states)| {
             let (r0, rows) = (b * GRU_ROWS, states.len() / per_row);
             // [rows·T, 3H] input projections, rows in (row, step) order as x is stored
-            let mut gi = vec![T::zero(); rows * steps * h3];
             let xs = &x[r0 * steps * input..(r0 + rows) * steps * input];
-            gemm(
-                rows * steps,
-                input,
-                h3,
-                xs,
-                false,
-                &w_ih,
-                false,
-                &mut gi,
-                false,
-            );
+            let gi = product(rows * steps, input, h3, xs, false, &w_ih, false);
             let mut h = vec![T::zero(); rows * hid];
             let mut gh = vec![T::zero(); rows * h3];
             for t in 0..steps {

@@ -7,7 +7,7 @@ use crate::autodiff::backward::{Contribs, Ctx};
 use crate::autodiff::{Op, Tape, Var};
 use crate::error::{Result, shape_err};
 use crate::float::Float;
-use crate::tensor::matmul::{batched_gemm, gemm};
+use crate::tensor::matmul::batched_product;
 use crate::tensor::{Tensor, fmt_shape};
 
 /// How the two operands line up: `batch` products of m×k by k×n.
@@ -79,9 +79,8 @@ impl<T: Float> Tape<T> {
 
     fn matmul_impl(&mut self, a: Var, b: Var, trans_b: bool) -> Result<Var> {
         let d = dims(self.shape(a), self.shape(b), trans_b)?;
-        let mut out = vec![T::zero(); d.batch * d.m * d.n];
         let (av, bv) = (self.value(a).data(), self.value(b).data());
-        batched_gemm(
+        let out = batched_product(
             d.batch,
             d.m,
             d.k,
@@ -92,7 +91,6 @@ impl<T: Float> Tape<T> {
             bv,
             !d.shared_b,
             trans_b,
-            &mut out,
         );
         let y = Tensor::new(&d.out, out)?;
         Ok(self.push(y, Op::MatMul { a, b, trans_b }))
@@ -107,8 +105,7 @@ pub(crate) fn backward<T: Float>(c: &Ctx<T>, a: Var, b: Var, trans_b: bool) -> C
     let mut out = Vec::new();
     if c.needs(a) {
         // da[m,k] = g[m,n] · op(b)ᵀ
-        let mut da = vec![T::zero(); d.batch * m * k];
-        batched_gemm(
+        let da = batched_product(
             d.batch,
             m,
             n,
@@ -119,27 +116,17 @@ pub(crate) fn backward<T: Float>(c: &Ctx<T>, a: Var, b: Var, trans_b: bool) -> C
             bv.data(),
             !d.shared_b,
             !trans_b,
-            &mut da,
         );
         out.push((a, Tensor::new(av.shape(), da)?));
     }
     if c.needs(b) {
-        let mut db = vec![T::zero(); bv.len()];
-        let (r, cc) = if trans_b { (n, k) } else { (k, n) };
-        for i in 0..d.batch {
-            let ga = &g[i * m * n..(i + 1) * m * n];
-            let aa = &av.data()[i * m * k..(i + 1) * m * k];
-            let dst = if d.shared_b {
-                &mut db[..]
-            } else {
-                &mut db[i * r * cc..(i + 1) * r * cc]
-            };
-            if trans_b {
-                gemm(n, m, k, ga, true, aa, false, dst, d.shared_b && i > 0); // gᵀ · a
-            } else {
-                gemm(k, m, n, aa, true, ga, false, dst, d.shared_b && i > 0); // aᵀ · g
-            }
-        }
+        // per batch gᵀ · a (`b` used transposed) or aᵀ · g; a shared `b` comes with
+        // one batch (`dims`), its rows all of `a`'s leading axes
+        let db = if trans_b {
+            batched_product(d.batch, n, m, k, g, true, true, av.data(), true, false)
+        } else {
+            batched_product(d.batch, k, m, n, av.data(), true, true, g, true, false)
+        };
         out.push((b, Tensor::new(bv.shape(), db)?));
     }
     Ok(out)

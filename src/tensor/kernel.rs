@@ -65,10 +65,8 @@ pub fn gemm_wide_bias<T: Float>(
     c: &mut [T],
     bias: Option<&[T]>,
 ) {
-    // SAFETY: `MaybeUninit<T>` has `T`'s layout, and `gemm_wide_into` only ever writes
-    // initialised values through it.
-    let c = unsafe { &mut *(c as *mut [T] as *mut [MaybeUninit<T>]) };
-    gemm_wide_into(m, k, n, a, b, ldb, c, bias);
+    // SAFETY: `gemm_wide_into` only ever writes initialised values through it.
+    gemm_wide_into(m, k, n, a, b, ldb, unsafe { super::slots(c) }, bias);
 }
 
 /// As [`gemm_wide_bias`], into memory not yet written: all of `c[..m·n]` is written on
@@ -157,6 +155,8 @@ pub enum Layout {
 }
 
 /// `c[m×n] = a · b`, or `c += a · b` with `acc` (`a` m rows of k values `lda` apart,
+/// or with `a_cols` k columns of m values `lda` apart, i.e. `aᵀ` stored row-major;
+/// `c` read only with `acc`, so without it `c` need not be initialized;
 /// `b` k×n contiguous, row-major or in panels as `layout` says), **with the bits of one
 /// matrixmultiply sgemm call** (the same chains over blocks of [`MATRIXMULTIPLY_KC`],
 /// added in the same order; the test `unpacked_products_have_the_bits_of_matrixmultiply`
@@ -173,25 +173,27 @@ pub fn gemm_unpacked<T: Float>(
     n: usize,
     a: &[T],
     lda: usize,
+    a_cols: bool,
     b: &[T],
     layout: Layout,
-    c: &mut [T],
+    c: &mut [MaybeUninit<T>],
     acc: bool,
 ) {
     assert!(
         gemm_unpacked_applies::<T>(),
         "gemm_unpacked: needs f32 and AVX-512F"
     );
+    let (lines, line) = if a_cols { (k, m) } else { (m, k) };
     assert!(
-        k <= lda
-            && (m == 0 || a.len() >= (m - 1) * lda + k)
+        line <= lda
+            && (lines == 0 || a.len() >= (lines - 1) * lda + line)
             && b.len() >= k * n
             && c.len() >= m * n,
         "gemm_unpacked: extents too short for {m}×{k}×{n}"
     );
     if k == 0 {
         if !acc {
-            c[..m * n].iter_mut().for_each(|v| *v = T::zero());
+            super::zeroed(&mut c[..m * n]);
         }
         return;
     }
@@ -203,16 +205,20 @@ pub fn gemm_unpacked<T: Float>(
             Layout::Panels => avx512::B::Panels { b, depth: k, p0 },
             Layout::Rows => avx512::B::Rows(b.wrapping_add(p0 * n), n),
         };
+        let a0 = if a_cols { p0 * lda } else { p0 };
         // SAFETY: T is f32 and the CPU has AVX-512F (asserted); rows of `a` from column
-        // p0 hold `depth` values `lda` apart; `b`'s rows from p0 hold n values each, or
-        // every panel holds k rows; `c` holds m×n (asserted above).
+        // p0 hold `depth` values (`lda` apart, or side by side with `a_cols`: columns
+        // `lda` apart); `b`'s rows from p0 hold n values each, or
+        // every panel holds k rows; `c` holds m×n (asserted above). The first block
+        // stores without reading `c` unless `acc`, the later ones read what it stored.
         unsafe {
             avx512::gemm_b(
                 m,
                 depth,
                 n,
-                (a.as_ptr() as *const f32).add(p0),
+                (a.as_ptr() as *const f32).add(a0),
                 lda,
+                a_cols,
                 b,
                 c.as_mut_ptr() as *mut f32,
                 std::ptr::null(),
@@ -249,10 +255,7 @@ pub fn pack_panels_t<T: Copy + Send + Sync + 'static>(n: usize, k: usize, bt: &[
     let mut out = Vec::with_capacity(k * n);
     let fill = |j: usize, strip: &mut [std::mem::MaybeUninit<T>]| {
         let w = (n - j).min(PANEL);
-        // SAFETY: `MaybeUninit<T>` has `T`'s layout and `transpose_into` writes all
-        // `k·w` values without reading them.
-        let strip = unsafe { &mut *(strip as *mut [std::mem::MaybeUninit<T>] as *mut [T]) };
-        super::transpose_into(w, k, &bt[j * k..], k, strip);
+        super::transpose_uninit(w, k, &bt[j * k..], k, strip);
     };
     by_strips(k, n, &mut out, fill);
     out
@@ -971,7 +974,7 @@ mod avx512 {
         add: bool,
     ) {
         // SAFETY: forwarded from the caller.
-        unsafe { gemm_b(m, k, n, a, lda, B::Rows(b, ldb), c, bias, add) }
+        unsafe { gemm_b(m, k, n, a, lda, false, B::Rows(b, ldb), c, bias, add) }
     }
 
     /// Where `B`'s 32-column strips are: rows of `n` values `ldb` apart, or panels
@@ -987,11 +990,41 @@ mod avx512 {
         },
     }
 
+    /// As [`gemm`], with `B`'s strips where `b` says; with `a_cols`, `A` is stored by
+    /// columns (k×m, its value (i, p) at `a[p·lda + i]`), as a weight gradient's `dyᵀ`
+    /// is: the rows of a block are then side by side at every step, one pointer and
+    /// constant offsets, and `A` need not be transposed first.
+    ///
     /// # Safety
-    /// As [`gemm`], with `B`'s strips where `b` says.
+    /// As [`gemm`], with `B`'s strips where `b` says and `A` as `a_cols` says.
     #[target_feature(enable = "avx512f")]
     #[allow(clippy::too_many_arguments)]
     pub unsafe fn gemm_b(
+        m: usize,
+        k: usize,
+        n: usize,
+        a: *const f32,
+        lda: usize,
+        a_cols: bool,
+        b: B,
+        c: *mut f32,
+        bias: *const f32,
+        add: bool,
+    ) {
+        // SAFETY: forwarded from the caller.
+        unsafe {
+            if a_cols {
+                gemm_a::<true>(m, k, n, a, lda, b, c, bias, add)
+            } else {
+                gemm_a::<false>(m, k, n, a, lda, b, c, bias, add)
+            }
+        }
+    }
+
+    /// [`gemm_b`] with `A` by rows or (`AC`) by columns.
+    #[target_feature(enable = "avx512f")]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn gemm_a<const AC: bool>(
         m: usize,
         k: usize,
         n: usize,
@@ -1002,6 +1035,14 @@ mod avx512 {
         bias: *const f32,
         add: bool,
     ) {
+        // the first value of A's row i
+        let row = |i: usize| {
+            if AC {
+                a.wrapping_add(i)
+            } else {
+                a.wrapping_add(i * lda)
+            }
+        };
         let mut j = 0;
         while j < n {
             let w = (n - j).min(NR);
@@ -1024,8 +1065,8 @@ mod avx512 {
             while w <= 16 && m - i >= 2 * MR {
                 // SAFETY: as below, for rows i..i + 16.
                 unsafe {
-                    let (ap, cp) = (a.add(i * lda), c.add(i * n + j));
-                    block::<{ 2 * MR }, 1>(k, ap, bj, cp, from_row(bias, i), t)
+                    let (ap, cp) = (row(i), c.add(i * n + j));
+                    block::<{ 2 * MR }, 1, AC>(k, ap, bj, cp, from_row(bias, i), t)
                 }
                 i += 2 * MR;
             }
@@ -1034,12 +1075,12 @@ mod avx512 {
                 // SAFETY: rows i..i+rows and the w columns from j are inside a, b and c;
                 // lanes past w are masked off in every load and store.
                 unsafe {
-                    let (ap, bp, cp) = (a.add(i * lda), bj, c.add(i * n + j));
+                    let (ap, bp, cp) = (row(i), bj, c.add(i * n + j));
                     let bi = from_row(bias, i);
                     if w > 16 {
-                        by_rows!(rows, block::<_, 2>(k, ap, bp, cp, bi, t))
+                        by_rows!(rows, block::<_, 2, AC>(k, ap, bp, cp, bi, t))
                     } else {
-                        by_rows!(rows, block::<_, 1>(k, ap, bp, cp, bi, t))
+                        by_rows!(rows, block::<_, 1, AC>(k, ap, bp, cp, bi, t))
                     }
                 }
                 i += rows;
@@ -1068,11 +1109,11 @@ mod avx512 {
     }
 
     /// `R` rows × `16·V` columns of C (lanes outside the masks untouched) from R rows of
-    /// A and `k` rows of the same columns of B, plus row `r`'s bias `bias[r]` unless
-    /// `bias` is null.
+    /// A (by columns with `AC`: row r's value p at `a[p·lda + r]`) and `k` rows of the
+    /// same columns of B, plus row `r`'s bias `bias[r]` unless `bias` is null.
     #[target_feature(enable = "avx512f")]
     #[inline]
-    unsafe fn block<const R: usize, const V: usize>(
+    unsafe fn block<const R: usize, const V: usize, const AC: bool>(
         k: usize,
         a: *const f32,
         b: *const f32,
@@ -1092,7 +1133,8 @@ mod avx512 {
                     b0
                 };
                 for (r, acc) in acc.iter_mut().enumerate() {
-                    let av = _mm512_set1_ps(*a.add(r * t.lda + p));
+                    let at = if AC { p * t.lda + r } else { r * t.lda + p };
+                    let av = _mm512_set1_ps(*a.add(at));
                     acc[0] = _mm512_fmadd_ps(av, b0, acc[0]);
                     if V == 2 {
                         acc[V - 1] = _mm512_fmadd_ps(av, b1, acc[V - 1]);

@@ -7,9 +7,11 @@
 use super::kernel::{
     Layout, PANEL, gemm_unpacked, gemm_unpacked_applies, pack_panels, pack_panels_t,
 };
+use super::{slots, transpose_uninit, written, zeroed};
 use crate::float::Float;
 use rayon::prelude::*;
 use std::borrow::Cow;
+use std::mem::MaybeUninit;
 
 /// Below this many multiply-adds a GEMM runs on the calling thread.
 const PAR_WORK: usize = 1 << 20;
@@ -30,25 +32,91 @@ pub fn gemm<T: Float>(
     c: &mut [T],
     acc: bool,
 ) {
-    let beta = if acc { T::one() } else { T::zero() };
+    // SAFETY: `gemm_slots` writes only computed values (or zeros) into `c`.
+    gemm_slots(m, k, n, a, ta, b, tb, unsafe { slots(c) }, true, acc)
+}
+
+/// `op(a) · op(b)` as a new m×n buffer, written by the kernel without being
+/// zero-filled first.
+///
+/// A `vec![0; m·n]` for the product to overwrite is a pass over memory that the kernel
+/// then writes again: under mnist-vae's linear layers (products of 64×784 by 784×400
+/// and their gradients) the zero-fills were a twentieth of a training step's samples
+/// in `perf`, and the step took 1.89–1.93 ms without them against 2.16–2.26 ms, bench
+/// binaries alternated three times (the fresh lines no longer pass through the cache
+/// twice).
+#[allow(clippy::too_many_arguments)]
+pub fn product<T: Float>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[T],
+    ta: bool,
+    b: &[T],
+    tb: bool,
+) -> Vec<T> {
+    // SAFETY: `gemm_slots` without `acc` writes all m·n values.
+    unsafe {
+        filled(m * n, |c| {
+            gemm_slots(m, k, n, a, ta, b, tb, c, false, false)
+        })
+    }
+}
+
+/// A buffer of `len` values, all written by `fill`.
+///
+/// # Safety
+/// `fill` must write every value of the slice it is given.
+unsafe fn filled<T>(len: usize, fill: impl FnOnce(&mut [MaybeUninit<T>])) -> Vec<T> {
+    let mut v = Vec::with_capacity(len);
+    fill(&mut v.spare_capacity_mut()[..len]);
+    // SAFETY: `fill` wrote all `len` values (the caller's guarantee).
+    unsafe { v.set_len(len) };
+    v
+}
+
+/// [`gemm`]'s body. `c` holds values where `init` (a caller's slice), and is read only
+/// with `acc` (which needs `init`); without `acc` every value of `c[..m·n]` is written.
+#[allow(clippy::too_many_arguments)]
+fn gemm_slots<T: Float>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[T],
+    ta: bool,
+    b: &[T],
+    tb: bool,
+    c: &mut [MaybeUninit<T>],
+    init: bool,
+    acc: bool,
+) {
+    debug_assert!(init || !acc, "accumulating into unwritten memory");
+    let c = &mut c[..m * n];
     if k == 0 {
         if !acc {
-            c[..m * n].iter_mut().for_each(|v| *v = T::zero());
+            zeroed(c);
         }
         return;
     }
-    let unpacked_fits = if ta {
-        // `a` stored k×m is transposed first: measured alone, 400×64×784 and 784×64×400
-        // (weight gradients on a batch of 64) took 95–102 µs against matrixmultiply's
-        // 105–143, 10×64×64 0.6–0.8 against 1.0, but 400×64×16 6.9 against 4.5–5.4
-        // and 192×1792×28 (mnist-gru's input weights over all steps) 180 against 83–90
-        n > NARROW && k * n <= UNPACKED_B
-    } else {
-        n <= NARROW || k * n <= UNPACKED_B
-    };
+    // `a` stored k×m (a weight gradient `dyᵀ · x`) is read by columns where it is. When
+    // it was transposed first, narrow products stayed on matrixmultiply (400×64×16 6.9
+    // µs against 4.5–5.4, 192×1792×28, mnist-gru's input weights over all steps, 180
+    // against 83–90); read in place they take 6.0–6.1 against 7.2–7.3 and 85 against
+    // 112 (one process each, alternated twice)
+    let unpacked_fits = n <= NARROW || k * n <= UNPACKED_B;
     if n > 0 && unpacked_fits && gemm_unpacked_applies::<T>() {
         return unpacked(m, k, n, a, ta, b, tb, c, acc);
     }
+    // matrixmultiply and the generic loop take initialized memory (neither reads it
+    // with β = 0): a buffer never written is zeroed for them, a product this large
+    // hardly notices
+    let c: &mut [T] = if init {
+        // SAFETY: the caller's values (`init`)
+        unsafe { written(c) }
+    } else {
+        zeroed(c)
+    };
+    let beta = if acc { T::one() } else { T::zero() };
     // rows r0.. and columns j0.. of the product into `c`, whose rows are `ldc` apart
     let block = |r0: usize, rows: usize, j0: usize, cols: usize, c: &mut [T], ldc: usize| {
         let (a_off, rsa, csa) = if ta {
@@ -170,9 +238,13 @@ const PACK_ROWS: usize = 128;
 ///   when that moves at most half the values: alone, 784×400 weights on 32, 64, 96 and
 ///   128 rows took 60/121/166/261 µs the other way round against 150/188/220/269, but
 ///   256 rows (moving 303 000 values against 313 600) 528–532 against 445 µs;
-/// - `op(a)` stored k×m: `a` is transposed (a weight gradient `dyᵀ · x`, k = the batch,
-///   had run on matrixmultiply, which copies all of `a` and `b` into its packed layout
-///   anyway).
+/// - `op(a)` stored k×m (a weight gradient `dyᵀ · x`, k = the batch): the kernel reads
+///   `a` by columns, each step's values of a block's rows side by side. Transposing it
+///   first had been a fortieth of mnist-vae's training step (perf); read in place,
+///   mnist-gru's and mnist-attn-gru's steps took 2.86–2.89 and 3.57–3.61 ms against
+///   3.00–3.08 and 3.74–3.84 (bench binaries alternated three times).
+///
+/// `c` (m×n) is read only with `acc`; without it every value is written.
 #[allow(clippy::too_many_arguments)]
 fn unpacked<T: Float>(
     m: usize,
@@ -182,47 +254,53 @@ fn unpacked<T: Float>(
     ta: bool,
     b: &[T],
     tb: bool,
-    c: &mut [T],
+    c: &mut [MaybeUninit<T>],
     acc: bool,
 ) {
-    let c = &mut c[..m * n];
     // values each way moves: `c` (twice when accumulating) and `a` unless it is stored
-    // k×m already, against `b` and `a` if it is stored k×m
+    // k×m already, against `b`
     let c_moves = if acc { 2 } else { 1 } * m * n;
-    let (swapped, straight) = if ta {
-        (c_moves, n * k + m * k)
-    } else {
-        (m * k + c_moves, n * k)
-    };
-    if tb && 2 * swapped <= straight {
+    let swapped = c_moves + if ta { 0 } else { m * k };
+    if tb && 2 * swapped <= n * k {
         // cᵀ (n×m) = b (n×k, as stored) · op(a)ᵀ (k×m)
         let (at, layout) = if ta {
             rows_or_panels(n, k, m, &a[..k * m])
         } else {
             (Cow::Owned(pack_panels_t(m, k, a)), Layout::Panels)
         };
-        let mut ct = if acc {
-            super::transposed(m, n, c)
+        let ct = if acc {
+            // SAFETY: with `acc`, `c` holds the values to add to (`gemm_slots`).
+            let mut ct = super::transposed(m, n, unsafe { written(c) });
+            // SAFETY: split_rows writes only products into `ct`.
+            split_rows(
+                n,
+                k,
+                m,
+                b,
+                false,
+                &at,
+                layout,
+                unsafe { slots(&mut ct) },
+                true,
+            );
+            ct
         } else {
-            vec![T::zero(); n * m]
+            // SAFETY: split_rows without `acc` writes all n·m values.
+            unsafe {
+                filled(n * m, |ct| {
+                    split_rows(n, k, m, b, false, &at, layout, ct, false)
+                })
+            }
         };
-        split_rows(n, k, m, b, &at, layout, &mut ct, acc);
-        super::transpose_into(n, m, &ct, m, c);
+        transpose_uninit(n, m, &ct, m, c);
         return;
     }
-    let a_rows: Vec<T>;
-    let a = if ta {
-        a_rows = super::transposed(k, m, a);
-        &a_rows[..]
-    } else {
-        a
-    };
     let (b, layout) = if tb {
         (Cow::Owned(pack_panels_t(n, k, b)), Layout::Panels)
     } else {
         rows_or_panels(m, k, n, &b[..k * n])
     };
-    split_rows(m, k, n, a, &b, layout, c, acc);
+    split_rows(m, k, n, a, ta, &b, layout, c, acc);
 }
 
 /// `op(b)` stored k×n for a product with `m` rows: copied into panels
@@ -242,36 +320,39 @@ fn rows_or_panels<T: Float>(m: usize, k: usize, n: usize, b: &[T]) -> (Cow<'_, [
     }
 }
 
-/// `c (+)= a · b` (`a` m×k contiguous, `b` k×n as `layout` says) on
-/// [`gemm_unpacked`], a part of the rows per thread.
+/// `c (+)= op(a) · b` (`a` m×k contiguous, or k×m with `ta`; `b` k×n as `layout`
+/// says) on [`gemm_unpacked`], a part of the rows per thread (`c` read only with `acc`).
 #[allow(clippy::too_many_arguments)]
 fn split_rows<T: Float>(
     m: usize,
     k: usize,
     n: usize,
     a: &[T],
+    ta: bool,
     b: &[T],
     layout: Layout,
-    c: &mut [T],
+    c: &mut [MaybeUninit<T>],
     acc: bool,
 ) {
     let parts = thread_parts(m, k, n);
     let row_part = m.div_ceil(parts).next_multiple_of(8).max(8);
+    let lda = if ta { m } else { k };
     if parts == 1 || row_part >= m {
-        gemm_unpacked(m, k, n, a, k, b, layout, c, acc);
+        gemm_unpacked(m, k, n, a, lda, ta, b, layout, c, acc);
     } else {
         c.par_chunks_mut(row_part * n)
             .enumerate()
             .for_each(|(i, cb)| {
-                let a = &a[i * row_part * k..];
-                gemm_unpacked(cb.len() / n, k, n, a, k, b, layout, cb, acc)
+                let a = &a[i * row_part * if ta { 1 } else { k }..];
+                gemm_unpacked(cb.len() / n, k, n, a, lda, ta, b, layout, cb, acc)
             });
     }
 }
 
-/// Batched product: `a` holds `ba` matrices and `b` holds `bb` (each 1 or `batch`).
+/// Batched product as a new `batch·m·n` buffer (written once, as [`product`]): `a`
+/// holds one matrix or `batch` (`a_batched`), so does `b`.
 #[allow(clippy::too_many_arguments)]
-pub fn batched_gemm<T: Float>(
+pub fn batched_product<T: Float>(
     batch: usize,
     m: usize,
     k: usize,
@@ -282,9 +363,30 @@ pub fn batched_gemm<T: Float>(
     b: &[T],
     b_batched: bool,
     tb: bool,
-    c: &mut [T],
+) -> Vec<T> {
+    // SAFETY: each of the `batch` products writes its m·n values, without `acc`.
+    unsafe {
+        filled(batch * m * n, |c| {
+            batched_into(batch, m, k, n, a, a_batched, ta, b, b_batched, tb, c)
+        })
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn batched_into<T: Float>(
+    batch: usize,
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[T],
+    a_batched: bool,
+    ta: bool,
+    b: &[T],
+    b_batched: bool,
+    tb: bool,
+    c: &mut [MaybeUninit<T>],
 ) {
-    let one = |i: usize, cb: &mut [T]| {
+    let one = |i: usize, cb: &mut [MaybeUninit<T>]| {
         let ab = if a_batched {
             &a[i * m * k..(i + 1) * m * k]
         } else {
@@ -295,7 +397,7 @@ pub fn batched_gemm<T: Float>(
         } else {
             &b[..k * n]
         };
-        gemm(m, k, n, ab, ta, bbm, tb, cb, false);
+        gemm_slots(m, k, n, ab, ta, bbm, tb, cb, false, false);
     };
     if batch > 1 && batch * m * k * n >= PAR_WORK && m * n > 0 {
         c.par_chunks_mut(m * n)
@@ -360,8 +462,8 @@ mod tests {
     }
 
     /// Products split by rows and by columns, over 1–4 threads, give the bits of one
-    /// unsplit matrixmultiply call, for every transpose flag, overwriting and
-    /// accumulating; the parts are ragged.
+    /// unsplit matrixmultiply call, for every transpose flag, overwriting (also into a
+    /// new buffer, [`product`]) and accumulating; the parts are ragged.
     #[test]
     fn any_split_gives_the_bits_of_one_call() {
         // (40, 140, 401): few rows against many columns, split by columns;
@@ -393,12 +495,21 @@ mod tests {
                         .num_threads(threads)
                         .build()
                         .unwrap();
-                    let mut got = c0.clone();
+                    // overwriting: NaN in `c` would show if anything read it
+                    let mut got = if acc {
+                        c0.clone()
+                    } else {
+                        vec![f32::NAN; m * n]
+                    };
                     pool.install(|| gemm(m, k, n, &a, ta, &b, tb, &mut got, acc));
                     assert_eq!(
                         got, want,
                         "{m}×{k}×{n} ta={ta} tb={tb} acc={acc} {threads} threads"
                     );
+                    if !acc {
+                        let fresh = pool.install(|| product(m, k, n, &a, ta, &b, tb));
+                        assert_eq!(fresh, want, "product {m}×{k}×{n} ta={ta} tb={tb}");
+                    }
                 }
             }
         }
@@ -410,8 +521,8 @@ mod tests {
     /// than 32 columns (130×300×150 from a copy of `b`, 40×700×400 from `bᵀ`, and
     /// 48×800×600 run the other way round from panels of `a`), row
     /// remainders, `a` and `b` stored either way (few rows against a transposed `b`,
-    /// e.g. 16×300×200, run as `cᵀ = b · op(a)ᵀ`), overwriting and accumulating, over
-    /// 1–3 threads.
+    /// e.g. 16×300×200, run as `cᵀ = b · op(a)ᵀ`), overwriting (also into a new buffer,
+    /// [`product`]) and accumulating, over 1–3 threads.
     #[test]
     fn unpacked_products_have_the_bits_of_matrixmultiply() {
         if !gemm_unpacked_applies::<f32>() {
@@ -457,18 +568,62 @@ mod tests {
                         (true, &at, false, &b),
                         (true, &at, true, &bt),
                     ] {
-                        let mut got = c0.clone();
+                        let same = |got: &[f32]| {
+                            got.iter()
+                                .zip(&want)
+                                .all(|(x, y)| x.to_bits() == y.to_bits())
+                        };
+                        // overwriting: NaN in `c` would show if anything read it
+                        let mut got = if acc {
+                            c0.clone()
+                        } else {
+                            vec![f32::NAN; m * n]
+                        };
                         pool.install(|| gemm(m, k, n, aa, ta, bb, tb, &mut got, acc));
-                        let same = got
-                            .iter()
-                            .zip(&want)
-                            .all(|(x, y)| x.to_bits() == y.to_bits());
                         assert!(
-                            same,
+                            same(&got),
                             "{m}×{k}×{n} ta={ta} tb={tb} acc={acc} {threads} threads"
                         );
+                        if !acc {
+                            let fresh = pool.install(|| product(m, k, n, aa, ta, bb, tb));
+                            assert!(same(&fresh), "product {m}×{k}×{n} ta={ta} tb={tb}");
+                        }
                     }
                 }
+            }
+        }
+    }
+
+    /// A batched product, its batches run in parallel, gives each batch's own product,
+    /// with `b` shared or one per batch, and `a` stored transposed.
+    #[test]
+    fn batched_products_are_each_batch_product() {
+        let (batch, m, k, n) = (3, 40, 96, 120);
+        assert!(batch * m * k * n >= PAR_WORK);
+        let a: Vec<f32> = (0..batch * m * k)
+            .map(|i| (i as f32 * 0.37).sin())
+            .collect();
+        let b: Vec<f32> = (0..batch * k * n)
+            .map(|i| (i as f32 * 0.53).cos())
+            .collect();
+        for (ta, b_batched) in [(false, false), (false, true), (true, true)] {
+            let got = batched_product(batch, m, k, n, &a, true, ta, &b, b_batched, false);
+            for i in 0..batch {
+                let bi = if b_batched { &b[i * k * n..] } else { &b[..] };
+                let want = product(
+                    m,
+                    k,
+                    n,
+                    &a[i * m * k..(i + 1) * m * k],
+                    ta,
+                    &bi[..k * n],
+                    false,
+                );
+                assert_eq!(
+                    &got[i * m * n..(i + 1) * m * n],
+                    &want[..],
+                    "batch {i} ta={ta}"
+                );
             }
         }
     }

@@ -571,6 +571,30 @@ pub fn transpose_into<T: Copy + 'static>(
     lds: usize,
     dst: &mut [T],
 ) {
+    // SAFETY: `transpose_uninit` writes only values of `src`, all initialized.
+    transpose_uninit(rows, cols, src, lds, unsafe { slots(dst) })
+}
+
+/// Values as slots to be written: what a function that writes memory without reading
+/// it (`transpose_uninit`, [`matmul::gemm_uninit`]) takes, so that it also fills a buffer
+/// that was never initialized.
+///
+/// # Safety
+/// Only initialized values may be written through the result.
+pub(crate) unsafe fn slots<T>(d: &mut [T]) -> &mut [MaybeUninit<T>] {
+    // SAFETY: `MaybeUninit<T>` has `T`'s layout; the caller writes only values.
+    unsafe { &mut *(d as *mut [T] as *mut [MaybeUninit<T>]) }
+}
+
+/// [`transpose_into`] into memory that need not be initialized: it writes all
+/// `rows·cols` values of `dst` and reads none.
+pub fn transpose_uninit<T: Copy + 'static>(
+    rows: usize,
+    cols: usize,
+    src: &[T],
+    lds: usize,
+    dst: &mut [MaybeUninit<T>],
+) {
     const TILE: usize = 8;
     if rows == 0 || cols == 0 {
         return;
@@ -605,7 +629,7 @@ pub fn transpose_into<T: Copy + 'static>(
                 for c in ct..(ct + TILE).min(cols) {
                     let d = &mut dst[c * rows + rt..c * rows + rt1];
                     for (r, v) in (rt..rt1).zip(d) {
-                        *v = src[r * lds + c];
+                        v.write(src[r * lds + c]);
                     }
                 }
             }
@@ -677,16 +701,19 @@ unsafe fn transpose_tiles_avx(
 /// From [`PAR_TRANSPOSE`] values on, each thread writes its own band of the result's
 /// rows (the source's columns).
 pub fn transposed<T: Float>(rows: usize, cols: usize, src: &[T]) -> Vec<T> {
-    let mut t = vec![T::zero(); rows * cols];
+    let mut t = Vec::with_capacity(rows * cols);
+    let d = &mut t.spare_capacity_mut()[..rows * cols];
     let threads = rayon::current_num_threads();
     if rows * cols < PAR_TRANSPOSE || threads == 1 || rows == 0 {
-        transpose_into(rows, cols, src, cols, &mut t);
-        return t;
+        transpose_uninit(rows, cols, src, cols, d);
+    } else {
+        let band = cols.div_ceil(threads).next_multiple_of(8);
+        d.par_chunks_mut(band * rows)
+            .enumerate()
+            .for_each(|(i, d)| transpose_uninit(rows, d.len() / rows, &src[i * band..], cols, d));
     }
-    let band = cols.div_ceil(threads).next_multiple_of(8);
-    t.par_chunks_mut(band * rows)
-        .enumerate()
-        .for_each(|(i, d)| transpose_into(rows, d.len() / rows, &src[i * band..], cols, d));
+    // SAFETY: the transposes wrote all rows·cols values.
+    unsafe { t.set_len(rows * cols) };
     t
 }
 
