@@ -4,7 +4,7 @@
 //! added in order, so the result does not depend on how many threads ran.
 
 use super::kernel::{SameConv, gemm_wide, gemm_wide_bias, gemm_wide_into};
-use super::{sum_lanes, transpose_into, written, zeroed};
+use super::{sum_lanes, transpose_into, transposed, written, zeroed};
 use crate::float::Float;
 use rayon::prelude::*;
 
@@ -527,18 +527,22 @@ fn backward<T: Float>(
             for (ys, yt) in dys.chunks(g.out_len()).zip(dybt.chunks_mut(hw * g.o)) {
                 transpose_into(g.o, hw, ys, hw, yt);
             }
-            // dWᵀ partial: [ck, O] = cols [ck, ld] · dyᵀ [ld, O]
-            part = vec![T::zero(); ck * g.o];
+            // dWᵀ partial: [ck, O] = cols [ck, ld] · dyᵀ [ld, O], written once by the
+            // kernel (a zero-fill first had been 2–3% of a forward and backward pass)
+            part = Vec::with_capacity(ck * g.o);
+            let slots = &mut part.spare_capacity_mut()[..ck * g.o];
             let xs = &x[n0 * g.in_len()..(n0 + nb) * g.in_len()];
             if let Some(plan) = &same_dw {
                 plan.pad_into(xs, nb, xp);
-                plan.weight_grad(xp, nb, dybt, &mut part);
+                plan.weight_grad(xp, nb, dybt, slots);
             } else {
                 for (s, xs) in xs.chunks(g.in_len()).enumerate() {
                     im2col(g, xs, &mut cols[s * hw..], ld);
                 }
-                gemm_wide(ck, ld, g.o, cols, dybt, g.o, &mut part);
+                gemm_wide_into(ck, ld, g.o, cols, dybt, g.o, slots, None);
             }
+            // SAFETY: both kernels write all ck·O values.
+            unsafe { part.set_len(ck * g.o) };
         }
         if want_dx {
             // dy as one [O, ld] matrix: each sample's rows side by side
@@ -581,9 +585,7 @@ fn backward<T: Float>(
                 run.iter_mut().zip(from).for_each(|(a, &b)| *a += b);
             }
         });
-        let mut dw = vec![T::zero(); g.o * ck];
-        transpose_into(ck, g.o, &dwt, g.o, &mut dw);
-        dw
+        transposed(ck, g.o, &dwt)
     });
     (direct_dx.or(want_dx.then_some(dx)), dw, db)
 }

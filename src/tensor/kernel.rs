@@ -801,7 +801,13 @@ impl SameConv {
     /// positions in order. This kernel runs the same chains, reading each im2col value
     /// from the padded planes (the border's zeros where im2col writes zeros), so the bits
     /// are the same, without writing and reading the matrix nine times the input's size.
-    pub fn weight_grad<T: Float>(&self, xp: &[T], nb: usize, dyt: &[T], part: &mut [T]) {
+    pub fn weight_grad<T: Float>(
+        &self,
+        xp: &[T],
+        nb: usize,
+        dyt: &[T],
+        part: &mut [MaybeUninit<T>],
+    ) {
         let kdim = self.c * self.k * self.k;
         assert!(
             xp.len() >= nb * self.padded_len()
