@@ -41,8 +41,8 @@ pub fn gemm<T: Float>(
 ///
 /// A `vec![0; m·n]` for the product to overwrite is a pass over memory that the kernel
 /// then writes again: under mnist-vae's linear layers (products of 64×784 by 784×400
-/// and their gradients) the zero-fills were a twentieth of a training step's samples
-/// in `perf`, and the step took 1.89–1.93 ms without them against 2.16–2.26 ms, bench
+/// and their gradients) the zero-fills were 7% of a training step's samples on the
+/// calling thread in `perf`, and the step took 1.89–1.93 ms without them against 2.16–2.26 ms, bench
 /// binaries alternated three times (the fresh lines no longer pass through the cache
 /// twice).
 #[allow(clippy::too_many_arguments)]
@@ -225,9 +225,9 @@ const PACK_ROWS: usize = 128;
 
 /// `c (+)= op(a) · op(b)` on [`gemm_unpacked`], the rows split
 /// between the threads (each value is the same chain whatever the split). The kernel
-/// reads `a` by rows and `b` as k×n (row-major, or in panels of 32 columns: see
-/// [`rows_or_panels`]), so operands stored the other way are transposed first; which
-/// ones is chosen by the values it moves:
+/// reads `a` as it is stored (by rows, or by columns when stored k×m) and `b` as k×n
+/// (row-major, or in panels of 32 columns: see [`rows_or_panels`]), so a `b` stored
+/// n×k is moved first; which values move is chosen by their count:
 /// - `op(b)` stored n×k: either `b` is transposed into panels (n·k values), or the product is run
 ///   the other way round, `cᵀ = b · op(a)ᵀ`, which reads `b` as it is stored and moves
 ///   `a` (unless it is stored k×m already) and `c` instead. Every value of `c` is the

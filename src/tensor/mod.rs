@@ -576,7 +576,7 @@ pub fn transpose_into<T: Copy + 'static>(
 }
 
 /// Values as slots to be written: what a function that writes memory without reading
-/// it (`transpose_uninit`, [`matmul::gemm_uninit`]) takes, so that it also fills a buffer
+/// it ([`transpose_uninit`], the body of [`matmul::gemm`]) takes, so that it also fills a buffer
 /// that was never initialized.
 ///
 /// # Safety
