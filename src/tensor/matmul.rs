@@ -364,28 +364,6 @@ pub fn batched_product<T: Float>(
     b_batched: bool,
     tb: bool,
 ) -> Vec<T> {
-    // SAFETY: each of the `batch` products writes its m·n values, without `acc`.
-    unsafe {
-        filled(batch * m * n, |c| {
-            batched_into(batch, m, k, n, a, a_batched, ta, b, b_batched, tb, c)
-        })
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn batched_into<T: Float>(
-    batch: usize,
-    m: usize,
-    k: usize,
-    n: usize,
-    a: &[T],
-    a_batched: bool,
-    ta: bool,
-    b: &[T],
-    b_batched: bool,
-    tb: bool,
-    c: &mut [MaybeUninit<T>],
-) {
     let one = |i: usize, cb: &mut [MaybeUninit<T>]| {
         let ab = if a_batched {
             &a[i * m * k..(i + 1) * m * k]
@@ -399,15 +377,19 @@ fn batched_into<T: Float>(
         };
         gemm_slots(m, k, n, ab, ta, bbm, tb, cb, false, false);
     };
-    if batch > 1 && batch * m * k * n >= PAR_WORK && m * n > 0 {
-        c.par_chunks_mut(m * n)
-            .enumerate()
-            .for_each(|(i, cb)| one(i, cb));
-    } else if m * n > 0 {
-        c.chunks_mut(m * n)
-            .enumerate()
-            .for_each(|(i, cb)| one(i, cb));
-    }
+    let fill = |c: &mut [MaybeUninit<T>]| {
+        if batch > 1 && batch * m * k * n >= PAR_WORK && m * n > 0 {
+            c.par_chunks_mut(m * n)
+                .enumerate()
+                .for_each(|(i, cb)| one(i, cb));
+        } else if m * n > 0 {
+            c.chunks_mut(m * n)
+                .enumerate()
+                .for_each(|(i, cb)| one(i, cb));
+        }
+    };
+    // SAFETY: each of the `batch` products writes its m·n values, without `acc`.
+    unsafe { filled(batch * m * n, fill) }
 }
 
 #[cfg(test)]
