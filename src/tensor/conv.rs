@@ -4,9 +4,10 @@
 //! added in order, so the result does not depend on how many threads ran.
 
 use super::kernel::{SameConv, gemm_wide, gemm_wide_bias, gemm_wide_into};
-use super::{sum_lanes, transpose_into, transposed, written, zeroed};
+use super::{filled, sum_lanes, transpose_into, transposed, written, zeroed};
 use crate::float::Float;
 use rayon::prelude::*;
+use std::mem::MaybeUninit;
 
 /// Geometry of one convolution (symmetric zero padding).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -529,20 +530,20 @@ fn backward<T: Float>(
             }
             // dWᵀ partial: [ck, O] = cols [ck, ld] · dyᵀ [ld, O], written once by the
             // kernel (a zero-fill first had been 2–3% of a forward and backward pass)
-            part = Vec::with_capacity(ck * g.o);
-            let slots = &mut part.spare_capacity_mut()[..ck * g.o];
             let xs = &x[n0 * g.in_len()..(n0 + nb) * g.in_len()];
-            if let Some(plan) = &same_dw {
-                plan.pad_into(xs, nb, xp);
-                plan.weight_grad(xp, nb, dybt, slots);
-            } else {
-                for (s, xs) in xs.chunks(g.in_len()).enumerate() {
-                    im2col(g, xs, &mut cols[s * hw..], ld);
+            let fill = |slots: &mut [MaybeUninit<T>]| {
+                if let Some(plan) = &same_dw {
+                    plan.pad_into(xs, nb, xp);
+                    plan.weight_grad(xp, nb, dybt, slots);
+                } else {
+                    for (s, xs) in xs.chunks(g.in_len()).enumerate() {
+                        im2col(g, xs, &mut cols[s * hw..], ld);
+                    }
+                    gemm_wide_into(ck, ld, g.o, cols, dybt, g.o, slots, None);
                 }
-                gemm_wide_into(ck, ld, g.o, cols, dybt, g.o, slots, None);
-            }
+            };
             // SAFETY: both kernels write all ck·O values.
-            unsafe { part.set_len(ck * g.o) };
+            part = unsafe { filled(ck * g.o, fill) };
         }
         if want_dx {
             // dy as one [O, ld] matrix: each sample's rows side by side

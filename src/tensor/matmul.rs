@@ -7,7 +7,7 @@
 use super::kernel::{
     Layout, PANEL, gemm_unpacked, gemm_unpacked_applies, pack_panels, pack_panels_t,
 };
-use super::{slots, transpose_uninit, written, zeroed};
+use super::{filled, slots, transpose_uninit, written, zeroed};
 use crate::float::Float;
 use rayon::prelude::*;
 use std::borrow::Cow;
@@ -61,18 +61,6 @@ pub fn product<T: Float>(
             gemm_slots(m, k, n, a, ta, b, tb, c, false, false)
         })
     }
-}
-
-/// A buffer of `len` values, all written by `fill`.
-///
-/// # Safety
-/// `fill` must write every value of the slice it is given.
-unsafe fn filled<T>(len: usize, fill: impl FnOnce(&mut [MaybeUninit<T>])) -> Vec<T> {
-    let mut v = Vec::with_capacity(len);
-    fill(&mut v.spare_capacity_mut()[..len]);
-    // SAFETY: `fill` wrote all `len` values (the caller's guarantee).
-    unsafe { v.set_len(len) };
-    v
 }
 
 /// [`gemm`]'s body. `c` holds values where `init` (a caller's slice), and is read only

@@ -575,6 +575,20 @@ pub fn transpose_into<T: Copy + 'static>(
     transpose_uninit(rows, cols, src, lds, unsafe { slots(dst) })
 }
 
+/// A buffer of `len` values, all written by `fill`, never initialized before: for a
+/// kernel that overwrites its output, a zero-fill first is a pass over memory it then
+/// writes again.
+///
+/// # Safety
+/// `fill` must write every value of the slice it is given.
+pub(crate) unsafe fn filled<T>(len: usize, fill: impl FnOnce(&mut [MaybeUninit<T>])) -> Vec<T> {
+    let mut v = Vec::with_capacity(len);
+    fill(&mut v.spare_capacity_mut()[..len]);
+    // SAFETY: `fill` wrote all `len` values (the caller's guarantee).
+    unsafe { v.set_len(len) };
+    v
+}
+
 /// Values as slots to be written: what a function that writes memory without reading
 /// it ([`transpose_uninit`], the body of [`matmul::gemm`]) takes, so that it also fills a buffer
 /// that was never initialized.
@@ -701,20 +715,21 @@ unsafe fn transpose_tiles_avx(
 /// From [`PAR_TRANSPOSE`] values on, each thread writes its own band of the result's
 /// rows (the source's columns).
 pub fn transposed<T: Float>(rows: usize, cols: usize, src: &[T]) -> Vec<T> {
-    let mut t = Vec::with_capacity(rows * cols);
-    let d = &mut t.spare_capacity_mut()[..rows * cols];
     let threads = rayon::current_num_threads();
-    if rows * cols < PAR_TRANSPOSE || threads == 1 || rows == 0 {
-        transpose_uninit(rows, cols, src, cols, d);
-    } else {
-        let band = cols.div_ceil(threads).next_multiple_of(8);
-        d.par_chunks_mut(band * rows)
-            .enumerate()
-            .for_each(|(i, d)| transpose_uninit(rows, d.len() / rows, &src[i * band..], cols, d));
-    }
-    // SAFETY: the transposes wrote all rows·cols values.
-    unsafe { t.set_len(rows * cols) };
-    t
+    let fill = |d: &mut [MaybeUninit<T>]| {
+        if rows * cols < PAR_TRANSPOSE || threads == 1 || rows == 0 {
+            transpose_uninit(rows, cols, src, cols, d);
+        } else {
+            let band = cols.div_ceil(threads).next_multiple_of(8);
+            d.par_chunks_mut(band * rows)
+                .enumerate()
+                .for_each(|(i, d)| {
+                    transpose_uninit(rows, d.len() / rows, &src[i * band..], cols, d)
+                });
+        }
+    };
+    // SAFETY: the transposes write all rows·cols values.
+    unsafe { filled(rows * cols, fill) }
 }
 
 /// Values from which [`transposed`] splits its work between the threads: a linear
