@@ -36,6 +36,7 @@
 use crate::float::Float;
 use rayon::prelude::*;
 use std::any::TypeId;
+use std::borrow::Cow;
 use std::mem::MaybeUninit;
 
 /// `c[m×n] = a[m×k] · b[k×n]` with `b`'s rows `ldb` apart and `c` contiguous.
@@ -341,6 +342,32 @@ fn by_strip_tasks<T>(
         });
 }
 
+/// `x` (`n` samples of `planes` planes of `hw` values) channel-major, `[planes, n·hw]`:
+/// each plane of every sample side by side, so that a strip of the batch kernels
+/// ([`SameConv::run_batch`]) that runs from one sample into the next reads both in one
+/// masked load. Sample by sample, the next sample's lanes take a second load merged
+/// into the first (`vmovups` with a merge mask, which also takes a slot on the FMA
+/// ports). Where most strips span two samples ([`SameConv::batches_transposed`]: 7×7
+/// maps, 64 sample ends in 98 strips) the copy pays: mnist-gap's conv3 forward went
+/// 504–513 → 470–477 µs (engine bench, alternated three times), the copy itself taking
+/// about 7.5 µs; on 14×14 maps (64 ends in 392 strips) it cost more than it saved
+/// (mnist-gap's conv2 forward 473–496 → 494–518 µs).
+fn channel_major<T: Float>(x: &[T], n: usize, planes: usize, hw: usize) -> Vec<T> {
+    // SAFETY: each plane's chunk of `n·hw` slots is written below, sample by sample.
+    unsafe {
+        super::filled(planes * n * hw, |xt| {
+            xt.par_chunks_mut(n * hw).enumerate().for_each(|(c, xt)| {
+                for (s, xt) in xt.chunks_mut(hw).enumerate() {
+                    let plane = &x[(s * planes + c) * hw..][..hw];
+                    xt.iter_mut().zip(plane).for_each(|(d, &v)| {
+                        d.write(v);
+                    });
+                }
+            })
+        })
+    }
+}
+
 /// Channels per register block of the convolution's direct kernels (output channels
 /// forward, input channels for the input gradient), for `rem` still to do: 12 (24
 /// accumulators) where what is left is 12 or at least 20, so that no block of fewer than
@@ -539,15 +566,26 @@ impl SameConv {
 
     /// Per tap, the lanes of a strip of 32 positions from position `from` of a sample
     /// that lie inside the plane: `near` lanes of this sample, then `far` lanes of the
-    /// next sample's first positions; into `out` as `[near masks per tap, far masks
-    /// per tap]`.
+    /// next sample's first positions; into `out` as one mask per tap with `merged`
+    /// (both samples' lanes), else as `[near masks per tap, far masks per tap]`.
     #[cfg(target_arch = "x86_64")]
-    fn span_masks(&self, from: usize, near: usize, far: usize, out: &mut Vec<[u16; 2]>) {
+    fn span_masks(
+        &self,
+        from: usize,
+        [near, far]: [usize; 2],
+        merged: bool,
+        out: &mut Vec<[u16; 2]>,
+    ) {
         let taps = self.k * self.k;
         out.clear();
         let tap_bits = || self.inside.chunks(self.words).take(taps);
-        out.extend(tap_bits().map(|bits| halves(bits_at(bits, from, near))));
-        out.extend(tap_bits().map(|bits| halves(bits_at(bits, 0, far) << near)));
+        let far_bits = |bits: &[u64]| bits_at(bits, 0, far) << near;
+        if merged {
+            out.extend(tap_bits().map(|b| halves(bits_at(b, from, near) | far_bits(b))));
+        } else {
+            out.extend(tap_bits().map(|b| halves(bits_at(b, from, near))));
+            out.extend(tap_bits().map(|b| halves(far_bits(b))));
+        }
     }
 
     /// Whether [`SameConv::run_batch`] pays for `n` samples: a sample's positions
@@ -563,7 +601,9 @@ impl SameConv {
     /// and output channel for twelve FMAs), so the second load of a strip that runs
     /// into the next sample costs more: mnist-gap's conv3 (7×7, 23% idle) went 0.58–0.59
     /// → 0.51–0.52 ms, but conv2 (14×14, 12.5% idle) stayed at 0.55–0.59 ms (one thread
-    /// pair, best of 300 calls, old and new alternated).
+    /// pair, best of 300 calls, old and new alternated). It now reads `dy`
+    /// channel-major ([`channel_major`]), one load for both samples' lanes; so does
+    /// [`SameConv::run_batch`] where this holds.
     pub fn batches_transposed(&self, n: usize) -> bool {
         self.idle_over(n, 5)
     }
@@ -581,7 +621,9 @@ impl SameConv {
     /// lanes are idle but the batch's last strip's. Every value is the same FMA chain
     /// as [`SameConv::run`]'s (the same weights and inputs in the same order), so the
     /// bits are the same. The strips are split between the threads in fixed blocks.
-    /// Only where [`SameConv::batches`] says so (H·W ≥ 32).
+    /// Only where [`SameConv::batches`] says so (H·W ≥ 32). Where most strips run into
+    /// the next sample ([`SameConv::batches_transposed`]) the input is read from a
+    /// channel-major copy ([`channel_major`]).
     pub fn run_batch<T: Float>(
         &self,
         n: usize,
@@ -603,12 +645,18 @@ impl SameConv {
         f32_only::<T>();
         // as an address, which the tasks may share
         let bias = bias.map_or(std::ptr::null(), |b| b.as_ptr()) as usize;
-        let (x, wt) = (x.as_ptr() as usize, wt.ptr() as usize);
+        let cm = self.batches_transposed(n);
+        let xt = if cm {
+            Cow::Owned(channel_major(x, n, self.c, hw))
+        } else {
+            Cow::Borrowed(x)
+        };
+        let (x, wt) = (xt.as_ptr() as usize, wt.ptr() as usize);
         by_strip_tasks(n * hw, y, |y, strips, masks| {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: `new` only builds a plan for f32 on a CPU with AVX-512F; the
             // extents were asserted above (`bias` is null or holds O values; `wt` is
-            // this plan's O × C·k·k, packed).
+            // this plan's O × C·k·k, packed; `x` the input, channel-major).
             unsafe {
                 avx512::same_conv_batch(
                     self,
@@ -619,6 +667,7 @@ impl SameConv {
                     relu,
                     y,
                     strips,
+                    cm,
                     masks,
                 )
             }
@@ -644,6 +693,7 @@ impl SameConv {
             "SameConv::run_transposed_batch: extents too short or maps under 32 positions"
         );
         f32_only::<T>();
+        let dy = channel_major(dy, n, self.o, hw);
         let (dy, wt) = (dy.as_ptr() as usize, wt.ptr() as usize);
         by_strip_tasks(n * hw, dx, |dx, strips, masks| {
             #[cfg(target_arch = "x86_64")]
@@ -1072,9 +1122,23 @@ mod avx512 {
                 // SAFETY: as below, for rows i..i + 16.
                 unsafe {
                     let (ap, cp) = (row(i), c.add(i * n + j));
-                    block::<{ 2 * MR }, 1, AC>(k, ap, bj, cp, from_row(bias, i), t)
+                    block::<{ 2 * MR }, 1, AC, false>(k, ap, bj, cp, from_row(bias, i), t)
                 }
                 i += 2 * MR;
+            }
+            // a whole strip of 32 columns: twelve rows a block (24 chains; each step's
+            // two loads of B feed 24 FMAs, not 16), B loaded without masks. On one
+            // thread (best of 2000 calls, old and new alternated three times) 48×256×32
+            // in cache went 155.5–156.1 → 168.1–169.3 GFLOP/s (independent FMAs: 211–213),
+            // mnist-vae's 64×784×400 124.6–126.6 → 136.1–137.1 and 784×64×400 (A by
+            // columns) 144.1–144.6 → 154.9–155.8
+            while w == NR && m - i >= 12 {
+                // SAFETY: as below, for rows i..i + 12; all 32 lanes are inside.
+                unsafe {
+                    let (ap, cp) = (row(i), c.add(i * n + j));
+                    block::<12, 2, AC, true>(k, ap, bj, cp, from_row(bias, i), t)
+                }
+                i += 12;
             }
             while i < m {
                 let rows = (m - i).min(MR);
@@ -1084,9 +1148,9 @@ mod avx512 {
                     let (ap, bp, cp) = (row(i), bj, c.add(i * n + j));
                     let bi = from_row(bias, i);
                     if w > 16 {
-                        by_rows!(rows, block::<_, 2, AC>(k, ap, bp, cp, bi, t))
+                        by_rows!(rows, block::<_, 2, AC, false>(k, ap, bp, cp, bi, t))
                     } else {
-                        by_rows!(rows, block::<_, 1, AC>(k, ap, bp, cp, bi, t))
+                        by_rows!(rows, block::<_, 1, AC, false>(k, ap, bp, cp, bi, t))
                     }
                 }
                 i += rows;
@@ -1116,10 +1180,11 @@ mod avx512 {
 
     /// `R` rows × `16·V` columns of C (lanes outside the masks untouched) from R rows of
     /// A (by columns with `AC`: row r's value p at `a[p·lda + r]`) and `k` rows of the
-    /// same columns of B, plus row `r`'s bias `bias[r]` unless `bias` is null.
+    /// same columns of B, plus row `r`'s bias `bias[r]` unless `bias` is null. With
+    /// `FULL` all `16·V` lanes are inside, and B is loaded without masks.
     #[target_feature(enable = "avx512f")]
     #[inline]
-    unsafe fn block<const R: usize, const V: usize, const AC: bool>(
+    unsafe fn block<const R: usize, const V: usize, const AC: bool, const FULL: bool>(
         k: usize,
         a: *const f32,
         b: *const f32,
@@ -1132,9 +1197,16 @@ mod avx512 {
         unsafe {
             let mut acc = [[_mm512_setzero_ps(); V]; R];
             for p in 0..k {
-                let b0 = _mm512_maskz_loadu_ps(t.m0, b.add(p * t.ldb));
-                let b1 = if V == 2 {
-                    _mm512_maskz_loadu_ps(t.m1, b.add(p * t.ldb + 16))
+                let bp = b.add(p * t.ldb);
+                let b0 = if FULL {
+                    _mm512_loadu_ps(bp)
+                } else {
+                    _mm512_maskz_loadu_ps(t.m0, bp)
+                };
+                let b1 = if V == 2 && FULL {
+                    _mm512_loadu_ps(bp.add(16))
+                } else if V == 2 {
+                    _mm512_maskz_loadu_ps(t.m1, bp.add(16))
                 } else {
                     b0
                 };
@@ -1222,12 +1294,12 @@ mod avx512 {
                     if relu {
                         by_conv_rows!(
                             block,
-                            same_block::<_, true, false>(&strip, rows, a, c, bi, t)
+                            same_block::<_, true, false, false>(&strip, rows, a, c, bi, t)
                         )
                     } else {
                         by_conv_rows!(
                             block,
-                            same_block::<_, false, false>(&strip, rows, a, c, bi, t)
+                            same_block::<_, false, false, false>(&strip, rows, a, c, bi, t)
                         )
                     }
                 }
@@ -1244,11 +1316,12 @@ mod avx512 {
         planes: usize,
         masks: &'a [[u16; 2]],
         offsets: &'a [isize],
-        /// A strip that runs into the next sample ([`same_conv_batch`]): per tap the
-        /// lanes of the next sample inside its plane, read `next_in` values further on
-        /// (the next sample's same plane); the lanes `store_far` of the output go
-        /// `next_out` values further on. Empty, 0, 0 and no lanes for a strip inside one
-        /// sample.
+        /// A strip that runs into the next sample ([`same_conv_batch`]): with the input
+        /// sample by sample, per tap the lanes of the next sample inside its plane, read
+        /// `next_in` values further on (the next sample's same plane; with the input
+        /// channel-major they follow on, and `masks` holds both samples' lanes); the
+        /// lanes `store_far` of the output go `next_out` values further on. Empty, 0, 0
+        /// and no lanes for a strip inside one sample.
         far: &'a [[u16; 2]],
         next_in: usize,
         next_out: usize,
@@ -1280,11 +1353,13 @@ mod avx512 {
     /// packed ([`super::PackedWeights`]; of its `R` rows only the first `rows` are
     /// stored, the others being the padding of a last block); with `RELU` each value
     /// stored as `max(v, 0)` (`vmaxps`: `v` where `v > 0`, else the zero).
-    /// With `SPAN` the strip runs into the next sample: each load also fills the next
-    /// sample's lanes (a second masked load, merged), each store also writes them.
+    /// With `SPAN` the strip runs into the next sample, and each store also writes the
+    /// next sample's lanes; with `FAR` (the input sample by sample) each load also fills
+    /// them, a second masked load merged into the first, else (the input channel-major)
+    /// one masked load fills both samples' lanes.
     #[target_feature(enable = "avx512f")]
     #[inline]
-    unsafe fn same_block<const R: usize, const RELU: bool, const SPAN: bool>(
+    unsafe fn same_block<const R: usize, const RELU: bool, const SPAN: bool, const FAR: bool>(
         s: &Strip,
         rows: usize,
         a: *const f32,
@@ -1304,7 +1379,7 @@ mod avx512 {
                     let src = plane.wrapping_offset(off);
                     let mut b0 = _mm512_maskz_loadu_ps(m0, src);
                     let mut b1 = _mm512_maskz_loadu_ps(m1, src.wrapping_add(16));
-                    if SPAN {
+                    if FAR {
                         let [f0, f1] = s.far[tap];
                         let far = src.wrapping_add(s.next_in);
                         b0 = _mm512_mask_loadu_ps(b0, f0, far);
@@ -1363,9 +1438,10 @@ mod avx512 {
     /// idle (7×7: 49 positions in 64 lanes). `masks` is scratch for a strip's masks.
     ///
     /// # Safety
-    /// The CPU must support AVX-512F; `x` holds `n·C·H·W`, `wt` the `O·C·k·k` weights
-    /// packed, `y` `n·O·H·W` values (those of the strips' positions are written), `bias`
-    /// null or `O`; H·W ≥ 32.
+    /// The CPU must support AVX-512F; `x` holds the `n·C·H·W` input, channel-major
+    /// (`[C, n·H·W]`, [`super::channel_major`]) with `channel_major`, else sample by
+    /// sample; `wt` the `O·C·k·k` weights packed, `y` `n·O·H·W` values (those of the
+    /// strips' positions are written), `bias` null or `O`; H·W ≥ 32.
     #[target_feature(enable = "avx512f")]
     #[allow(clippy::too_many_arguments)]
     pub unsafe fn same_conv_batch(
@@ -1377,10 +1453,17 @@ mod avx512 {
         relu: bool,
         y: *mut f32,
         strips: std::ops::Range<usize>,
+        channel_major: bool,
         masks: &mut Vec<[u16; 2]>,
     ) {
         let kdim = p.c * p.k * p.k;
         let planes = [p.c, p.o];
+        // `$relu`, `$span`, `$far` as the block's consts
+        macro_rules! block {
+            ($relu:tt, $span:tt, $far:tt, $block:expr, $args:tt) => {
+                by_conv_rows!($block, same_block::<_, $relu, $span, $far> $args)
+            };
+        }
         // SAFETY: forwarded from the caller; each block's rows of wt and y are inside
         // (`each_batch_block`).
         unsafe {
@@ -1391,43 +1474,38 @@ mod avx512 {
                 x,
                 planes,
                 kdim,
+                channel_major,
                 super::conv_block_rows,
                 y,
                 masks,
-                |s, t, spans, i, block, c| {
+                |s, t, spans, i, b, c| {
                     let (a, bi) = (wt.add(i * kdim), from_row(bias, i));
-                    let rows = block.min(p.o - i);
-                    match (relu, spans) {
-                        (true, true) => {
-                            by_conv_rows!(block, same_block::<_, true, true>(s, rows, a, c, bi, t))
+                    let rows = b.min(p.o - i);
+                    match (relu, spans, !channel_major) {
+                        (true, true, true) => block!(true, true, true, b, (s, rows, a, c, bi, t)),
+                        (true, true, false) => block!(true, true, false, b, (s, rows, a, c, bi, t)),
+                        (true, false, _) => block!(true, false, false, b, (s, rows, a, c, bi, t)),
+                        (false, true, true) => block!(false, true, true, b, (s, rows, a, c, bi, t)),
+                        (false, true, false) => {
+                            block!(false, true, false, b, (s, rows, a, c, bi, t))
                         }
-                        (true, false) => {
-                            by_conv_rows!(block, same_block::<_, true, false>(s, rows, a, c, bi, t))
-                        }
-                        (false, true) => {
-                            by_conv_rows!(block, same_block::<_, false, true>(s, rows, a, c, bi, t))
-                        }
-                        (false, false) => {
-                            by_conv_rows!(
-                                block,
-                                same_block::<_, false, false>(s, rows, a, c, bi, t)
-                            )
-                        }
+                        (false, false, _) => block!(false, false, false, b, (s, rows, a, c, bi, t)),
                     }
                 },
             )
         }
     }
 
-    /// For each strip `strips` of a batch run ([`batch_strip`]: `planes_in` planes per
-    /// sample read from `x`, `planes_out` written from `out`), the blocks of
-    /// `block(planes left)` output planes (a last block may run past them): `f(strip,
-    /// tile, spans, first plane, block, output)`, the output at the block's first plane
-    /// and the strip's first position.
+    /// For each strip `strips` of a batch run ([`batch_strip`]: `planes_in` planes read
+    /// from `x`, channel-major or per sample, `planes_out` per sample written from
+    /// `out`), the blocks of `block(planes left)` output planes (a last block may run
+    /// past them): `f(strip, tile, spans, first plane, block, output)`, the output at
+    /// the block's first plane and the strip's first position.
     ///
     /// # Safety
-    /// As the batch kernels: `x` and `out` hold `n` samples of their planes; `f` may
-    /// write the lanes the tile and strip select in its block's planes.
+    /// As the batch kernels: `x` holds `planes_in` planes of `n` samples (laid out as
+    /// `channel_major` says), `out` `n` samples of `planes_out` planes; `f` may write
+    /// the lanes the tile and strip select in its block's planes.
     #[target_feature(enable = "avx512f")]
     #[inline]
     #[allow(clippy::too_many_arguments)]
@@ -1438,6 +1516,7 @@ mod avx512 {
         x: *const f32,
         planes: [usize; 2],
         lda: usize,
+        channel_major: bool,
         block: fn(usize) -> usize,
         out: *mut f32,
         masks: &mut Vec<[u16; 2]>,
@@ -1445,13 +1524,14 @@ mod avx512 {
     ) {
         let hw = p.h * p.w;
         for s in strips {
-            let (strip, t, at, spans) = batch_strip(p, n, s, x, planes, lda, masks);
+            let (strip, t, at, spans) = batch_strip(p, n, s, x, planes, lda, channel_major, masks);
             let mut i = 0;
             while i < planes[1] {
                 let rows = block(planes[1] - i);
                 // the strip's near lanes are positions of its sample, its far lanes the
-                // first positions of the next one (`next_in`/`next_out` further on,
-                // inside x and out since the strip ends inside the batch)
+                // first positions of the next one (right after them channel-major, else
+                // `next_in` further on in `x`; `next_out` further on in `out`; inside
+                // both since the strip ends inside the batch)
                 f(&strip, t, spans, i, rows, out.wrapping_add(at + i * hw));
                 i += rows;
             }
@@ -1459,10 +1539,12 @@ mod avx512 {
     }
 
     /// Strip `s` of the batch run of [`same_conv_batch`] and
-    /// [`same_conv_transposed_batch`], reading `planes_in` planes per sample from `x`
-    /// and writing `planes_out` per sample: the strip (its masks in `masks`), its tile
-    /// (near lanes, weight rows `lda` apart), the offset of its first output position,
-    /// and whether it runs into the next sample.
+    /// [`same_conv_transposed_batch`], reading `planes_in` planes from `x`, with
+    /// `channel_major` each plane's `n·H·W` positions (all samples) side by side, else
+    /// sample by sample, and writing `planes_out` per sample: the strip (its masks in
+    /// `masks`), its tile (near lanes, weight rows `lda` apart), the offset of its first
+    /// output position, and whether it runs into the next sample.
+    #[allow(clippy::too_many_arguments)]
     fn batch_strip<'a>(
         p: &'a super::SameConv,
         n: usize,
@@ -1470,6 +1552,7 @@ mod avx512 {
         x: *const f32,
         [planes_in, planes_out]: [usize; 2],
         lda: usize,
+        channel_major: bool,
         masks: &'a mut Vec<[u16; 2]>,
     ) -> (Strip<'a>, Tile, usize, bool) {
         let hw = p.h * p.w;
@@ -1478,25 +1561,27 @@ mod avx512 {
         let len = (n * hw - q0).min(32);
         // lanes in this sample, then in the next (at most one more: H·W ≥ 32)
         let near = len.min(hw - j);
-        p.span_masks(j, near, len - near, masks);
-        let (near_m, far_m) = masks.split_at(p.k * p.k);
+        p.span_masks(j, [near, len - near], channel_major, masks);
         let (m0, m1) = lanes(near);
         let (all0, all1) = lanes(len);
+        // channel-major: the next sample's lanes follow on in each plane, read by the
+        // same loads (one mask per tap); else `next_in` further on, their own masks
+        let (x0, ldb, next_in) = if channel_major {
+            (q0, n * hw, 0)
+        } else {
+            (sample * planes_in * hw + j, hw, (planes_in - 1) * hw)
+        };
+        let (near_m, far_m) = masks.split_at(p.k * p.k);
         let strip = Strip {
             far: far_m,
-            next_in: (planes_in - 1) * hw,
+            next_in,
             next_out: (planes_out - 1) * hw,
             store_far: [all0 & !m0, all1 & !m1],
-            ..Strip::near(
-                x.wrapping_add(sample * planes_in * hw + j),
-                planes_in,
-                near_m,
-                &p.offsets,
-            )
+            ..Strip::near(x.wrapping_add(x0), planes_in, near_m, &p.offsets)
         };
         let t = Tile {
             lda,
-            ldb: hw,
+            ldb,
             ldc: hw,
             m0,
             m1,
@@ -1660,9 +1745,9 @@ mod avx512 {
     /// `dx`. `masks` is scratch for a strip's masks.
     ///
     /// # Safety
-    /// The CPU must support AVX-512F; `dy` holds `n·O·H·W`, `wt` the `O·C·k·k` weights
-    /// packed for it, `dx` `n·C·H·W` values (those of the strips' positions are written);
-    /// H·W ≥ 32.
+    /// The CPU must support AVX-512F; `dy` holds `n·O·H·W` values channel-major (`[O,
+    /// n·H·W]`, [`super::channel_major`]), `wt` the `O·C·k·k` weights packed for it, `dx`
+    /// `n·C·H·W` values (those of the strips' positions are written); H·W ≥ 32.
     #[target_feature(enable = "avx512f")]
     pub unsafe fn same_conv_transposed_batch(
         p: &super::SameConv,
@@ -1685,6 +1770,7 @@ mod avx512 {
                 dy,
                 planes,
                 p.c * taps,
+                true,
                 super::conv_block_rows,
                 dx,
                 masks,
@@ -1734,18 +1820,12 @@ mod avx512 {
             for tap in 0..taps {
                 let flipped = taps - 1 - tap;
                 let [m0, m1] = s.masks[flipped];
-                let [f0, f1] = if SPAN { s.far[flipped] } else { [0; 2] };
                 let off = s.offsets[flipped];
                 let mut acc = [[_mm512_setzero_ps(); 2]; R];
                 for o in 0..s.planes {
                     let src = s.x.wrapping_add(o * t.ldb).wrapping_offset(off);
-                    let mut b0 = _mm512_maskz_loadu_ps(m0, src);
-                    let mut b1 = _mm512_maskz_loadu_ps(m1, src.wrapping_add(16));
-                    if SPAN {
-                        let far = src.wrapping_add(s.next_in);
-                        b0 = _mm512_mask_loadu_ps(b0, f0, far);
-                        b1 = _mm512_mask_loadu_ps(b1, f1, far.wrapping_add(16));
-                    }
+                    let b0 = _mm512_maskz_loadu_ps(m0, src);
+                    let b1 = _mm512_maskz_loadu_ps(m1, src.wrapping_add(16));
                     let wo = a.add((tap * s.planes + o) * R);
                     for (r, acc) in acc.iter_mut().enumerate() {
                         let av = _mm512_set1_ps(*wo.add(r));
@@ -1757,8 +1837,8 @@ mod avx512 {
                     let at = sums.add(r);
                     let [s0, s1] = std::ptr::read_volatile(at);
                     let sum = [
-                        _mm512_mask_add_ps(s0, m0 | f0, s0, acc[0]),
-                        _mm512_mask_add_ps(s1, m1 | f1, s1, acc[1]),
+                        _mm512_mask_add_ps(s0, m0, s0, acc[0]),
+                        _mm512_mask_add_ps(s1, m1, s1, acc[1]),
                     ];
                     std::ptr::write_volatile(at, sum);
                 }
