@@ -603,7 +603,9 @@ impl SameConv {
     /// → 0.51–0.52 ms, but conv2 (14×14, 12.5% idle) stayed at 0.55–0.59 ms (one thread
     /// pair, best of 300 calls, old and new alternated). It now reads `dy`
     /// channel-major ([`channel_major`]), one load for both samples' lanes; so does
-    /// [`SameConv::run_batch`] where this holds.
+    /// [`SameConv::run_batch`] where this holds. Even so, conv2 batched stays slower
+    /// (forward and backward 1.89–1.90 against 1.94–1.97 ms, engine bench, alternated
+    /// three times).
     pub fn batches_transposed(&self, n: usize) -> bool {
         self.idle_over(n, 5)
     }
@@ -1636,9 +1638,14 @@ mod avx512 {
             };
             let mut i = 0;
             while i < kdim {
-                let rows = (kdim - i).min(MR);
+                // a whole strip of columns: twelve rows a block, B without masks (as in
+                // `gemm_a`). One thread, engine bench, alternated three times: forward
+                // and backward of mnist-gap's conv3 2.866–2.872 → 2.810–2.823 ms,
+                // pokedigi-gap's conv4 7.18–7.32 → 6.94–7.09 ms
+                let full = w == NR && kdim - i >= 12;
+                let rows = if full { 12 } else { (kdim - i).min(MR) };
                 // where row (c, ki, kj) of the im2col matrix starts in the padded sample
-                let mut base = [0usize; MR];
+                let mut base = [0usize; 12];
                 for (r, b) in base[..rows].iter_mut().enumerate() {
                     let (c, tap) = ((i + r) / taps, (i + r) % taps);
                     *b = c * plane + (tap / p.k) * wp + tap % p.k;
@@ -1647,10 +1654,12 @@ mod avx512 {
                 // (lanes past w masked); every row's walk stays inside its padded planes.
                 unsafe {
                     let (b, c) = (dyt.add(j), part.add(i * p.o + j));
-                    if w > 16 {
-                        by_rows!(rows, dw_block::<_, 2>(&walk, xp, &base, b, c, t))
+                    if full {
+                        dw_block::<12, 2, true>(&walk, xp, &base, b, c, t)
+                    } else if w > 16 {
+                        by_rows!(rows, dw_block::<_, 2, false>(&walk, xp, &base, b, c, t))
                     } else {
-                        by_rows!(rows, dw_block::<_, 1>(&walk, xp, &base, b, c, t))
+                        by_rows!(rows, dw_block::<_, 1, false>(&walk, xp, &base, b, c, t))
                     }
                 }
                 i += rows;
@@ -1663,10 +1672,10 @@ mod avx512 {
     /// `base[r]` along the walk instead of from a contiguous row.
     #[target_feature(enable = "avx512f")]
     #[inline]
-    unsafe fn dw_block<const R: usize, const V: usize>(
+    unsafe fn dw_block<const R: usize, const V: usize, const FULL: bool>(
         walk: &Walk,
         xp: *const f32,
-        base: &[usize; MR],
+        base: &[usize; 12],
         b: *const f32,
         c: *mut f32,
         t: Tile,
@@ -1681,8 +1690,14 @@ mod avx512 {
                 for y in 0..walk.h {
                     let off = s * walk.sample + y * walk.wp;
                     for x in off..off + walk.w {
-                        let b0 = _mm512_maskz_loadu_ps(t.m0, bp);
-                        let b1 = if V == 2 {
+                        let b0 = if FULL {
+                            _mm512_loadu_ps(bp)
+                        } else {
+                            _mm512_maskz_loadu_ps(t.m0, bp)
+                        };
+                        let b1 = if V == 2 && FULL {
+                            _mm512_loadu_ps(bp.add(16))
+                        } else if V == 2 {
                             _mm512_maskz_loadu_ps(t.m1, bp.add(16))
                         } else {
                             b0
