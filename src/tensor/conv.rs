@@ -427,28 +427,12 @@ fn backward<T: Float>(
     want_dw: bool,
     direct: bool,
 ) -> (Option<Vec<T>>, Option<Vec<T>>, Vec<T>) {
-    let hw = g.ho() * g.wo();
-    let ck = g.ck();
-    let bs = block_samples(g);
-    // one output channel per task (each sum over the samples in order, whichever thread
-    // runs it): on one thread, while the other waited, these sums and the partials' sum
-    // below were 1% of mnist-gap's conv3 forward and backward (`perf`)
-    let db: Vec<T> = (0..g.o)
-        .into_par_iter()
-        .with_min_len(g.o.div_ceil(4).max(1))
-        .map(|o| {
-            let mut s = T::zero();
-            for n in 0..g.n {
-                s += sum_lanes(&dy[n * g.out_len() + o * hw..n * g.out_len() + (o + 1) * hw]);
-            }
-            s
-        })
-        .collect();
+    let db = || bias_grad(g, dy);
     if !(want_dx || want_dw) || g.n == 0 {
         return (
             want_dx.then(|| vec![T::zero(); g.n * g.in_len()]),
-            want_dw.then(|| vec![T::zero(); g.o * ck]),
-            db,
+            want_dw.then(|| vec![T::zero(); g.o * g.ck()]),
+            db(),
         );
     }
     // a "same" convolution's input gradient is read straight from dy, sample by sample
@@ -461,31 +445,92 @@ fn backward<T: Float>(
     } else {
         None
     };
-    let mut direct_dx = None;
-    if let Some(plan) = &same {
-        let len = g.n * g.in_len();
-        let mut dx: Vec<T> = Vec::with_capacity(len);
-        let w = &plan.pack_transposed(w);
-        if plan.batches_transposed(g.n) {
-            // small maps: strips run on across samples
-            plan.run_transposed_batch(g.n, dy, w, &mut dx.spare_capacity_mut()[..len]);
-        } else {
-            dx.spare_capacity_mut()[..len]
-                .par_chunks_mut(g.in_len())
-                .zip(dy.par_chunks(g.out_len()))
-                .for_each_init(Vec::new, |scratch, (dxs, dys)| {
-                    plan.run_transposed(dys, w, dxs, scratch)
-                });
-        }
-        // SAFETY: every sample's C·H·W values were written by `run_transposed` or
-        // `run_transposed_batch`.
-        unsafe { dx.set_len(len) };
-        if !want_dw {
-            return (Some(dx), None, db);
-        }
-        direct_dx = Some(dx);
+    let Some(plan) = same else {
+        let (dx, dw) = blocks(g, x, w, dy, want_dx, want_dw, direct);
+        return (dx, dw, db());
+    };
+    let dx = || direct_input_grad(&plan, g, w, dy);
+    let dw = || {
+        want_dw
+            .then(|| blocks(g, x, w, dy, false, true, direct).1)
+            .flatten()
+    };
+    // The three gradients are independent. On small layers each is computed while the
+    // others are, its tasks sharing the pool with theirs, so that no thread waits at the
+    // end of one for the last task of another (each value is computed the same way
+    // whichever thread computes it): forward and backward of mnist-gap's conv3 (an
+    // output gradient of 800 KB) 1.74–1.81 → 1.64–1.66 ms, conv2 (1.6 MB) 1.89 →
+    // 1.80–1.85 ms. Larger ones run one after the other, each streaming through the
+    // cache alone: pokedigi-gap's conv2 (8 MB) took 8.8–9.0 ms at once against 8.6–8.8
+    // (engine bench, alternated three times).
+    if g.n * g.out_len() * std::mem::size_of::<T>() <= AT_ONCE {
+        let (dx, (dw, db)) = rayon::join(dx, || rayon::join(dw, db));
+        (Some(dx), dw, db)
+    } else {
+        (Some(dx()), dw(), db())
     }
-    let want_dx = want_dx && same.is_none();
+}
+
+/// Bytes of output gradient up to which [`backward`] computes the three gradients at
+/// once: a core's L2 cache on the Intel Xeon the benches ran on (2 MiB).
+const AT_ONCE: usize = 2 << 20;
+
+/// The bias gradient: per output channel, the sum of `dy` over the samples and
+/// positions. One output channel per task (each sum over the samples in order,
+/// whichever thread runs it): on one thread, while the other waited, these sums and the
+/// weight gradient's partials' sum were 1% of mnist-gap's conv3 forward and backward
+/// (`perf`).
+fn bias_grad<T: Float>(g: &ConvGeom, dy: &[T]) -> Vec<T> {
+    let hw = g.ho() * g.wo();
+    (0..g.o)
+        .into_par_iter()
+        .with_min_len(g.o.div_ceil(4).max(1))
+        .map(|o| {
+            let mut s = T::zero();
+            for n in 0..g.n {
+                s += sum_lanes(&dy[n * g.out_len() + o * hw..n * g.out_len() + (o + 1) * hw]);
+            }
+            s
+        })
+        .collect()
+}
+
+/// The input gradient of a "same" convolution read straight from `dy` ([`SameConv`]).
+fn direct_input_grad<T: Float>(plan: &SameConv, g: &ConvGeom, w: &[T], dy: &[T]) -> Vec<T> {
+    let len = g.n * g.in_len();
+    let mut dx: Vec<T> = Vec::with_capacity(len);
+    let w = &plan.pack_transposed(w);
+    if plan.batches_transposed(g.n) {
+        // small maps: strips run on across samples
+        plan.run_transposed_batch(g.n, dy, w, &mut dx.spare_capacity_mut()[..len]);
+    } else {
+        dx.spare_capacity_mut()[..len]
+            .par_chunks_mut(g.in_len())
+            .zip(dy.par_chunks(g.out_len()))
+            .for_each_init(Vec::new, |scratch, (dxs, dys)| {
+                plan.run_transposed(dys, w, dxs, scratch)
+            });
+    }
+    // SAFETY: every sample's C·H·W values were written by `run_transposed` or
+    // `run_transposed_batch`.
+    unsafe { dx.set_len(len) };
+    dx
+}
+
+/// The unfolded path of [`backward`] over blocks of [`block_samples`] samples: `dx`
+/// (with `want_dx`) and `dw` (with `want_dw`), for a non-empty batch.
+fn blocks<T: Float>(
+    g: &ConvGeom,
+    x: &[T],
+    w: &[T],
+    dy: &[T],
+    want_dx: bool,
+    want_dw: bool,
+    direct: bool,
+) -> (Option<Vec<T>>, Option<Vec<T>>) {
+    let hw = g.ho() * g.wo();
+    let ck = g.ck();
+    let bs = block_samples(g);
     // zeroed block by block below, by the thread that folds the block into it
     let dx_len = if want_dx { g.n * g.in_len() } else { 0 };
     let mut dx: Vec<T> = Vec::with_capacity(dx_len);
@@ -588,7 +633,7 @@ fn backward<T: Float>(
         });
         transposed(ck, g.o, &dwt)
     });
-    (direct_dx.or(want_dx.then_some(dx)), dw, db)
+    (want_dx.then_some(dx), dw)
 }
 
 #[cfg(test)]
