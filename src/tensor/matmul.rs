@@ -16,6 +16,13 @@ use std::mem::MaybeUninit;
 /// Below this many multiply-adds a GEMM runs on the calling thread.
 const PAR_WORK: usize = 1 << 20;
 
+/// Whether products of `work` multiply-adds in all are worth spreading over the
+/// threads (a product that large is split; below it, waking a thread costs more than
+/// it saves).
+pub fn worth_threads(work: usize) -> bool {
+    work >= PAR_WORK
+}
+
 /// `c (+)= op(a) · op(b)` for one m×k by k×n product.
 ///
 /// `a` is stored m×k (or k×m when `ta`), `b` is stored k×n (or n×k when `tb`), `c` is m×n.
