@@ -517,8 +517,9 @@ fn direct_input_grad<T: Float>(plan: &SameConv, g: &ConvGeom, w: &[T], dy: &[T])
     dx
 }
 
-/// The unfolded path of [`backward`] over blocks of [`block_samples`] samples: `dx`
-/// (with `want_dx`) and `dw` (with `want_dw`), for a non-empty batch.
+/// [`backward`] over blocks of [`block_samples`] samples, for a non-empty batch: `dx`
+/// by the unfolded product (with `want_dx`) and `dw` (with `want_dw`; from padded copies
+/// of the samples where `direct` and the convolution is "same").
 fn blocks<T: Float>(
     g: &ConvGeom,
     x: &[T],
