@@ -602,7 +602,7 @@ impl SameConv {
     /// into the next sample costs more: mnist-gap's conv3 (7×7, 23% idle) went 0.58–0.59
     /// → 0.51–0.52 ms, but conv2 (14×14, 12.5% idle) stayed at 0.55–0.59 ms (one thread
     /// pair, best of 300 calls, old and new alternated). It now reads `dy`
-    /// channel-major ([`channel_major`]), one load for both samples' lanes; so does
+    /// channel-major (`channel_major`), one load for both samples' lanes; so does
     /// [`SameConv::run_batch`] where this holds. Even so, conv2 batched stays slower
     /// (forward and backward 1.89–1.90 against 1.94–1.97 ms, engine bench, alternated
     /// three times).
@@ -625,7 +625,7 @@ impl SameConv {
     /// bits are the same. The strips are split between the threads in fixed blocks.
     /// Only where [`SameConv::batches`] says so (H·W ≥ 32). Where most strips run into
     /// the next sample ([`SameConv::batches_transposed`]) the input is read from a
-    /// channel-major copy ([`channel_major`]).
+    /// channel-major copy (`channel_major`).
     pub fn run_batch<T: Float>(
         &self,
         n: usize,
@@ -1180,6 +1180,32 @@ mod avx512 {
         }
     }
 
+    /// The `16·V` values of a row of `B` from `bp`, through the tile's masks unless
+    /// `FULL` (all lanes inside); with `V = 1` the second is the first.
+    ///
+    /// # Safety
+    /// The lanes loaded are inside `B`.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    unsafe fn load_b<const V: usize, const FULL: bool>(bp: *const f32, t: Tile) -> [__m512; 2] {
+        // SAFETY: forwarded from the caller.
+        unsafe {
+            let b0 = if FULL {
+                _mm512_loadu_ps(bp)
+            } else {
+                _mm512_maskz_loadu_ps(t.m0, bp)
+            };
+            let b1 = if V == 2 && FULL {
+                _mm512_loadu_ps(bp.add(16))
+            } else if V == 2 {
+                _mm512_maskz_loadu_ps(t.m1, bp.add(16))
+            } else {
+                b0
+            };
+            [b0, b1]
+        }
+    }
+
     /// `R` rows × `16·V` columns of C (lanes outside the masks untouched) from R rows of
     /// A (by columns with `AC`: row r's value p at `a[p·lda + r]`) and `k` rows of the
     /// same columns of B, plus row `r`'s bias `bias[r]` unless `bias` is null. With
@@ -1199,19 +1225,7 @@ mod avx512 {
         unsafe {
             let mut acc = [[_mm512_setzero_ps(); V]; R];
             for p in 0..k {
-                let bp = b.add(p * t.ldb);
-                let b0 = if FULL {
-                    _mm512_loadu_ps(bp)
-                } else {
-                    _mm512_maskz_loadu_ps(t.m0, bp)
-                };
-                let b1 = if V == 2 && FULL {
-                    _mm512_loadu_ps(bp.add(16))
-                } else if V == 2 {
-                    _mm512_maskz_loadu_ps(t.m1, bp.add(16))
-                } else {
-                    b0
-                };
+                let [b0, b1] = load_b::<V, FULL>(b.add(p * t.ldb), t);
                 for (r, acc) in acc.iter_mut().enumerate() {
                     let at = if AC { p * t.lda + r } else { r * t.lda + p };
                     let av = _mm512_set1_ps(*a.add(at));
@@ -1690,18 +1704,7 @@ mod avx512 {
                 for y in 0..walk.h {
                     let off = s * walk.sample + y * walk.wp;
                     for x in off..off + walk.w {
-                        let b0 = if FULL {
-                            _mm512_loadu_ps(bp)
-                        } else {
-                            _mm512_maskz_loadu_ps(t.m0, bp)
-                        };
-                        let b1 = if V == 2 && FULL {
-                            _mm512_loadu_ps(bp.add(16))
-                        } else if V == 2 {
-                            _mm512_maskz_loadu_ps(t.m1, bp.add(16))
-                        } else {
-                            b0
-                        };
+                        let [b0, b1] = load_b::<V, FULL>(bp, t);
                         for (row, acc) in rows.iter().zip(acc.iter_mut()) {
                             let av = _mm512_set1_ps(*row.add(x));
                             acc[0] = _mm512_fmadd_ps(av, b0, acc[0]);
