@@ -1,25 +1,40 @@
 //! Binary cross-entropy on logits, mean over elements:
 //! `mean(max(x,0) − x·y + ln(1 + e^{−|x|}))` (stable for any x).
 //! Backward: `dx = g(σ(x) − y)/n`, `dy = −g·x/n`.
+//! The terms are added in the fixed order of `tensor::sum_terms` (blocks of lanes), so
+//! the loss has the same bits for any thread count.
 
 use crate::autodiff::backward::{Contribs, Ctx};
 use crate::autodiff::{Op, Tape, Var};
-use crate::error::{Result, invalid};
+use crate::error::{Result, invalid, shape_err};
 use crate::float::Float;
-use crate::tensor::Tensor;
+use crate::tensor::vlibm::softplus_neg_abs_over;
+use crate::tensor::{Tensor, fmt_shape, sum_terms};
 
 impl<T: Float> Tape<T> {
     pub fn bce_with_logits(&mut self, logits: Var, targets: Var) -> Result<Var> {
         let (x, y) = (self.value(logits), self.value(targets));
-        // `ln(1 + e^{−|x|})` first, the costly part (libm's `exp` and `ln`, for f32 in
-        // vector lanes with their bits: `tensor::vlibm`)
-        let l = x
-            .softplus_neg_abs()
-            .zip3(x, y, |s, x, y| x.max_of(T::zero()) - x * y + s)?;
-        if l.is_empty() {
+        if x.shape() != y.shape() {
+            return shape_err(format!(
+                "bce_with_logits needs logits and targets of one shape, got {} and {}",
+                fmt_shape(x.shape()),
+                fmt_shape(y.shape())
+            ));
+        }
+        if x.is_empty() {
             return invalid("bce_with_logits of empty tensors");
         }
-        let y = Tensor::scalar(l.sum() / T::from_usize(l.len()).unwrap_or(T::one()));
+        let (xs, ys) = (x.data(), y.data());
+        // a block of terms at a time: `ln(1 + e^{−|x|})` first, the costly part (libm's
+        // `exp` and `ln`, for f32 in vector lanes with their bits: `tensor::vlibm`)
+        let total = sum_terms(xs.len(), |start, terms| {
+            let (x, y) = (&xs[start..][..terms.len()], &ys[start..][..terms.len()]);
+            softplus_neg_abs_over(x, terms);
+            for ((t, &x), &y) in terms.iter_mut().zip(x).zip(y) {
+                *t = x.max_of(T::zero()) - x * y + *t;
+            }
+        });
+        let y = Tensor::scalar(total / T::from_usize(xs.len()).unwrap_or(T::one()));
         Ok(self.push(y, Op::BceWithLogits(logits, targets)))
     }
 }
@@ -28,9 +43,8 @@ pub(crate) fn backward<T: Float>(c: &Ctx<T>, x: Var, y: Var) -> Contribs<T> {
     let k = c.g.data()[0] / T::from_usize(c.val(x).len()).unwrap_or(T::one());
     let mut out = Vec::new();
     if c.needs(x) {
-        // σ by `Tensor::sigmoid`: `Float::sigmoid`'s bits, eight lanes at a time
-        let s = c.val(x).sigmoid();
-        out.push((x, s.zip(c.val(y), |s, y| k * (s - y))?));
+        // σ by `Tensor::sigmoid_zip`: `Float::sigmoid`'s bits, eight lanes at a time
+        out.push((x, c.val(x).sigmoid_zip(c.val(y), |s, y| k * (s - y))?));
     }
     if c.needs(y) {
         out.push((y, c.val(x).map(|x| -k * x)));
@@ -43,12 +57,14 @@ mod tests {
     use crate::autodiff::Tape;
     use crate::autodiff::gradcheck::{assert_gradcheck, test_input};
     use crate::float::Float;
-    use crate::tensor::Tensor;
+    use crate::tensor::{SUM_BLOCK, Tensor};
     use rand::SeedableRng;
     use rand::rngs::StdRng;
 
-    /// The op on `x`, `y` against the formula element by element, summed in order:
-    /// the loss's and the logits' gradient's bits.
+    /// The op on `x`, `y` against the formula element by element, summed in the order
+    /// `sum_terms` promises (blocks of `SUM_BLOCK` terms, each in eight interleaved
+    /// partial sums added pairwise, the blocks left to right): the loss's and the
+    /// logits' gradient's bits.
     fn assert_formula_bits(x: &Tensor<f32>, y: &Tensor<f32>) {
         let mut tape = Tape::new();
         let (xv, yv) = (tape.leaf(x.clone()), tape.constant(y.clone()));
@@ -59,7 +75,15 @@ mod tests {
             .zip(y.data())
             .map(|(&x, &y)| x.max_of(0.0) - x * y + (1.0 + (-x.abs()).exp()).ln())
             .collect();
-        let want = terms.iter().copied().sum::<f32>() / terms.len() as f32;
+        let lanes = |c: &[f32]| {
+            let mut acc = [0f32; 8];
+            for (i, &t) in c.iter().enumerate() {
+                acc[i % 8] += t;
+            }
+            ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]))
+        };
+        let sum = terms.chunks(SUM_BLOCK).fold(0f32, |s, c| s + lanes(c));
+        let want = sum / terms.len() as f32;
         assert_eq!(tape.value(l).item().unwrap().to_bits(), want.to_bits());
         let k = 1.0 / terms.len() as f32;
         let g = tape.backward(l).unwrap().get(xv);

@@ -209,10 +209,29 @@ impl<T: Float> Tensor<T> {
         self.costly_map(|x, o| vmath::curve_into(curve, x, o))
     }
 
-    /// Elementwise `ln(1 + e^{−|x|})`, the bits of [`vlibm::softplus_neg_abs`] (libm's
-    /// `exp` and `ln`); f32 eight lanes at a time where this libm's bits are reproduced.
-    pub fn softplus_neg_abs(&self) -> Self {
-        self.costly_map(vlibm::softplus_neg_abs_into)
+    /// `f(σ(x), o)` elementwise for `x` in `self` and `o` in `other` (same shape), in one
+    /// pass: the bits of `self.sigmoid().zip(other, f)`, without writing σ out and
+    /// reading it back (the BCE's backward on mnist-vae's 50 176 logits, 2 threads,
+    /// median of 500, alternated three times: 41.2–41.5 → 34.7–36.1 µs).
+    pub fn sigmoid_zip(&self, other: &Self, f: impl Fn(T, T) -> T + Sync) -> Result<Self> {
+        self.same_shape(other)?;
+        let (x, y) = (&self.data[..], &other.data[..]);
+        let data = par_fill(x.len(), PAR_ELEMS_COSTLY, |o, start| {
+            // SUM_BLOCK values at a time, read back while in L1
+            for (b, o) in o.chunks_mut(SUM_BLOCK).enumerate() {
+                let start = start + b * SUM_BLOCK;
+                vmath::curve_into(vmath::Curve::Sigmoid, &x[start..start + o.len()], o);
+                // SAFETY: `curve_into` wrote every value of `o`.
+                let o = unsafe { written(o) };
+                for (o, &y) in o.iter_mut().zip(&y[start..]) {
+                    *o = f(*o, y);
+                }
+            }
+        });
+        Ok(Tensor {
+            shape: self.shape.clone(),
+            data: data.into(),
+        })
     }
 
     /// `run(x, o)` writes `o` from the same stretch `x` of the values, in chunks split over
@@ -535,6 +554,37 @@ pub fn sum_lanes_of<T: Float>(xs: &[T], f: impl Fn(T) -> T) -> T {
         *a += f(v);
     }
     ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]))
+}
+
+/// Terms per block of [`sum_terms`]: 8 KiB of f32, in L1 while they are made and added.
+pub const SUM_BLOCK: usize = 2048;
+
+/// `Σ` of `n` terms that `fill(start, terms)` writes (terms `start..start + terms.len()`,
+/// over zeros), made and added a block of [`SUM_BLOCK`] at a time while the block is in
+/// cache: each block by [`sum_lanes`], the blocks' sums left to right. Blocks are split
+/// over threads from 32 768 terms on (`fill` is meant for costly terms,
+/// such as the BCE's `exp` and `ln`); the order is fixed, so the bits do not depend on
+/// the threads.
+///
+/// Against terms written out and summed left to right (one chain of dependent
+/// additions, 30 µs alone): the BCE forward on mnist-vae's 50 176 logits, 2 threads,
+/// median of 500, builds alternated three times, 75.6–75.8 → 36.2–37.1 µs, of which
+/// the `exp` and `ln` alone take 35.
+pub fn sum_terms<T: Float>(n: usize, fill: impl Fn(usize, &mut [T]) + Sync) -> T {
+    let block = |b: usize| {
+        let mut buf = [const { MaybeUninit::uninit() }; SUM_BLOCK];
+        let start = b * SUM_BLOCK;
+        let terms = zeroed(&mut buf[..SUM_BLOCK.min(n - start)]);
+        fill(start, terms);
+        sum_lanes(terms)
+    };
+    let blocks = n.div_ceil(SUM_BLOCK);
+    let sums: Vec<T> = if n >= PAR_ELEMS_COSTLY {
+        (0..blocks).into_par_iter().map(block).collect()
+    } else {
+        (0..blocks).map(block).collect()
+    };
+    sums.into_iter().fold(T::zero(), |s, v| s + v)
 }
 
 /// Zeroes uninitialized memory and returns it as initialized values: a buffer allocated
@@ -890,5 +940,37 @@ mod tests {
         let want =
             ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
         assert_eq!(sum_lanes(&xs).to_bits(), want.to_bits());
+    }
+
+    /// `sum_terms` adds blocks of `SUM_BLOCK` terms by `sum_lanes` and the blocks left to
+    /// right, whatever the threads; every term is made once, at its index.
+    #[test]
+    fn term_sums_add_blocks_in_a_fixed_order_on_any_threads() {
+        let term = |i: usize| ((i as f32) * 0.37).sin() * 1e3;
+        for n in [0, 5, SUM_BLOCK, 3 * SUM_BLOCK + 5, PAR_ELEMS_COSTLY + 7] {
+            let terms: Vec<f32> = (0..n).map(term).collect();
+            let want = terms
+                .chunks(SUM_BLOCK)
+                .fold(0.0f32, |s, c| s + sum_lanes(c));
+            for threads in 1..=3 {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap();
+                let got = pool.install(|| {
+                    sum_terms(n, |start, t: &mut [f32]| {
+                        for (j, t) in t.iter_mut().enumerate() {
+                            assert_eq!(*t, 0.0, "terms start as zeros");
+                            *t = term(start + j);
+                        }
+                    })
+                });
+                assert_eq!(
+                    got.to_bits(),
+                    want.to_bits(),
+                    "{n} terms, {threads} threads"
+                );
+            }
+        }
     }
 }

@@ -63,6 +63,14 @@ pub fn softplus_neg_abs_into<T: Float>(x: &[T], o: &mut [MaybeUninit<T>]) {
     }
 }
 
+/// [`softplus_neg_abs_into`] over values already initialized (`o` is overwritten).
+pub fn softplus_neg_abs_over<T: Float>(x: &[T], o: &mut [T]) {
+    // SAFETY: `MaybeUninit<T>` has `T`'s layout, and `softplus_neg_abs_into` writes
+    // only initialized values (every one of them), so `o` stays initialized.
+    let o = unsafe { &mut *(o as *mut [T] as *mut [MaybeUninit<T>]) };
+    softplus_neg_abs_into(x, o)
+}
+
 /// Whether the lanes run here: AVX-512 (F and VL), and both functions give this
 /// process's libm bits on 4 096 inputs each (spread over their ranges, and [1, 2] for
 /// `ln`). Checked once.
