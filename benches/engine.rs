@@ -5,7 +5,7 @@
 //! bash benches/compare.sh
 //! ```
 
-use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use lamppost::autodiff::{BackwardRule, Tape};
 use lamppost::nn::train::train_step;
 use lamppost::nn::{Arch, Model};
@@ -16,6 +16,26 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
+
+/// Times `routine` called from a thread of the pool, as the `lamppost` command calls
+/// `predict` and the training steps (it runs on the pool, `runtime::on_pool`) and as
+/// PyTorch's calling thread is its first OpenMP thread. A pass called from the
+/// program's own thread first moves onto the pool and back, two thread wake-ups that
+/// `lamppost` never pays per pass: after the untimed copy of `from_one_step`, about
+/// 47 µs in and 38 out (`hot` of an empty closure after 1 ms idle), and mnist-vae's
+/// step timed 1.70–1.76 ms that way against 1.60–1.65 ms from the pool (bench binaries
+/// alternated three times).
+fn on_pool_iter<O>(bn: &mut criterion::Bencher, mut routine: impl FnMut() -> O + Send) {
+    bn.iter_custom(|iters| {
+        lamppost::runtime::on_pool(|| {
+            let start = Instant::now();
+            for _ in 0..iters {
+                black_box(routine());
+            }
+            start.elapsed()
+        })
+    })
+}
 
 /// Times `routine` inside a [`lamppost::runtime::hot`] region, as an op runs within a
 /// model's pass (`predict`, a training step) and as PyTorch's ops run between OpenMP
@@ -116,30 +136,37 @@ fn input_for(arch: &Arch, n: usize) -> Tensor<f32> {
 /// on Intel processors. PyTorch's own step went from 2.4 ms to 4–6 ms after ~1000 steps
 /// (`benches/vae_subnormals.py`); ours took 6.5 ms there, 3.2 ms with flush-to-zero set;
 /// and which side had drifted how far depended on how long each had run.
+///
+/// The steps are called from a thread of the pool (see `on_pool_iter`).
 fn from_one_step(
     bn: &mut criterion::Bencher,
     model: &Model<f32>,
     opt: &Sgd<f32>,
-    step: impl Fn(&mut Model<f32>, &mut Sgd<f32>),
+    step: impl Fn(&mut Model<f32>, &mut Sgd<f32>) + Sync,
 ) {
-    bn.iter_batched_ref(
-        || {
-            // copies of their own, as PyTorch's `load_state_dict` writes into storage
-            // of its own: a clone shares the tensors, and the timed step would copy
-            // every weight and momentum buffer before writing it (mnist-vae's
-            // optimizer step 0.48 against 0.19 ms), which no training loop does
-            let (mut m, mut o) = (model.clone(), opt.clone());
-            m.param_tensors_mut().into_iter().for_each(|t| {
-                t.data_mut();
-            });
-            o.buffers_mut().iter_mut().for_each(|t| {
-                t.data_mut();
-            });
-            (m, o)
-        },
-        |(m, o)| step(m, o),
-        BatchSize::PerIteration,
-    )
+    bn.iter_custom(|iters| {
+        lamppost::runtime::on_pool(|| {
+            let mut spent = Duration::ZERO;
+            for _ in 0..iters {
+                // copies of their own, as PyTorch's `load_state_dict` writes into
+                // storage of its own: a clone shares the tensors, and the timed step
+                // would copy every weight and momentum buffer before writing it
+                // (mnist-vae's optimizer step 0.48 against 0.19 ms), which no training
+                // loop does
+                let (mut m, mut o) = (model.clone(), opt.clone());
+                m.param_tensors_mut().into_iter().for_each(|t| {
+                    t.data_mut();
+                });
+                o.buffers_mut().iter_mut().for_each(|t| {
+                    t.data_mut();
+                });
+                let start = Instant::now();
+                step(&mut m, &mut o);
+                spent += start.elapsed();
+            }
+            spent
+        })
+    })
 }
 
 fn model_bench(c: &mut Criterion) {
@@ -169,7 +196,7 @@ fn model_bench(c: &mut Criterion) {
         let x = input_for(&arch, 256);
         g.throughput(Throughput::Elements(256));
         g.bench_function("inference_b256", |bn| {
-            bn.iter(|| black_box(model.predict(&x).unwrap()))
+            on_pool_iter(bn, || model.predict(&x).unwrap())
         });
         g.finish();
     }
@@ -202,9 +229,9 @@ fn vae_bench(c: &mut Criterion) {
     let (_, pictures) = unit(256);
     g.throughput(Throughput::Elements(256));
     g.bench_function("inference_b256", |bn| {
-        bn.iter(|| {
+        on_pool_iter(bn, || {
             let (mu, _) = vae.encode(&pictures).unwrap();
-            black_box(vae.decode(&mu).unwrap())
+            vae.decode(&mu).unwrap()
         })
     });
     g.finish();
