@@ -111,6 +111,18 @@ mod tests {
     }
 
     #[test]
+    fn logits_and_targets_of_other_shapes_or_empty_are_refused() {
+        let mut tape = Tape::<f32>::new();
+        let x = tape.leaf(Tensor::zeros(&[2, 3]));
+        let y = tape.constant(Tensor::zeros(&[3, 2]));
+        let e = tape.bce_with_logits(x, y).unwrap_err().to_string();
+        assert!(e.contains("one shape") && e.contains("[2, 3]"), "{e}");
+        let z = tape.leaf(Tensor::zeros(&[0]));
+        let e = tape.bce_with_logits(z, z).unwrap_err().to_string();
+        assert!(e.contains("empty"), "{e}");
+    }
+
+    #[test]
     fn gradcheck() {
         let y = test_input(&[3, 4], 2, 0.0).map(|v| (v + 1.0) / 2.0);
         assert_gradcheck(

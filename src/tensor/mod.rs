@@ -562,9 +562,8 @@ pub const SUM_BLOCK: usize = 2048;
 /// `Σ` of `n` terms that `fill(start, terms)` writes (terms `start..start + terms.len()`,
 /// over zeros), made and added a block of [`SUM_BLOCK`] at a time while the block is in
 /// cache: each block by [`sum_lanes`], the blocks' sums left to right. Blocks are split
-/// over threads from 32 768 terms on (`fill` is meant for costly terms,
-/// such as the BCE's `exp` and `ln`); the order is fixed, so the bits do not depend on
-/// the threads.
+/// over threads from 32 768 terms on (`fill` is meant for costly terms, such as the
+/// BCE's `exp` and `ln`); the order is fixed, so the bits do not depend on the threads.
 ///
 /// Against terms written out and summed left to right (one chain of dependent
 /// additions, 30 µs alone): the BCE forward on mnist-vae's 50 176 logits, 2 threads,
