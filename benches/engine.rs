@@ -26,15 +26,16 @@ use std::time::{Duration, Instant};
 /// step timed 1.70–1.76 ms that way against 1.60–1.65 ms from the pool (bench binaries
 /// alternated three times).
 fn on_pool_iter<O>(bn: &mut criterion::Bencher, mut routine: impl FnMut() -> O + Send) {
-    bn.iter_custom(|iters| {
-        lamppost::runtime::on_pool(|| {
-            let start = Instant::now();
-            for _ in 0..iters {
-                black_box(routine());
-            }
-            start.elapsed()
-        })
-    })
+    bn.iter_custom(|iters| lamppost::runtime::on_pool(|| timed(iters, &mut routine)))
+}
+
+/// The time of `iters` calls of `routine`, one after the other.
+fn timed<O>(iters: u64, routine: &mut impl FnMut() -> O) -> Duration {
+    let start = Instant::now();
+    for _ in 0..iters {
+        black_box(routine());
+    }
+    start.elapsed()
 }
 
 /// Times `routine` inside a [`lamppost::runtime::hot`] region, as an op runs within a
@@ -42,15 +43,7 @@ fn on_pool_iter<O>(bn: &mut criterion::Bencher, mut routine: impl FnMut() -> O +
 /// threads that spin while they wait: one op called from the program's own thread
 /// would also time two thread wake-ups (about 5% of mnist-gap's conv3 forward).
 fn hot_iter<O>(bn: &mut criterion::Bencher, mut routine: impl FnMut() -> O + Send) {
-    bn.iter_custom(|iters| {
-        lamppost::runtime::hot(|| {
-            let start = Instant::now();
-            for _ in 0..iters {
-                black_box(routine());
-            }
-            start.elapsed()
-        })
-    })
+    bn.iter_custom(|iters| lamppost::runtime::hot(|| timed(iters, &mut routine)))
 }
 
 fn gemm_bench(c: &mut Criterion) {
