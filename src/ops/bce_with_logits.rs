@@ -6,21 +6,15 @@
 
 use crate::autodiff::backward::{Contribs, Ctx};
 use crate::autodiff::{Op, Tape, Var};
-use crate::error::{Result, invalid, shape_err};
+use crate::error::{Result, invalid};
 use crate::float::Float;
 use crate::tensor::vlibm::softplus_neg_abs_over;
-use crate::tensor::{Tensor, fmt_shape, sum_terms};
+use crate::tensor::{Tensor, sum_terms};
 
 impl<T: Float> Tape<T> {
     pub fn bce_with_logits(&mut self, logits: Var, targets: Var) -> Result<Var> {
         let (x, y) = (self.value(logits), self.value(targets));
-        if x.shape() != y.shape() {
-            return shape_err(format!(
-                "bce_with_logits needs logits and targets of one shape, got {} and {}",
-                fmt_shape(x.shape()),
-                fmt_shape(y.shape())
-            ));
-        }
+        x.same_shape(y)?;
         if x.is_empty() {
             return invalid("bce_with_logits of empty tensors");
         }
@@ -116,7 +110,10 @@ mod tests {
         let x = tape.leaf(Tensor::zeros(&[2, 3]));
         let y = tape.constant(Tensor::zeros(&[3, 2]));
         let e = tape.bce_with_logits(x, y).unwrap_err().to_string();
-        assert!(e.contains("one shape") && e.contains("[2, 3]"), "{e}");
+        assert!(
+            e.contains("equal shapes") && e.contains("[2, 3]") && e.contains("[3, 2]"),
+            "{e}"
+        );
         let z = tape.leaf(Tensor::zeros(&[0]));
         let e = tape.bce_with_logits(z, z).unwrap_err().to_string();
         assert!(e.contains("empty"), "{e}");

@@ -266,7 +266,8 @@ impl<T: Float> Tensor<T> {
         })
     }
 
-    fn same_shape(&self, other: &Self) -> Result<()> {
+    /// An error naming both shapes unless `self` and `other` have the same one.
+    pub(crate) fn same_shape(&self, other: &Self) -> Result<()> {
         if self.shape != other.shape {
             return shape_err(format!(
                 "elementwise op needs equal shapes, got {} and {}",
