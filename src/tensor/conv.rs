@@ -4,7 +4,7 @@
 //! added in order, so the result does not depend on how many threads ran.
 
 use super::kernel::{SameConv, gemm_wide, gemm_wide_bias, gemm_wide_into};
-use super::{filled, sum_lanes, transpose_into, transposed, written, zeroed};
+use super::{filled, sum_lanes, transpose_into, transposed, written, zero_few, zeroed};
 use crate::float::Float;
 use rayon::prelude::*;
 use std::mem::MaybeUninit;
@@ -74,22 +74,6 @@ const BLOCK_COLS: usize = 256;
 /// are the same for any thread count.
 pub fn block_samples(g: &ConvGeom) -> usize {
     BLOCK_COLS.div_ceil(g.ho() * g.wo()).clamp(1, 16)
-}
-
-/// Zeroes a run of a few values (the padding columns of one im2col row, as many as the
-/// padding) with plain stores: as a `fill` the compiler calls `memset` for each run, and
-/// those calls for one or two values were a tenth of a forward convolution on 8×8 maps.
-#[inline]
-fn zero_few<T: Float>(run: &mut [T]) {
-    match run {
-        [] => {}
-        [a] => *a = T::zero(),
-        [a, b] => {
-            *a = T::zero();
-            *b = T::zero();
-        }
-        _ => run.fill(T::zero()),
-    }
 }
 
 /// Unfolds one sample `[C,H,W]` into columns of a `[C·kh·kw, ld]` matrix whose rows are
@@ -725,7 +709,10 @@ mod tests {
 
     /// The "same" convolution read straight from the input (and its input gradient read
     /// straight from the output gradient, weight gradient from padded samples) gives the unfolded path's bits: every kernel size that applies, maps smaller and larger than a 32-lane strip
-    /// and not multiples of it (7×7, 14×14, 2×1), channel counts off the 8-row block,
+    /// and not multiples of it (7×7, 14×14, 2×1), maps one or two columns wide and one
+    /// whose planes with their zero rows are a multiple of 512 values (30×16), channel
+    /// counts off the 8-row block, weight gradients by blocks of four input channels and
+    /// by rows (output channels not a multiple of 32, or input channels not of four),
     /// with and without a bias, and with the ReLU applied in the store (against the
     /// unfolded path's ReLU pass; inputs with a NaN and an all-zero sample), then pooled
     /// sample by sample (against the pooling op's values, with its indices kept). (On a
@@ -746,7 +733,11 @@ mod tests {
             (1, 8, 14, 14, 16, 3),
             (2, 3, 28, 28, 8, 3),
             (6, 16, 7, 7, 13, 3),
+            (3, 12, 7, 7, 48, 3),
             (3, 11, 6, 6, 4, 3),
+            (1, 4, 5, 2, 6, 3),
+            (2, 5, 3, 1, 4, 3),
+            (1, 3, 30, 16, 8, 3),
             (2, 9, 2, 1, 5, 5),
             (3, 8, 9, 11, 7, 1),
             (2, 10, 5, 33, 9, 5),

@@ -31,7 +31,9 @@
 //! is the same to the bit; it saves writing and reading that matrix (a fifth to a third
 //! of a forward convolution, measured with `perf` on the conv benches). Its kernels, and
 //! the input gradient's, read the weights packed once per layer call ([`PackedWeights`]),
-//! in register blocks of 12 or 8 channels.
+//! in register blocks of 12 or 8 channels. A 3×3 kernel sample by sample reads a copy
+//! of the sample with a zero row above and below each plane, so that only the left and
+//! right edges need masks ([`SameConv::run`]).
 
 use crate::float::Float;
 use rayon::prelude::*;
@@ -738,6 +740,24 @@ impl SameConv {
             "SameConv: extents too short"
         );
         f32_only::<T>();
+        if self.k == 3 {
+            let (x, ldx) = self.row_padded(x, scratch);
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: as below, with `x`'s C planes of H + 2 rows `ldx` apart and
+            // `ROW_SLACK` values after the last.
+            unsafe {
+                avx512::same_conv_rows(
+                    self,
+                    x.as_ptr() as *const f32,
+                    ldx,
+                    wt.ptr(),
+                    bias.map_or(std::ptr::null(), |b| b.as_ptr() as *const f32),
+                    relu,
+                    y.as_mut_ptr() as *mut f32,
+                )
+            }
+            return;
+        }
         let (x, ldx) = self.spaced(x, self.c, scratch);
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `new` only builds a plan for f32 on a CPU with AVX-512F; the extents
@@ -819,6 +839,33 @@ impl SameConv {
         (&scratch[..], ld)
     }
 
+    /// One sample's `C` planes `[H, W]` of `x` with a row of zeros above and below each,
+    /// in `scratch`: planes of `H + 2` rows `ld` apart (`(H + 2)·W`, 16 more where that
+    /// is a multiple of 512, as [`SameConv::spaced`] does), then [`ROW_SLACK`] zeros;
+    /// returns them and `ld`. What a 3×3 kernel reads above the first row or below the
+    /// last is then a zero in memory instead of a lane masked off, so that only the
+    /// left and right columns' lanes need masks (see `avx512::same_conv_rows`). Every
+    /// value is written, each once.
+    fn row_padded<'a, T: Float>(&self, x: &[T], scratch: &'a mut Vec<T>) -> (&'a [T], usize) {
+        let (w, hw) = (self.w, self.h * self.w);
+        let mut ld = hw + 2 * w;
+        if ld.is_multiple_of(512) {
+            ld += 16;
+        }
+        let len = self.c * ld + ROW_SLACK;
+        scratch.resize(len, T::zero());
+        let (planes, slack) = scratch.split_at_mut(self.c * ld);
+        for (from, to) in x.chunks(hw).zip(planes.chunks_mut(ld)) {
+            let (top, rest) = to.split_at_mut(w);
+            let (mid, rest) = rest.split_at_mut(hw);
+            top.fill(T::zero());
+            mid.copy_from_slice(from);
+            rest.fill(T::zero());
+        }
+        slack.fill(T::zero());
+        (&scratch[..], ld)
+    }
+
     /// Values of one sample's planes with their zero border ([`SameConv::pad_into`]).
     pub fn padded_len(&self) -> usize {
         self.c * (self.h + self.k - 1) * (self.w + self.k - 1)
@@ -834,12 +881,18 @@ impl SameConv {
             &x[..nb * self.c * self.h * self.w],
             &mut xp[..nb * self.c * plane],
         );
+        // Rows of a few values are copied and zeroed by plain moves: as `fill` and
+        // `copy_from_slice` the compiler called `memset` and `memcpy` for each run of
+        // one to eight values, and those calls were most of this function, which took a
+        // tenth of pokedigi-gap's conv4 weight gradient (`perf`; a twentieth after).
         for (from, to) in src.chunks(self.h * self.w).zip(dst.chunks_mut(plane)) {
             to[..pad * wp].fill(T::zero());
             for (row, out) in from.chunks(self.w).zip(to[pad * wp..].chunks_mut(wp)) {
-                out[..pad].fill(T::zero());
-                out[pad..pad + self.w].copy_from_slice(row);
-                out[pad + self.w..].fill(T::zero());
+                let (left, out) = out.split_at_mut(pad);
+                let (mid, right) = out.split_at_mut(self.w);
+                super::zero_few(left);
+                copy_short(mid, row);
+                super::zero_few(right);
             }
             to[(pad + self.h) * wp..].fill(T::zero());
         }
@@ -880,6 +933,22 @@ impl SameConv {
             )
         }
     }
+}
+
+/// Zeros after the last plane of [`SameConv::row_padded`]: a strip's unmasked loads
+/// for the lanes past the map's end read up to 31 values past the last plane's last
+/// row, plus one to the right (those lanes are never stored).
+const ROW_SLACK: usize = 48;
+
+/// `dst.copy_from_slice(src)` for short runs, eight values a move, without a call to
+/// `memcpy` (see [`SameConv::pad_into`]).
+#[inline]
+fn copy_short<T: Copy>(dst: &mut [T], src: &[T]) {
+    assert_eq!(dst.len(), src.len(), "copy_short: lengths differ");
+    let (d8, dr) = dst.as_chunks_mut::<8>();
+    let (s8, sr) = src.as_chunks::<8>();
+    d8.iter_mut().zip(s8).for_each(|(d, s)| *d = *s);
+    dr.iter_mut().zip(sr).for_each(|(d, s)| *d = *s);
 }
 
 /// A [`SameConv`] is only built for f32 (see [`SameConv::new`]); running it on another
@@ -1324,6 +1393,131 @@ mod avx512 {
         }
     }
 
+    /// [`same_conv`] for a 3×3 kernel from planes with a zero row above and below
+    /// ([`super::SameConv::row_padded`]): `x` points at plane 0's upper zero row, planes
+    /// `ldx` apart. A tap `(ki, kj)` of output position `q` reads `x[q + ki·W + kj − 1]`:
+    /// above the first row and below the last that is a zero in memory, and only the
+    /// lanes at the left edge (for `kj = 0`) and the right edge (`kj = 2`) need masks,
+    /// the same two pairs for every tap and channel of a strip, which stay in mask
+    /// registers; [`same_conv`] loads two masks per tap and channel from memory (18 per
+    /// strip, more than the registers hold). Each value is the same chain (a lane off
+    /// the plane reads a zero either way), so the bits are the same. On one thread (8
+    /// samples, best of 300 calls) pokedigi-gap's conv4 (8×8 maps) went 148 → 165
+    /// GF/s (the old kernel with its loads left unmasked, wrong values, also ran at 165:
+    /// the mask loads were the difference); on two threads (engine bench, alternated twice) its forward
+    /// 1.09–1.10 → 0.98–1.01 ms, conv2's 2.29–2.33 → 2.08–2.09 ms and pokedigi-gap's
+    /// inference of 256 pictures 32.7–33.0 → 29.6–29.9 ms.
+    ///
+    /// # Safety
+    /// As [`same_conv`], with `x` as above and [`super::ROW_SLACK`] values after the
+    /// last plane.
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn same_conv_rows(
+        p: &super::SameConv,
+        x: *const f32,
+        ldx: usize,
+        wt: *const f32,
+        bias: *const f32,
+        relu: bool,
+        y: *mut f32,
+    ) {
+        debug_assert_eq!(p.k, 3);
+        let hw = p.h * p.w;
+        let kdim = p.c * 9;
+        for (s, masks) in p.masks.chunks(9).enumerate() {
+            let j = s * 32;
+            let t = Tile {
+                ldb: ldx,
+                ..strip_tile(hw, j, kdim)
+            };
+            // the lanes inside the map and not in its first column (for kj = 0) or last
+            // column (kj = 2): the masks of the taps (1, 0) and (1, 2), which shift along
+            // the row only
+            let edges = [masks[3], masks[5]];
+            let mut i = 0;
+            while i < p.o {
+                let block = super::conv_block_rows(p.o - i);
+                let rows = block.min(p.o - i);
+                // SAFETY: as in `same_conv`; every unmasked load is inside the padded
+                // planes or the slack after them.
+                unsafe {
+                    let (a, c) = (wt.add(i * kdim), y.add(i * hw + j));
+                    let bi = from_row(bias, i);
+                    let xs = x.wrapping_add(j);
+                    if relu {
+                        by_conv_rows!(
+                            block,
+                            rows_block::<_, true>(xs, p.c, p.w, edges, rows, a, c, bi, t)
+                        )
+                    } else {
+                        by_conv_rows!(
+                            block,
+                            rows_block::<_, false>(xs, p.c, p.w, edges, rows, a, c, bi, t)
+                        )
+                    }
+                }
+                i += rows;
+            }
+        }
+    }
+
+    /// [`same_block`] for [`same_conv_rows`]: `x` at the strip's first position in plane
+    /// 0's upper zero row, `planes` planes `t.ldb` apart with rows `w` long, `edges` the
+    /// masks of the lanes that `kj = 0` and `kj = 2` may read.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn rows_block<const R: usize, const RELU: bool>(
+        x: *const f32,
+        planes: usize,
+        w: usize,
+        edges: [[u16; 2]; 2],
+        rows: usize,
+        a: *const f32,
+        c: *mut f32,
+        bias: *const f32,
+        t: Tile,
+    ) {
+        // SAFETY: the caller guarantees R rows of `planes · 9` weights, R rows of C for
+        // the tile's lanes, and that every load is inside the padded planes or the
+        // slack after them (masked lanes are not read).
+        unsafe {
+            let [[l0, l1], [r0, r1]] = edges;
+            let mut acc = [[_mm512_setzero_ps(); 2]; R];
+            for ch in 0..planes {
+                let plane = x.wrapping_add(ch * t.ldb);
+                for ki in 0..3 {
+                    let row = plane.wrapping_add(ki * w);
+                    for kj in 0..3 {
+                        let src = row.wrapping_add(kj).wrapping_sub(1);
+                        let (b0, b1) = match kj {
+                            0 => (
+                                _mm512_maskz_loadu_ps(l0, src),
+                                _mm512_maskz_loadu_ps(l1, src.wrapping_add(16)),
+                            ),
+                            1 => (_mm512_loadu_ps(src), _mm512_loadu_ps(src.wrapping_add(16))),
+                            _ => (
+                                _mm512_maskz_loadu_ps(r0, src),
+                                _mm512_maskz_loadu_ps(r1, src.wrapping_add(16)),
+                            ),
+                        };
+                        let col = ch * 9 + ki * 3 + kj;
+                        for (r, acc) in acc.iter_mut().enumerate() {
+                            let av = _mm512_set1_ps(*a.add(col * R + r));
+                            acc[0] = _mm512_fmadd_ps(av, b0, acc[0]);
+                            acc[1] = _mm512_fmadd_ps(av, b1, acc[1]);
+                        }
+                    }
+                }
+            }
+            for (r, acc) in acc.iter().take(rows).enumerate() {
+                let [v0, v1] = biased::<RELU>(*acc, bias, r);
+                _mm512_mask_storeu_ps(c.add(r * t.ldc), t.m0, v0);
+                _mm512_mask_storeu_ps(c.add(r * t.ldc + 16), t.m1, v1);
+            }
+        }
+    }
+
     /// The input side of one 32-position strip: `x` points at the strip's first
     /// position in plane 0 (planes `t.ldb` apart), and per kernel tap the shift and
     /// the lanes inside the plane.
@@ -1409,22 +1603,37 @@ mod avx512 {
                     }
                 }
             }
-            for (r, acc) in acc.iter_mut().enumerate() {
-                if r >= rows {
-                    break;
-                }
-                if !bias.is_null() {
-                    let bv = _mm512_set1_ps(*bias.add(r));
-                    acc[0] = _mm512_add_ps(acc[0], bv);
-                    acc[1] = _mm512_add_ps(acc[1], bv);
-                }
-                if RELU {
-                    acc[0] = _mm512_max_ps(acc[0], _mm512_setzero_ps());
-                    acc[1] = _mm512_max_ps(acc[1], _mm512_setzero_ps());
-                }
-                store_strip::<SPAN>(c.add(r * t.ldc), *acc, s, t);
+            for (r, acc) in acc.iter().take(rows).enumerate() {
+                let v = biased::<RELU>(*acc, bias, r);
+                store_strip::<SPAN>(c.add(r * t.ldc), v, s, t);
             }
         }
+    }
+
+    /// A row of a strip's accumulators as stored: plus `bias[r]` unless `bias` is null,
+    /// then with `RELU` as `max(v, 0)`.
+    ///
+    /// # Safety
+    /// `bias` is null or holds row `r`'s bias.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    unsafe fn biased<const RELU: bool>(
+        acc: [__m512; 2],
+        bias: *const f32,
+        r: usize,
+    ) -> [__m512; 2] {
+        let [mut v0, mut v1] = acc;
+        if !bias.is_null() {
+            // SAFETY: forwarded from the caller.
+            let bv = _mm512_set1_ps(unsafe { *bias.add(r) });
+            v0 = _mm512_add_ps(v0, bv);
+            v1 = _mm512_add_ps(v1, bv);
+        }
+        if RELU {
+            v0 = _mm512_max_ps(v0, _mm512_setzero_ps());
+            v1 = _mm512_max_ps(v1, _mm512_setzero_ps());
+        }
+        [v0, v1]
     }
 
     /// One output row of a strip: its near lanes at `row`, and with `SPAN` its far lanes
@@ -1650,6 +1859,29 @@ mod avx512 {
                 m1,
                 add: false,
             };
+            if w == NR && p.k == 3 && p.c.is_multiple_of(4) {
+                // twelve rows a block read through four pointers (`dw_block_quad`)
+                for c0 in (0..p.c).step_by(4) {
+                    for ki in 0..3 {
+                        let first = c0 * taps + ki * 3;
+                        // SAFETY: rows (c0 + ch, ki, kj) of part and the 32 columns from
+                        // j are inside; every row's walk stays inside its padded planes.
+                        unsafe {
+                            dw_block_quad(
+                                &walk,
+                                xp.add(c0 * plane + ki * wp),
+                                plane,
+                                dyt.add(j),
+                                part.add(first * p.o + j),
+                                taps * p.o,
+                                t,
+                            )
+                        }
+                    }
+                }
+                j += NR;
+                continue;
+            }
             let mut i = 0;
             while i < kdim {
                 // a whole strip of columns: twelve rows a block, B without masks (as in
@@ -1717,6 +1949,61 @@ mod avx512 {
                 }
             }
             store_rows(&acc, c, t);
+        }
+    }
+
+    /// [`dw_block`] for a 3×3 kernel's twelve rows `(c + ch, ki, kj)`, `ch` < 4 and
+    /// `kj` < 3, at one `ki`: row `(c + ch, ki, kj)` reads the padded sample at
+    /// `x + ch·plane + kj` along the walk, so four pointers with constant offsets
+    /// address all twelve (with twelve pointers the compiler kept two on the stack and
+    /// reloaded them at every step). Row `(c + ch, ki, kj)` of the part is stored at
+    /// `c + ch·ldch + kj·t.ldc`. Each value is the same chain over the positions as in
+    /// [`dw_block`], so the same bits. On one thread (a block's partial, best of 2000
+    /// calls): mnist-gap's conv3 143–145 → 158–159 GF/s, pokedigi-gap's conv4 142–146 →
+    /// 158–159, mnist-gap's conv2 155–157 → 164–166; forward and backward on two threads
+    /// (engine bench, alternated three times, with `pad_into`'s change) conv3 1.64–1.66 →
+    /// 1.50–1.56 ms and conv4 3.95–3.97 → 3.66–3.72 ms.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    unsafe fn dw_block_quad(
+        walk: &Walk,
+        x: *const f32,
+        plane: usize,
+        b: *const f32,
+        c: *mut f32,
+        ldch: usize,
+        t: Tile,
+    ) {
+        // SAFETY: the caller guarantees the walk's positions from every row are inside
+        // the padded samples, nb·h·w rows of B and the part's rows for 32 columns.
+        unsafe {
+            let rows: [*const f32; 4] = std::array::from_fn(|ch| x.add(ch * plane));
+            let mut acc = [[_mm512_setzero_ps(); 2]; 12];
+            let mut bp = b;
+            for s in 0..walk.nb {
+                for y in 0..walk.h {
+                    let off = s * walk.sample + y * walk.wp;
+                    for q in off..off + walk.w {
+                        let [b0, b1] = load_b::<2, true>(bp, t);
+                        for (ch, row) in rows.iter().enumerate() {
+                            for kj in 0..3 {
+                                let av = _mm512_set1_ps(*row.add(q + kj));
+                                let acc = &mut acc[ch * 3 + kj];
+                                acc[0] = _mm512_fmadd_ps(av, b0, acc[0]);
+                                acc[1] = _mm512_fmadd_ps(av, b1, acc[1]);
+                            }
+                        }
+                        bp = bp.add(t.ldb);
+                    }
+                }
+            }
+            for (ch, acc) in acc.chunks(3).enumerate() {
+                for (kj, acc) in acc.iter().enumerate() {
+                    let cr = c.add(ch * ldch + kj * t.ldc);
+                    _mm512_storeu_ps(cr, acc[0]);
+                    _mm512_storeu_ps(cr.add(16), acc[1]);
+                }
+            }
         }
     }
 
