@@ -720,8 +720,9 @@ impl SameConv {
     /// one sample: `x` `[C,H,W]`, `wt` `[O,C,k,k]` ([`SameConv::pack`]ed), `y` `[O,H,W]`,
     /// all written; with `relu`, each value `v` stored as `v.relu()` ([`Float::relu`]: `v`
     /// where `v > 0`, else zero, which is what `vmaxps` with zero as its second operand
-    /// computes, NaN and −0 included). `scratch` holds a copy of `x` when its planes need
-    /// other spacing ([`SameConv::spaced`]).
+    /// computes, NaN and −0 included). `scratch` holds a copy of `x`: with a zero row
+    /// above and below each plane for a 3×3 kernel (`SameConv::row_padded`), else
+    /// when its planes need other spacing ([`SameConv::spaced`]).
     pub fn run<T: Float>(
         &self,
         x: &[T],
@@ -740,13 +741,23 @@ impl SameConv {
             "SameConv: extents too short"
         );
         f32_only::<T>();
-        if self.k == 3 {
-            let (x, ldx) = self.row_padded(x, scratch);
-            #[cfg(target_arch = "x86_64")]
-            // SAFETY: as below, with `x`'s C planes of H + 2 rows `ldx` apart and
-            // `ROW_SLACK` values after the last.
+        #[cfg(target_arch = "x86_64")]
+        {
+            // a 3×3 kernel from planes with zero rows, others from the planes as they
+            // are (or spaced)
+            type Kernel =
+                unsafe fn(&SameConv, *const f32, usize, *const f32, *const f32, bool, *mut f32);
+            let ((x, ldx), kernel): ((&[T], usize), Kernel) = if self.k == 3 {
+                (self.row_padded(x, scratch), avx512::same_conv_rows)
+            } else {
+                (self.spaced(x, self.c, scratch), avx512::same_conv)
+            };
+            // SAFETY: `new` only builds a plan for f32 on a CPU with AVX-512F; the
+            // extents were asserted above (`x`'s C planes now `ldx` apart, with
+            // `row_padded` H + 2 rows each and `ROW_SLACK` values after the last); the
+            // kernel writes every value of y's O·H·W.
             unsafe {
-                avx512::same_conv_rows(
+                kernel(
                     self,
                     x.as_ptr() as *const f32,
                     ldx,
@@ -756,23 +767,6 @@ impl SameConv {
                     y.as_mut_ptr() as *mut f32,
                 )
             }
-            return;
-        }
-        let (x, ldx) = self.spaced(x, self.c, scratch);
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: `new` only builds a plan for f32 on a CPU with AVX-512F; the extents
-        // were asserted above (`x`'s C planes now `ldx` apart); the kernel writes every
-        // value of y's O·H·W.
-        unsafe {
-            avx512::same_conv(
-                self,
-                x.as_ptr() as *const f32,
-                ldx,
-                wt.ptr(),
-                bias.map_or(std::ptr::null(), |b| b.as_ptr() as *const f32),
-                relu,
-                y.as_mut_ptr() as *mut f32,
-            )
         }
     }
 
