@@ -1495,12 +1495,7 @@ mod avx512 {
                                 _mm512_maskz_loadu_ps(r1, src.wrapping_add(16)),
                             ),
                         };
-                        let col = ch * 9 + ki * 3 + kj;
-                        for (r, acc) in acc.iter_mut().enumerate() {
-                            let av = _mm512_set1_ps(*a.add(col * R + r));
-                            acc[0] = _mm512_fmadd_ps(av, b0, acc[0]);
-                            acc[1] = _mm512_fmadd_ps(av, b1, acc[1]);
-                        }
+                        fma_packed(&mut acc, a.add((ch * 9 + ki * 3 + kj) * R), [b0, b1]);
                     }
                 }
             }
@@ -1589,18 +1584,34 @@ mod avx512 {
                         b0 = _mm512_mask_loadu_ps(b0, f0, far);
                         b1 = _mm512_mask_loadu_ps(b1, f1, far.wrapping_add(16));
                     }
-                    let col = ch * taps + tap;
-                    for (r, acc) in acc.iter_mut().enumerate() {
-                        let av = _mm512_set1_ps(*a.add(col * R + r));
-                        acc[0] = _mm512_fmadd_ps(av, b0, acc[0]);
-                        acc[1] = _mm512_fmadd_ps(av, b1, acc[1]);
-                    }
+                    fma_packed(&mut acc, a.add((ch * taps + tap) * R), [b0, b1]);
                 }
             }
             for (r, acc) in acc.iter().take(rows).enumerate() {
                 let v = biased::<RELU>(*acc, bias, r);
                 store_strip::<SPAN>(c.add(r * t.ldc), v, s, t);
             }
+        }
+    }
+
+    /// One step of the convolution kernels' register blocks: `acc[r] += w[r] · b` for the
+    /// `R` weights packed side by side at `w` ([`super::PackedWeights`]), each one FMA per
+    /// half.
+    ///
+    /// # Safety
+    /// `w` holds `R` values.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    unsafe fn fma_packed<const R: usize>(
+        acc: &mut [[__m512; 2]; R],
+        w: *const f32,
+        b: [__m512; 2],
+    ) {
+        for (r, acc) in acc.iter_mut().enumerate() {
+            // SAFETY: forwarded from the caller.
+            let av = _mm512_set1_ps(unsafe { *w.add(r) });
+            acc[0] = _mm512_fmadd_ps(av, b[0], acc[0]);
+            acc[1] = _mm512_fmadd_ps(av, b[1], acc[1]);
         }
     }
 
@@ -2125,12 +2136,7 @@ mod avx512 {
                     let src = s.x.wrapping_add(o * t.ldb).wrapping_offset(off);
                     let b0 = _mm512_maskz_loadu_ps(m0, src);
                     let b1 = _mm512_maskz_loadu_ps(m1, src.wrapping_add(16));
-                    let wo = a.add((tap * s.planes + o) * R);
-                    for (r, acc) in acc.iter_mut().enumerate() {
-                        let av = _mm512_set1_ps(*wo.add(r));
-                        acc[0] = _mm512_fmadd_ps(av, b0, acc[0]);
-                        acc[1] = _mm512_fmadd_ps(av, b1, acc[1]);
-                    }
+                    fma_packed(&mut acc, a.add((tap * s.planes + o) * R), [b0, b1]);
                 }
                 for (r, acc) in acc.iter().enumerate() {
                     let at = sums.add(r);
