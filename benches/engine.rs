@@ -121,45 +121,81 @@ fn input_for(arch: &Arch, n: usize) -> Tensor<f32> {
     Tensor::randn(&shape, 1.0, &mut StdRng::seed_from_u64(1))
 }
 
-/// Times `step` on a copy of `model` and `opt` (the state after one step, with momentum;
-/// the copy is not timed), so that every timed step starts from the same weights, as
-/// `benches/pytorch_bench.py` does. Stepping on and on over one batch drives both
-/// libraries into subnormal numbers: mnist-vae's dead units leave momentum values that
-/// `0.9·v` rounds back to themselves, which take a microcode assist on every operation
-/// on Intel processors. PyTorch's own step went from 2.4 ms to 4–6 ms after ~1000 steps
-/// (`benches/vae_subnormals.py`); ours took 6.5 ms there, 3.2 ms with flush-to-zero set;
-/// and which side had drifted how far depended on how long each had run.
+/// Times `step` on a copy of `model` and `opt` (the state after one step, with momentum),
+/// written back before every step (untimed), so that every timed step starts from the
+/// same weights, as `benches/pytorch_bench.py` does. Stepping on and on over one batch
+/// drives both libraries into subnormal numbers: mnist-vae's dead units leave momentum
+/// values that `0.9·v` rounds back to themselves, which take a microcode assist on every
+/// operation on Intel processors. PyTorch's own step went from 2.4 ms to 4–6 ms after
+/// ~1000 steps (`benches/vae_subnormals.py`); ours took 6.5 ms there, 3.2 ms with
+/// flush-to-zero set; and which side had drifted how far depended on how long each had
+/// run.
+///
+/// The write-back is PyTorch's: `load_state_dict` and the momentum's `copy_` write into
+/// the tensors the step updates, and ATen splits a copy of more than 32 768 values
+/// (its grain) into one contiguous part per thread (a 784×400 weight: 55–59 µs on one
+/// thread, 17 on two). The step's own tensors are written here the same way, see
+/// [`write_back`]. Earlier, each step had run on a fresh clone whose tensors one thread
+/// had copied, and mnist-vae's forward pass then read weights that the other core's
+/// cache did not hold: the step took 1.57–1.59 ms against 1.40–1.43 ms written back
+/// this way (medians of 600 in a scratch program, alternated twice), about what steps
+/// one after the other take as a training loop runs them (1.36–1.40 ms on the pool).
+///
+/// With `steps` above 1, each write-back is followed by that many steps one after the
+/// other, as a training loop runs them, and the time per step is reported.
 ///
 /// The steps are called from a thread of the pool (see `on_pool_iter`).
 fn from_one_step(
     bn: &mut criterion::Bencher,
     model: &Model<f32>,
     opt: &Sgd<f32>,
+    steps: u32,
     step: impl Fn(&mut Model<f32>, &mut Sgd<f32>) + Sync,
 ) {
+    // tensors of their own, written back in place before each step (a clone shares the
+    // tensors, and the timed step would copy every weight and momentum buffer before
+    // writing it, which no training loop does)
+    let (mut from_m, mut from_o) = (model.clone(), opt.clone());
+    let (mut m, mut o) = (model.clone(), opt.clone());
+    m.param_tensors_mut().into_iter().for_each(|t| {
+        t.data_mut();
+    });
+    o.buffers_mut().iter_mut().for_each(|t| {
+        t.data_mut();
+    });
     bn.iter_custom(|iters| {
         lamppost::runtime::on_pool(|| {
             let mut spent = Duration::ZERO;
             for _ in 0..iters {
-                // copies of their own, as PyTorch's `load_state_dict` writes into
-                // storage of its own: a clone shares the tensors, and the timed step
-                // would copy every weight and momentum buffer before writing it
-                // (mnist-vae's optimizer step 0.48 against 0.19 ms), which no training
-                // loop does
-                let (mut m, mut o) = (model.clone(), opt.clone());
-                m.param_tensors_mut().into_iter().for_each(|t| {
-                    t.data_mut();
-                });
-                o.buffers_mut().iter_mut().for_each(|t| {
-                    t.data_mut();
-                });
+                let tensors = m.param_tensors_mut().into_iter();
+                let tensors = tensors.chain(o.buffers_mut().iter_mut());
+                let from = from_m.param_tensors_mut().into_iter();
+                for (t, f) in tensors.zip(from.chain(from_o.buffers_mut().iter_mut())) {
+                    write_back(t, f);
+                }
                 let start = Instant::now();
-                step(&mut m, &mut o);
-                spent += start.elapsed();
+                for _ in 0..steps {
+                    step(&mut m, &mut o);
+                }
+                spent += start.elapsed() / steps;
             }
             spent
         })
     })
+}
+
+/// `to`'s values set to `from`'s in place, as ATen's `copy_` on two threads: more than
+/// 32 768 values (its grain) in two contiguous halves, the first on this thread.
+fn write_back(to: &mut Tensor<f32>, from: &Tensor<f32>) {
+    let (to, from) = (to.data_mut(), from.data());
+    assert_eq!(to.len(), from.len(), "the step changed a tensor's length");
+    if to.len() <= 32_768 {
+        to.copy_from_slice(from);
+        return;
+    }
+    let half = to.len().div_ceil(2);
+    let ((t0, t1), (f0, f1)) = (to.split_at_mut(half), from.split_at(half));
+    rayon::join(|| t0.copy_from_slice(f0), || t1.copy_from_slice(f1));
 }
 
 fn model_bench(c: &mut Criterion) {
@@ -182,7 +218,7 @@ fn model_bench(c: &mut Criterion) {
         train_step(&mut model, &mut opt, &x, &y).unwrap();
         g.throughput(Throughput::Elements(64));
         g.bench_function("train_step_b64", |bn| {
-            from_one_step(bn, &model, &opt, |m, o| {
+            from_one_step(bn, &model, &opt, 1, |m, o| {
                 train_step(m, o, &x, &y).unwrap();
             })
         });
@@ -214,7 +250,14 @@ fn vae_bench(c: &mut Criterion) {
     vae_step(&mut model, &mut opt, &x, &eps).unwrap();
     g.throughput(Throughput::Elements(64));
     g.bench_function("train_step_b64", |bn| {
-        from_one_step(bn, &model, &opt, |m, o| {
+        from_one_step(bn, &model, &opt, 1, |m, o| {
+            vae_step(m, o, &x, &eps).unwrap();
+        })
+    });
+    // eight steps one after the other from the same state, per step: what a training
+    // loop sees, where each step's weights were last written by the step before
+    g.bench_function("train_8_steps_b64", |bn| {
+        from_one_step(bn, &model, &opt, 8, |m, o| {
             vae_step(m, o, &x, &eps).unwrap();
         })
     });
