@@ -154,15 +154,10 @@ fn from_one_step(
 ) {
     // tensors of their own, written back in place before each step (a clone shares the
     // tensors, and the timed step would copy every weight and momentum buffer before
-    // writing it, which no training loop does)
+    // writing it, which no training loop does): the first write-back makes them the
+    // step's own (`data_mut` copies a shared tensor once), the later ones reuse them
     let (mut from_m, mut from_o) = (model.clone(), opt.clone());
     let (mut m, mut o) = (model.clone(), opt.clone());
-    m.param_tensors_mut().into_iter().for_each(|t| {
-        t.data_mut();
-    });
-    o.buffers_mut().iter_mut().for_each(|t| {
-        t.data_mut();
-    });
     bn.iter_custom(|iters| {
         lamppost::runtime::on_pool(|| {
             let mut spent = Duration::ZERO;
