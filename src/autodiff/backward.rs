@@ -149,6 +149,7 @@ fn node_backward<T: Float>(c: &Ctx<T>, op: &Op) -> Contribs<T> {
         Sqrt(x) => ops::sqrt::backward(c, *x),
         Clamp { x, lo, hi } => ops::clamp::backward(c, *x, *lo, *hi),
         MatMul { a, b, trans_b } => ops::matmul::backward(c, *a, *b, *trans_b),
+        Linear { x, w, b, relu } => ops::linear::backward(c, *x, *w, *b, *relu),
         Conv2d {
             x,
             w,

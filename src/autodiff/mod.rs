@@ -52,6 +52,13 @@ pub enum Op {
         b: Var,
         trans_b: bool,
     },
+    /// A linear layer `x · Wᵀ + b`, with `relu` the ReLU after it.
+    Linear {
+        x: Var,
+        w: Var,
+        b: Var,
+        relu: bool,
+    },
     Conv2d {
         x: Var,
         w: Var,
@@ -187,6 +194,7 @@ impl Op {
             | Gather { x, .. }
             | Dropout { x, .. } => vec![*x],
             CrossEntropy { logits, .. } => vec![*logits],
+            Linear { x, w, b, .. } => vec![*x, *w, *b],
             Conv2d { x, w, b, .. } => {
                 let mut v = vec![*x, *w];
                 v.extend(b);

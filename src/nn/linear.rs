@@ -1,12 +1,18 @@
-//! `Linear`: `y = x · Wᵀ + b` with `W` of shape `[out, in]` (PyTorch's layout).
+//! `Linear`: `y = x · Wᵀ + b` with `W` of shape `[out, in]` (PyTorch's layout), one op
+//! ([`Tape::linear`]).
 
 use crate::autodiff::{Tape, Var};
 use crate::error::Result;
 use crate::float::Float;
 
 pub fn linear<T: Float>(tape: &mut Tape<T>, x: Var, w: Var, b: Var) -> Result<Var> {
-    let xw = tape.matmul_nt(x, w)?;
-    tape.add(xw, b)
+    tape.linear(x, w, b, false)
+}
+
+/// `relu(x · Wᵀ + b)`: a linear layer and the ReLU after it as one op, the same bits as
+/// the two.
+pub fn linear_relu<T: Float>(tape: &mut Tape<T>, x: Var, w: Var, b: Var) -> Result<Var> {
+    tape.linear(x, w, b, true)
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use super::attention::{attention_pool, attention_weights, sequence_dims};
 use super::conv::{adaptive_avg_pool_1, conv2d};
 use super::gru::{GruOutput, GruParams, gather, gru, gru_output};
 use super::init::fan_in_uniform;
-use super::linear::linear;
+use super::linear::{linear, linear_relu};
 use crate::autodiff::{Tape, Var};
 use crate::error::{Error, Result, invalid, shape_err};
 use crate::float::Float;
@@ -195,8 +195,8 @@ impl<T: Float> Model<T> {
     }
 
     /// [`Model::forward`]'s logits without its activations: each ReLU that follows a
-    /// convolution is then applied as the convolution writes its output
-    /// ([`Tape::conv2d_relu`]), and a max-pooling after that ReLU pools each sample's
+    /// convolution or a linear layer is then applied as the layer writes its output
+    /// ([`Tape::conv2d_relu`], [`Tape::linear`]), and a max-pooling after that ReLU pools each sample's
     /// output in the same task ([`Tape::conv2d_relu_pool`]): the same bits, and with
     /// gradients the same gradients, with fewer passes over the maps and less memory.
     /// Training steps use it.
@@ -226,8 +226,8 @@ impl<T: Float> Model<T> {
 
     /// Runs layers `from..` on `h` (the output of layer `from − 1`, or the input), pushing
     /// each layer's output to `acts`; returns the logits. Without `acts`, a convolution
-    /// followed by a ReLU runs as one op, and with a max-pooling after the ReLU, all
-    /// three (the same bits, with or without gradients).
+    /// or a linear layer followed by a ReLU runs as one op, and a convolution with a
+    /// max-pooling after the ReLU, all three (the same bits, with or without gradients).
     fn run_layers(
         &self,
         tape: &mut Tape<T>,
@@ -286,7 +286,13 @@ impl<T: Float> Model<T> {
                 LayerSpec::Flatten { .. } => tape.flatten(h)?,
                 LayerSpec::Linear { .. } => {
                     let (w, b) = (next(), next());
-                    linear(tape, h, w, b)?
+                    match self.arch.layers.get(i + 1) {
+                        Some(LayerSpec::Relu { .. }) if fuse => {
+                            skip = 1;
+                            linear_relu(tape, h, w, b)?
+                        }
+                        _ => linear(tape, h, w, b)?,
+                    }
                 }
                 LayerSpec::Gru { name, sequence, .. } => {
                     let gp = GruParams {

@@ -16,7 +16,7 @@
 //! differences on a tiny VAE, and the reparameterized sample deterministic for a seed.
 
 use super::arch::{Arch, LayerSpec};
-use super::linear::linear;
+use super::linear::{linear, linear_relu};
 use super::model::Model;
 use crate::autodiff::{Tape, Var};
 use crate::error::{Error, Result, invalid, shape_err};
@@ -188,8 +188,7 @@ pub fn elbo_terms<T: Float>(
     }
     let (n, pixels) = (tape.shape(x)[0], tape.shape(x)[1]);
     let latent = tape.shape(eps)[1];
-    let h = linear(tape, x, params[0], params[1])?;
-    let h = tape.relu(h);
+    let h = linear_relu(tape, x, params[0], params[1])?;
     let stats = linear(tape, h, params[2], params[3])?;
     if tape.shape(stats)[1] != 2 * latent {
         return shape_err(format!(
@@ -204,8 +203,7 @@ pub fn elbo_terms<T: Float>(
     let sigma = tape.exp(half_lv);
     let spread = tape.mul(sigma, eps)?;
     let z = tape.add(mu, spread)?;
-    let h = linear(tape, z, params[4], params[5])?;
-    let h = tape.relu(h);
+    let h = linear_relu(tape, z, params[4], params[5])?;
     let logits = linear(tape, h, params[6], params[7])?;
     // bce_with_logits is a mean over all N·pixels values: × pixels = per-example sum
     let bce = tape.bce_with_logits(logits, x)?;

@@ -7,21 +7,21 @@ use crate::autodiff::backward::{Contribs, Ctx};
 use crate::autodiff::{Op, Tape, Var};
 use crate::error::{Result, shape_err};
 use crate::float::Float;
-use crate::tensor::matmul::{batched_product, worth_threads};
+use crate::tensor::matmul::{batched_product, worth_joining};
 use crate::tensor::{Tensor, fmt_shape};
 
 /// How the two operands line up: `batch` products of m×k by k×n.
-struct Dims {
+pub(crate) struct Dims {
     batch: usize,
-    m: usize,
-    k: usize,
-    n: usize,
+    pub m: usize,
+    pub k: usize,
+    pub n: usize,
     /// `b` is one matrix shared by all rows/batches.
     shared_b: bool,
-    out: Vec<usize>,
+    pub out: Vec<usize>,
 }
 
-fn dims(a: &[usize], b: &[usize], trans_b: bool) -> Result<Dims> {
+pub(crate) fn dims(a: &[usize], b: &[usize], trans_b: bool) -> Result<Dims> {
     let bad = || {
         shape_err(format!(
             "matmul cannot multiply {} by {}{}",
@@ -98,10 +98,15 @@ impl<T: Float> Tape<T> {
 }
 
 pub(crate) fn backward<T: Float>(c: &Ctx<T>, a: Var, b: Var, trans_b: bool) -> Contribs<T> {
+    grads(c, a, b, trans_b, c.g.data())
+}
+
+/// The gradients of `a` and `b` (those wanted) for the gradient `g` at the product's
+/// output: also a linear layer's (`ops::linear`), after its bias and ReLU.
+pub(crate) fn grads<T: Float>(c: &Ctx<T>, a: Var, b: Var, trans_b: bool, g: &[T]) -> Contribs<T> {
     let (av, bv) = (c.val(a), c.val(b));
     let d = dims(av.shape(), bv.shape(), trans_b)?;
     let (m, k, n) = (d.m, d.k, d.n);
-    let g = c.g.data();
     // da[m,k] = g[m,n] · op(b)ᵀ
     let da = || {
         c.needs(a).then(|| {
@@ -131,12 +136,11 @@ pub(crate) fn backward<T: Float>(c: &Ctx<T>, a: Var, b: Var, trans_b: bool) -> C
         })
     };
     // The two products at once, their parts sharing the pool (each value is the same
-    // chain whichever thread computes it), where they are large enough: a training step
-    // of mnist-vae went 1.83–1.90 → 1.66–1.76 ms and of mnist-cnn 1.64–1.72 → 1.49–1.57
-    // ms (engine bench, alternated three times; the others within the noise). Joined
-    // whatever their size, mnist-linear's step (64×784 by 784×10) took 95 µs against
-    // 36: waking the other thread costs more than such products
-    let (da, db) = if worth_threads(d.batch * m * n * k) {
+    // chain whichever thread computes it), where they are large enough
+    // (`worth_joining`): a training step of mnist-vae went 1.83–1.90 → 1.66–1.76 ms and
+    // of mnist-cnn 1.64–1.72 → 1.49–1.57 ms (engine bench, alternated three times; the
+    // others within the noise)
+    let (da, db) = if worth_joining(d.batch * m * n * k) {
         rayon::join(da, db)
     } else {
         (da(), db())

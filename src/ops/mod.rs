@@ -18,6 +18,7 @@ pub mod global_avg_pool;
 pub mod gru_gates;
 pub mod index_select;
 pub mod leaky_relu;
+pub mod linear;
 pub mod log;
 pub mod log_softmax;
 pub mod matmul;

@@ -7,7 +7,7 @@
 use super::kernel::{
     Layout, PANEL, gemm_unpacked, gemm_unpacked_applies, pack_panels, pack_panels_t,
 };
-use super::{filled, slots, transpose_uninit, written, zeroed};
+use super::{filled, slots, transpose_to, transpose_uninit, written, zeroed};
 use crate::float::Float;
 use rayon::prelude::*;
 use std::borrow::Cow;
@@ -16,11 +16,18 @@ use std::mem::MaybeUninit;
 /// Below this many multiply-adds a GEMM runs on the calling thread.
 const PAR_WORK: usize = 1 << 20;
 
-/// Whether products of `work` multiply-adds in all are worth spreading over the
-/// threads (a product that large is split; below it, waking a thread costs more than
-/// it saves).
-pub fn worth_threads(work: usize) -> bool {
-    work >= PAR_WORK
+/// Whether two products of `work` multiply-adds each are worth running at once on the
+/// threads (the two gradients of a product): from 2¹⁹, half of `PAR_WORK`, where a
+/// product alone stays on one thread. Joined only from `PAR_WORK` on, mnist-gru's
+/// per-step products (64×64 by 64×192) and mnist-vae's 400 → 32 layer (64×400 by
+/// 400×32) had run their two gradients one after the other; joined from 2¹⁹, every
+/// training step was as fast or faster (engine bench, alternated three times: mnist-gru
+/// 2.66–2.72 → 2.61–2.63 ms, mnist-attn-gru 3.32–3.39 → 3.22–3.28, mnist-vae 1.43–1.44 →
+/// 1.37–1.41, the others within the noise). Below it, waking the other thread costs more
+/// than it saves: joined, mnist-linear's step (64×784 by 784×10, 0.5 M) took 95 µs
+/// against 36.
+pub fn worth_joining(work: usize) -> bool {
+    work >= PAR_WORK / 2
 }
 
 /// `c (+)= op(a) · op(b)` for one m×k by k×n product.
@@ -40,7 +47,7 @@ pub fn gemm<T: Float>(
     acc: bool,
 ) {
     // SAFETY: `gemm_slots` writes only computed values (or zeros) into `c`.
-    gemm_slots(m, k, n, a, ta, b, tb, unsafe { slots(c) }, true, acc)
+    gemm_slots(m, k, n, a, ta, b, tb, unsafe { slots(c) }, true, acc, None)
 }
 
 /// `op(a) · op(b)` as a new m×n buffer, written by the kernel without being
@@ -65,13 +72,80 @@ pub fn product<T: Float>(
     // SAFETY: `gemm_slots` without `acc` writes all m·n values.
     unsafe {
         filled(m * n, |c| {
-            gemm_slots(m, k, n, a, ta, b, tb, c, false, false)
+            gemm_slots(m, k, n, a, ta, b, tb, c, false, false, None)
+        })
+    }
+}
+
+/// What a linear layer applies to each value of its product `x · Wᵀ` as it is stored:
+/// the bias of the value's output unit, then (with `relu`) the ReLU,
+/// `relu(Σ_p x_ip w_jp + b_j)`. Each value gets the addition and the
+/// [`Float::relu`] that the separate `add` and `relu` ops would apply to it, so the bits
+/// are theirs.
+#[derive(Clone, Copy, Debug)]
+pub struct Epilogue<'a, T> {
+    pub bias: &'a [T],
+    pub relu: bool,
+}
+
+impl<T: Float> Epilogue<'_, T> {
+    /// Applies it to `rows` rows of `cols` values of a product (`c`), the first being row
+    /// `row0`: each value takes the bias of its column, or with `per_row` (a product
+    /// computed transposed, one row per output unit) the bias of its row.
+    fn apply(&self, c: &mut [T], cols: usize, row0: usize, per_row: bool) {
+        if cols == 0 {
+            return;
+        }
+        // one loop per case, the test outside, so that each vectorizes
+        for (i, row) in c.chunks_mut(cols).enumerate() {
+            match (per_row, self.relu) {
+                (true, relu) => {
+                    let b = self.bias[row0 + i];
+                    if relu {
+                        row.iter_mut().for_each(|v| *v = (*v + b).relu());
+                    } else {
+                        row.iter_mut().for_each(|v| *v += b);
+                    }
+                }
+                (false, true) => row
+                    .iter_mut()
+                    .zip(self.bias)
+                    .for_each(|(v, &b)| *v = (*v + b).relu()),
+                (false, false) => row.iter_mut().zip(self.bias).for_each(|(v, &b)| *v += b),
+            }
+        }
+    }
+}
+
+/// A linear layer's `relu?(x · Wᵀ + b)` as a new m×n buffer: `x` m×k, `w` n×k (PyTorch's
+/// layout), `ep.bias` n values. The epilogue is applied by the thread that computed
+/// each part of the product, right after it did, while the part is in its cache: as
+/// separate ops, the bias and the ReLU were each a pass over values that were half
+/// written by the other core.
+pub fn linear_product<T: Float>(
+    m: usize,
+    k: usize,
+    n: usize,
+    x: &[T],
+    w: &[T],
+    ep: Epilogue<'_, T>,
+) -> Vec<T> {
+    assert!(
+        ep.bias.len() == n,
+        "linear_product: {} bias values for {n} outputs",
+        ep.bias.len()
+    );
+    // SAFETY: `gemm_slots` without `acc` writes all m·n values.
+    unsafe {
+        filled(m * n, |c| {
+            gemm_slots(m, k, n, x, false, w, true, c, false, false, Some(ep))
         })
     }
 }
 
 /// [`gemm`]'s body. `c` holds values where `init` (a caller's slice), and is read only
-/// with `acc` (which needs `init`); without `acc` every value of `c[..m·n]` is written.
+/// with `acc` (which needs `init`); without `acc` every value of `c[..m·n]` is written,
+/// and then `ep` applied to it (never with `acc`).
 #[allow(clippy::too_many_arguments)]
 fn gemm_slots<T: Float>(
     m: usize,
@@ -84,12 +158,20 @@ fn gemm_slots<T: Float>(
     c: &mut [MaybeUninit<T>],
     init: bool,
     acc: bool,
+    ep: Option<Epilogue<'_, T>>,
 ) {
     debug_assert!(init || !acc, "accumulating into unwritten memory");
+    debug_assert!(
+        !(acc && ep.is_some()),
+        "an epilogue on an accumulated product"
+    );
     let c = &mut c[..m * n];
     if k == 0 {
         if !acc {
-            zeroed(c);
+            let c = zeroed(c);
+            if let Some(ep) = ep {
+                ep.apply(c, n, 0, false);
+            }
         }
         return;
     }
@@ -100,7 +182,7 @@ fn gemm_slots<T: Float>(
     // 112 (one process each, alternated twice)
     let unpacked_fits = n <= NARROW || k * n <= UNPACKED_B;
     if n > 0 && unpacked_fits && gemm_unpacked_applies::<T>() {
-        return unpacked(m, k, n, a, ta, b, tb, c, acc);
+        return unpacked(m, k, n, a, ta, b, tb, c, acc, ep);
     }
     // matrixmultiply and the generic loop take initialized memory (neither reads it
     // with β = 0): a buffer never written is zeroed for them, a product this large
@@ -193,6 +275,11 @@ fn gemm_slots<T: Float>(
             .enumerate()
             .for_each(|(i, cb)| block(i * row_part, cb.len() / n, 0, n, cb, n));
     }
+    // (these paths are for f64, machines without AVX-512 and the largest products,
+    // where one more pass hardly shows)
+    if let Some(ep) = ep {
+        ep.apply(c, n, 0, false);
+    }
 }
 
 /// How many parts an m×k×n product is split into: one per thread, each at least half
@@ -239,7 +326,9 @@ const PACK_ROWS: usize = 128;
 ///   mnist-gru's and mnist-attn-gru's steps took 2.86–2.89 and 3.57–3.61 ms against
 ///   3.00–3.08 and 3.74–3.84 (bench binaries alternated three times).
 ///
-/// `c` (m×n) is read only with `acc`; without it every value is written.
+/// `c` (m×n) is read only with `acc`; without it every value is written, and `ep`
+/// applied to each part of the rows computed (of `cᵀ`, per row, when run the other way
+/// round) by the thread that computed it.
 #[allow(clippy::too_many_arguments)]
 fn unpacked<T: Float>(
     m: usize,
@@ -251,6 +340,7 @@ fn unpacked<T: Float>(
     tb: bool,
     c: &mut [MaybeUninit<T>],
     acc: bool,
+    ep: Option<Epilogue<'_, T>>,
 ) {
     // values each way moves: `c` (twice when accumulating) and `a` unless it is stored
     // k×m already, against `b`
@@ -263,7 +353,7 @@ fn unpacked<T: Float>(
         } else {
             (Cow::Owned(pack_panels_t(m, k, a)), Layout::Panels)
         };
-        let ct = if acc {
+        if acc {
             // SAFETY: with `acc`, `c` holds the values to add to (`gemm_slots`).
             let mut ct = super::transposed(m, n, unsafe { written(c) });
             // SAFETY: split_rows writes only products into `ct`.
@@ -277,17 +367,12 @@ fn unpacked<T: Float>(
                 layout,
                 unsafe { slots(&mut ct) },
                 true,
+                None,
             );
-            ct
+            transpose_uninit(n, m, &ct, m, c);
         } else {
-            // SAFETY: split_rows without `acc` writes all n·m values.
-            unsafe {
-                filled(n * m, |ct| {
-                    split_rows(n, k, m, b, false, &at, layout, ct, false)
-                })
-            }
-        };
-        transpose_uninit(n, m, &ct, m, c);
+            transposed_parts(n, k, m, b, &at, layout, c, ep);
+        }
         return;
     }
     let (b, layout) = if tb {
@@ -295,7 +380,7 @@ fn unpacked<T: Float>(
     } else {
         rows_or_panels(m, k, n, &b[..k * n])
     };
-    split_rows(m, k, n, a, ta, &b, layout, c, acc);
+    split_rows(m, k, n, a, ta, &b, layout, c, acc, ep);
 }
 
 /// `op(b)` stored k×n for a product with `m` rows: copied into panels
@@ -316,7 +401,8 @@ fn rows_or_panels<T: Float>(m: usize, k: usize, n: usize, b: &[T]) -> (Cow<'_, [
 }
 
 /// `c (+)= op(a) · b` (`a` m×k contiguous, or k×m with `ta`; `b` k×n as `layout`
-/// says) on [`gemm_unpacked`], a part of the rows per thread (`c` read only with `acc`).
+/// says) on [`gemm_unpacked`], a part of the rows per thread (`c` read only with `acc`),
+/// then `ep` applied to each part by its thread.
 #[allow(clippy::too_many_arguments)]
 fn split_rows<T: Float>(
     m: usize,
@@ -328,19 +414,101 @@ fn split_rows<T: Float>(
     layout: Layout,
     c: &mut [MaybeUninit<T>],
     acc: bool,
+    ep: Option<Epilogue<'_, T>>,
 ) {
     let parts = thread_parts(m, k, n);
     let row_part = m.div_ceil(parts).next_multiple_of(8).max(8);
     let lda = if ta { m } else { k };
+    let part = |row0: usize, a: &[T], cb: &mut [MaybeUninit<T>]| {
+        gemm_unpacked(cb.len() / n, k, n, a, lda, ta, b, layout, cb, acc);
+        if let Some(ep) = ep {
+            // SAFETY: `gemm_unpacked` without `acc` wrote every value (`ep` comes only
+            // without it, `gemm_slots`)
+            ep.apply(unsafe { written(cb) }, n, row0, false);
+        }
+    };
     if parts == 1 || row_part >= m {
-        gemm_unpacked(m, k, n, a, lda, ta, b, layout, c, acc);
+        part(0, a, &mut c[..m * n]);
     } else {
-        c.par_chunks_mut(row_part * n)
+        c[..m * n]
+            .par_chunks_mut(row_part * n)
             .enumerate()
             .for_each(|(i, cb)| {
-                let a = &a[i * row_part * if ta { 1 } else { k }..];
-                gemm_unpacked(cb.len() / n, k, n, a, lda, ta, b, layout, cb, acc)
+                part(
+                    i * row_part,
+                    &a[i * row_part * if ta { 1 } else { k }..],
+                    cb,
+                )
             });
+    }
+}
+
+/// `c = (b · at)ᵀ` (`c` m×n; `b` n×k row-major, `at` k×m as `layout` says) with `ep`
+/// applied per row of `b · at`: [`split_rows`]' parts of the rows of `b · at`, each
+/// computed (the same chains), given its bias and ReLU and transposed into its band of
+/// `c`'s columns by one thread, while it is in that thread's cache. Transposed in one
+/// piece by the calling thread afterwards, the transposes of mnist-vae's two products
+/// that run this way on a batch of 64 (`cᵀ` 400×64 and 784×64) had been 2.4% of a
+/// training step's samples (`perf`), all on one thread.
+#[allow(clippy::too_many_arguments)]
+fn transposed_parts<T: Float>(
+    n: usize,
+    k: usize,
+    m: usize,
+    b: &[T],
+    at: &[T],
+    layout: Layout,
+    c: &mut [MaybeUninit<T>],
+    ep: Option<Epilogue<'_, T>>,
+) {
+    assert!(
+        c.len() >= m * n && b.len() >= n * k,
+        "transposed_parts: extents too short"
+    );
+    let parts = thread_parts(n, k, m);
+    let row_part = n.div_ceil(parts).next_multiple_of(8).max(8);
+    let out = Out(c.as_mut_ptr() as *mut T);
+    let part = |r0: usize| {
+        let rows = row_part.min(n - r0);
+        // SAFETY: `gemm_unpacked` without `acc` writes all rows·m values.
+        let mut ct = unsafe {
+            filled(rows * m, |cb| {
+                gemm_unpacked(rows, k, m, &b[r0 * k..], k, false, at, layout, cb, false)
+            })
+        };
+        if let Some(ep) = ep {
+            ep.apply(&mut ct, m, r0, true);
+        }
+        // SAFETY: columns r0..r0 + rows of the m×n `c` (asserted above), which no other
+        // part writes.
+        unsafe { transpose_to(rows, m, &ct, m, out.at(r0), n) };
+    };
+    if parts == 1 || row_part >= n {
+        part(0);
+    } else {
+        (0..n.div_ceil(row_part))
+            .into_par_iter()
+            .for_each(|i| part(i * row_part));
+    }
+}
+
+/// Where [`transposed_parts`]' threads write, each its own values.
+#[derive(Clone, Copy)]
+struct Out<T>(*mut T);
+
+// SAFETY: the threads write disjoint values through it (`transposed_parts`).
+unsafe impl<T: Send> Send for Out<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Sync for Out<T> {}
+
+impl<T> Out<T> {
+    /// The address of value `i`.
+    ///
+    /// # Safety
+    /// `i` must be inside the buffer.
+    unsafe fn at(self, i: usize) -> *mut T {
+        // SAFETY: the caller's promise
+        unsafe { self.0.add(i) }
     }
 }
 
@@ -370,7 +538,7 @@ pub fn batched_product<T: Float>(
         } else {
             &b[..k * n]
         };
-        gemm_slots(m, k, n, ab, ta, bbm, tb, cb, false, false);
+        gemm_slots(m, k, n, ab, ta, bbm, tb, cb, false, false, None);
     };
     let fill = |c: &mut [MaybeUninit<T>]| {
         if batch > 1 && batch * m * k * n >= PAR_WORK && m * n > 0 {

@@ -675,12 +675,38 @@ pub fn transpose_uninit<T: Copy + 'static>(
     lds: usize,
     dst: &mut [MaybeUninit<T>],
 ) {
+    if rows == 0 || cols == 0 {
+        return;
+    }
+    assert!(
+        dst.len() >= rows * cols,
+        "transpose_into: extents too short for {rows}×{cols}"
+    );
+    // SAFETY: `dst` holds the `cols` rows of `rows` values written.
+    unsafe { transpose_to(rows, cols, src, lds, dst.as_mut_ptr() as *mut T, rows) }
+}
+
+/// [`transpose_uninit`] into rows `ldd` apart: `dst[c·ldd + r] = src[r·lds + c]`, a
+/// band of columns of a wider matrix (where each thread writes its own band: the other
+/// way round products of `matmul`).
+///
+/// # Safety
+/// `dst` must be valid for writes at `c·ldd + r` for every `r < rows`, `c < cols`, and
+/// no other thread may access those values meanwhile.
+pub(crate) unsafe fn transpose_to<T: Copy + 'static>(
+    rows: usize,
+    cols: usize,
+    src: &[T],
+    lds: usize,
+    dst: *mut T,
+    ldd: usize,
+) {
     const TILE: usize = 8;
     if rows == 0 || cols == 0 {
         return;
     }
     assert!(
-        cols <= lds && src.len() >= (rows - 1) * lds + cols && dst.len() >= rows * cols,
+        cols <= lds && rows <= ldd && src.len() >= (rows - 1) * lds + cols,
         "transpose_into: extents too short for {rows}×{cols}"
     );
     let (mut rows8, mut cols8) = (0, 0);
@@ -689,27 +715,27 @@ pub fn transpose_uninit<T: Copy + 'static>(
         && std::is_x86_feature_detected!("avx")
     {
         (rows8, cols8) = (rows / TILE * TILE, cols / TILE * TILE);
-        // SAFETY: T is f32; the CPU has AVX; the whole tiles are inside the extents
-        // asserted above.
+        // SAFETY: T is f32; the CPU has AVX; the whole tiles are inside `src` (asserted
+        // above) and `dst` (the caller's promise).
         unsafe {
             transpose_tiles_avx(
-                rows,
+                ldd,
                 rows8,
                 cols8,
                 src.as_ptr() as *const f32,
                 lds,
-                dst.as_mut_ptr() as *mut f32,
+                dst as *mut f32,
             )
         };
     }
-    let mut scalar = |r0: usize, r1: usize, c0: usize| {
+    let scalar = |r0: usize, r1: usize, c0: usize| {
         for rt in (r0..r1).step_by(TILE) {
             let rt1 = (rt + TILE).min(r1);
             for ct in (c0..cols).step_by(TILE) {
                 for c in ct..(ct + TILE).min(cols) {
-                    let d = &mut dst[c * rows + rt..c * rows + rt1];
-                    for (r, v) in (rt..rt1).zip(d) {
-                        v.write(src[r * lds + c]);
+                    for r in rt..rt1 {
+                        // SAFETY: inside `dst` (the caller's promise)
+                        unsafe { dst.add(c * ldd + r).write(src[r * lds + c]) };
                     }
                 }
             }
@@ -720,15 +746,16 @@ pub fn transpose_uninit<T: Copy + 'static>(
     scalar(rows8, rows, 0);
 }
 
-/// The whole 8×8 tiles of [`transpose_into`]: rows `0..rows8`, columns `0..cols8`.
+/// The whole 8×8 tiles of [`transpose_into`]: rows `0..rows8`, columns `0..cols8`, into
+/// rows of `dst` `ldd` apart.
 ///
 /// # Safety
 /// The CPU must support AVX; `src` holds `rows8` rows of `cols8` values `lds` apart and
-/// `dst` `cols8` rows of `rows` values.
+/// `dst` `cols8` rows of `rows8` values `ldd` apart.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx")]
 unsafe fn transpose_tiles_avx(
-    rows: usize,
+    ldd: usize,
     rows8: usize,
     cols8: usize,
     src: *const f32,
@@ -770,7 +797,7 @@ unsafe fn transpose_tiles_avx(
                     _mm256_permute2f128_ps::<0x31>(u3, u7),
                 ];
                 for (j, v) in out.into_iter().enumerate() {
-                    _mm256_storeu_ps(dst.add((c0 + j) * rows + r0), v);
+                    _mm256_storeu_ps(dst.add((c0 + j) * ldd + r0), v);
                 }
             }
         }
