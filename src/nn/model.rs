@@ -196,10 +196,10 @@ impl<T: Float> Model<T> {
 
     /// [`Model::forward`]'s logits without its activations: each ReLU that follows a
     /// convolution or a linear layer is then applied as the layer writes its output
-    /// ([`Tape::conv2d_relu`], [`Tape::linear`]), and a max-pooling after that ReLU pools each sample's
-    /// output in the same task ([`Tape::conv2d_relu_pool`]): the same bits, and with
-    /// gradients the same gradients, with fewer passes over the maps and less memory.
-    /// Training steps use it.
+    /// ([`Tape::conv2d_relu`], [`Tape::linear`]), and a max-pooling after a convolution's
+    /// ReLU pools each sample's output in the same task ([`Tape::conv2d_relu_pool`]): the
+    /// same bits, and with gradients the same gradients, with fewer passes over the maps
+    /// and less memory. Training steps use it.
     pub fn logits(&self, tape: &mut Tape<T>, x: Var, params: &[Var]) -> Result<Var> {
         self.check_pass(tape, x, params)?;
         self.run_layers(tape, x, params, 0, None)

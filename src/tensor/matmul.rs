@@ -89,14 +89,14 @@ pub struct Epilogue<'a, T> {
 }
 
 impl<T: Float> Epilogue<'_, T> {
-    /// Applies it to `rows` rows of `cols` values of a product (`c`), the first being row
-    /// `row0`: each value takes the bias of its column, or with `per_row` (a product
-    /// computed transposed, one row per output unit) the bias of its row.
+    /// Applies it to the rows of `cols` values in `c`, a part of a product whose first
+    /// row is row `row0`: each value takes the bias of its column, or with `per_row` (a
+    /// product computed transposed, one row per output unit) the bias of its row.
     fn apply(&self, c: &mut [T], cols: usize, row0: usize, per_row: bool) {
         if cols == 0 {
             return;
         }
-        // one loop per case, the test outside, so that each vectorizes
+        // one loop per case, the tests made once a row, so that each loop vectorizes
         for (i, row) in c.chunks_mut(cols).enumerate() {
             match (per_row, self.relu) {
                 (true, relu) => {
