@@ -19,9 +19,9 @@ use crate::autodiff::{Op, Tape, Var};
 use crate::error::{Result, shape_err};
 use crate::float::Float;
 use crate::ops::{matmul, relu};
+use crate::tensor::broadcast::reduce_to;
 use crate::tensor::matmul::{Epilogue, linear_product};
 use crate::tensor::{Tensor, fmt_shape};
-use std::borrow::Cow;
 
 impl<T: Float> Tape<T> {
     /// `x · Wᵀ + b`, then with `relu` the ReLU, as one op (`x` `[.., in]`, `w`
@@ -55,22 +55,18 @@ impl<T: Float> Tape<T> {
 
 pub(crate) fn backward<T: Float>(c: &Ctx<T>, x: Var, w: Var, b: Var, relu: bool) -> Contribs<T> {
     // the gradient at the product: through the ReLU, which its output decides
-    let g: Cow<[T]> = if relu {
-        Cow::Owned(relu::gradient(c.rule, c.g.data(), c.out.data()))
+    let g = if relu {
+        Tensor::new(
+            c.g.shape(),
+            relu::gradient(c.rule, c.g.data(), c.out.data()),
+        )?
     } else {
-        Cow::Borrowed(c.g.data())
+        c.g.clone()
     };
-    let mut out = matmul::grads(c, x, w, true, &g)?;
+    let mut out = matmul::grads(c, x, w, true, g.data())?;
     if c.needs(b) {
         // the rows added in order, as `add` reduces a broadcast bias
-        let n = c.val(b).len();
-        let mut db = vec![T::zero(); n];
-        if n > 0 {
-            for row in g.chunks(n) {
-                db.iter_mut().zip(row).for_each(|(a, &v)| *a += v);
-            }
-        }
-        out.push((b, Tensor::new(&[n], db)?));
+        out.push((b, reduce_to(&g, c.val(b).shape())?));
     }
     Ok(out)
 }
