@@ -35,6 +35,7 @@
 //! of the sample with a zero row above and below each plane, so that only the left and
 //! right edges need masks ([`SameConv::run`]).
 
+use super::SendPtr;
 use crate::float::Float;
 use rayon::prelude::*;
 use std::any::TypeId;
@@ -309,19 +310,6 @@ fn bits_at(bits: &[u64], from: usize, len: usize) -> u64 {
 /// 32 lanes' bits as the masks of two 16-lane vectors.
 fn halves(v: u64) -> [u16; 2] {
     [v as u16, (v >> 16) as u16]
-}
-
-/// A raw pointer that tasks writing disjoint parts may share.
-#[derive(Clone, Copy)]
-struct SendPtr(*mut f32);
-// SAFETY: only shared by tasks whose writes are disjoint (`by_strip_tasks`).
-unsafe impl Send for SendPtr {}
-// SAFETY: as above.
-unsafe impl Sync for SendPtr {}
-impl SendPtr {
-    fn get(self) -> *mut f32 {
-        self.0
-    }
 }
 
 /// Runs `f(out, strips, masks)` on blocks of the `positions.div_ceil(32)` strips of

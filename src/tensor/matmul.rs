@@ -7,7 +7,7 @@
 use super::kernel::{
     Layout, PANEL, gemm_unpacked, gemm_unpacked_applies, pack_panels, pack_panels_t,
 };
-use super::{filled, slots, transpose_to, transpose_uninit, written, zeroed};
+use super::{SendPtr, filled, slots, transpose_to, transpose_uninit, written, zeroed};
 use crate::float::Float;
 use rayon::prelude::*;
 use std::borrow::Cow;
@@ -290,6 +290,12 @@ fn thread_parts(m: usize, k: usize, n: usize) -> usize {
         .max(1)
 }
 
+/// The rows of each part when an m-row product is split by rows between the threads
+/// ([`split_rows`], [`transposed_parts`]): a multiple of 8; `m` or more for one part.
+fn row_part(m: usize, k: usize, n: usize) -> usize {
+    m.div_ceil(thread_parts(m, k, n)).next_multiple_of(8).max(8)
+}
+
 /// Products with at most this many columns, or with `op(b)` of at most
 /// [`UNPACKED_B`] values, run on [`gemm_unpacked`] (same bits, no packing).
 const NARROW: usize = 32;
@@ -416,8 +422,7 @@ fn split_rows<T: Float>(
     acc: bool,
     ep: Option<Epilogue<'_, T>>,
 ) {
-    let parts = thread_parts(m, k, n);
-    let row_part = m.div_ceil(parts).next_multiple_of(8).max(8);
+    let row_part = row_part(m, k, n);
     let lda = if ta { m } else { k };
     let part = |row0: usize, a: &[T], cb: &mut [MaybeUninit<T>]| {
         gemm_unpacked(cb.len() / n, k, n, a, lda, ta, b, layout, cb, acc);
@@ -427,7 +432,7 @@ fn split_rows<T: Float>(
             ep.apply(unsafe { written(cb) }, n, row0, false);
         }
     };
-    if parts == 1 || row_part >= m {
+    if row_part >= m {
         part(0, a, &mut c[..m * n]);
     } else {
         c[..m * n]
@@ -465,9 +470,8 @@ fn transposed_parts<T: Float>(
         c.len() >= m * n && b.len() >= n * k,
         "transposed_parts: extents too short"
     );
-    let parts = thread_parts(n, k, m);
-    let row_part = n.div_ceil(parts).next_multiple_of(8).max(8);
-    let out = Out(c.as_mut_ptr() as *mut T);
+    let row_part = row_part(n, k, m);
+    let out = SendPtr(c.as_mut_ptr() as *mut T);
     let part = |r0: usize| {
         let rows = row_part.min(n - r0);
         // SAFETY: `gemm_unpacked` without `acc` writes all rows·m values.
@@ -481,34 +485,14 @@ fn transposed_parts<T: Float>(
         }
         // SAFETY: columns r0..r0 + rows of the m×n `c` (asserted above), which no other
         // part writes.
-        unsafe { transpose_to(rows, m, &ct, m, out.at(r0), n) };
+        unsafe { transpose_to(rows, m, &ct, m, out.get().add(r0), n) };
     };
-    if parts == 1 || row_part >= n {
+    if row_part >= n {
         part(0);
     } else {
         (0..n.div_ceil(row_part))
             .into_par_iter()
             .for_each(|i| part(i * row_part));
-    }
-}
-
-/// Where [`transposed_parts`]' threads write, each its own values.
-#[derive(Clone, Copy)]
-struct Out<T>(*mut T);
-
-// SAFETY: the threads write disjoint values through it (`transposed_parts`).
-unsafe impl<T: Send> Send for Out<T> {}
-// SAFETY: as above.
-unsafe impl<T: Send> Sync for Out<T> {}
-
-impl<T> Out<T> {
-    /// The address of value `i`.
-    ///
-    /// # Safety
-    /// `i` must be inside the buffer.
-    unsafe fn at(self, i: usize) -> *mut T {
-        // SAFETY: the caller's promise
-        unsafe { self.0.add(i) }
     }
 }
 

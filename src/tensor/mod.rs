@@ -666,6 +666,21 @@ pub(crate) unsafe fn slots<T>(d: &mut [T]) -> &mut [MaybeUninit<T>] {
     unsafe { &mut *(d as *mut [T] as *mut [MaybeUninit<T>]) }
 }
 
+/// A raw pointer that tasks writing disjoint values may share (the batch convolution's
+/// strips, the parts of a product transposed by their threads).
+#[derive(Clone, Copy)]
+pub(crate) struct SendPtr<T>(pub *mut T);
+// SAFETY: only shared by tasks whose writes are disjoint (its users say how).
+unsafe impl<T: Send> Send for SendPtr<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Sync for SendPtr<T> {}
+impl<T> SendPtr<T> {
+    /// The pointer (a method, so that a closure captures the whole `SendPtr`).
+    pub(crate) fn get(self) -> *mut T {
+        self.0
+    }
+}
+
 /// [`transpose_into`] into memory that need not be initialized: it writes all
 /// `rows·cols` values of `dst` and reads none.
 pub fn transpose_uninit<T: Copy + 'static>(
